@@ -1,0 +1,303 @@
+package azure
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/ulikunitz/xz"
+
+	"trenv-bench/traces/tracefile"
+)
+
+// Dataset is a source of Azure trace files: a directory, the files beside a
+// named file, the original tar archive, or files in memory. Each file may be
+// plain CSV or gzip-compressed (".csv.gz"). A Dataset holds no open files;
+// every Select opens what it needs and closes it before returning.
+type Dataset struct {
+	dir     string            // directory of the files ("" unless a directory or a file was named)
+	pinned  map[string]string // day-file name (".csv") → the path the caller named
+	archive string            // path of a .tar, .tar.gz or .tar.xz archive
+	files   map[string][]byte // in-memory files by name
+	day     int               // day of the file named, or DefaultDay
+}
+
+// OpenDataset returns the dataset at path, which is one of:
+//   - a directory holding the day's files, each as NAME.csv or NAME.csv.gz
+//     (the plain file wins when both exist);
+//   - the path of one of those files, plain or .gz: the others are looked for
+//     in the same directory, and the day of that file becomes the default day;
+//   - the original archive azurefunctions-dataset2019.tar.xz, or a .tar,
+//     .tar.gz, .tgz or .txz: entries match by base name wherever they sit in
+//     the archive, and the archive is streamed once per Select.
+//
+// It only checks that path exists; missing day files are reported by Select.
+func OpenDataset(path string) (*Dataset, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("azure: open dataset: %w", err)
+	}
+	if st.IsDir() {
+		return &Dataset{dir: path, day: DefaultDay}, nil
+	}
+	base := filepath.Base(path)
+	if isArchive(base) {
+		return &Dataset{archive: path, day: DefaultDay}, nil
+	}
+	name := strings.TrimSuffix(base, ".gz")
+	if day, ok := dayOf(name); ok {
+		return &Dataset{dir: filepath.Dir(path), pinned: map[string]string{name: path}, day: day}, nil
+	}
+	return nil, fmt.Errorf("azure: open dataset %s: not a directory, a day file (%s, %s or %s, optionally .gz) "+
+		"or an archive (.tar, .tar.gz, .tgz, .tar.xz, .txz)", path,
+		InvocationsName(DefaultDay), DurationsName(DefaultDay), MemoryName(DefaultDay))
+}
+
+// NewMemDataset returns a dataset of in-memory files keyed by file name
+// (e.g. InvocationsName(3)); a name ending in ".gz" holds gzip-compressed
+// CSV. The map and its contents must not change while the dataset is used.
+func NewMemDataset(files map[string][]byte) *Dataset {
+	return &Dataset{files: files, day: DefaultDay}
+}
+
+// Day returns the day Select uses when Selection.Day is 0: the day of the
+// file OpenDataset was given, otherwise DefaultDay.
+func (d *Dataset) Day() int { return d.day }
+
+// String describes where the dataset is, for messages.
+func (d *Dataset) String() string {
+	switch {
+	case d.archive != "":
+		return d.archive
+	case d.files != nil:
+		return "(in memory)"
+	}
+	return d.dir
+}
+
+func isArchive(base string) bool {
+	for _, s := range []string{".tar", ".tar.gz", ".tgz", ".tar.xz", ".txz"} {
+		if strings.HasSuffix(base, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// dayOf returns the day of a day-file name such as
+// "function_durations_percentiles.anon.d03.csv".
+func dayOf(name string) (int, bool) {
+	for _, p := range []string{invocationsPrefix, durationsPrefix, memoryPrefix} {
+		rest, ok := strings.CutPrefix(name, p)
+		if !ok {
+			continue
+		}
+		digits, ok := strings.CutSuffix(rest, csvSuffix)
+		if !ok || len(digits) != 2 || digits[0]-'0' > 9 || digits[1]-'0' > 9 {
+			return 0, false
+		}
+		return int(digits[0]-'0')*10 + int(digits[1]-'0'), true
+	}
+	return 0, false
+}
+
+// OpenFile opens the file called name (a day-file name such as
+// MemoryName(3), without ".gz") for reading its CSV bytes; a ".gz" variant
+// is decompressed. The returned path names the file in errors. For an
+// archive the entry is found by streaming the archive up to it. m, when not
+// nil, sees Begin at the start, Advance per chunk of bytes read from disk
+// (compressed bytes for .gz, archive bytes for an archive) and End on Close.
+// A missing file gives an error wrapping fs.ErrNotExist.
+func (d *Dataset) OpenFile(name string, m tracefile.Meter) (rc io.ReadCloser, path string, err error) {
+	if m == nil {
+		m = tracefile.NopMeter{}
+	}
+	switch {
+	case d.files != nil:
+		return d.openMem(name, m)
+	case d.archive != "":
+		a, err := openArchive(d.archive, m)
+		if err != nil {
+			return nil, "", err
+		}
+		for {
+			e, err := a.next()
+			if err != nil {
+				a.Close()
+				if err == io.EOF {
+					err = d.missing(name)
+				}
+				return nil, "", err
+			}
+			if e.name == name {
+				return struct {
+					io.Reader
+					io.Closer
+				}{e.r, a}, e.path, nil
+			}
+		}
+	}
+	p := d.pinned[name]
+	if p == "" {
+		p = filepath.Join(d.dir, name)
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(p + ".gz"); err == nil {
+				p += ".gz"
+			}
+		}
+	}
+	f, err := tracefile.Open(p, m)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, "", d.missing(name)
+		}
+		return nil, "", fmt.Errorf("azure: %w", err)
+	}
+	return f, p, nil
+}
+
+// missing is the error for a day file that is not in the dataset.
+func (d *Dataset) missing(name string) error {
+	switch {
+	case d.archive != "":
+		return fmt.Errorf("azure: archive %s has no entry %s or %s.gz: %w", d.archive, name, name, fs.ErrNotExist)
+	case d.files != nil:
+		return fmt.Errorf("azure: in-memory dataset has no file %s or %s.gz: %w", name, name, fs.ErrNotExist)
+	}
+	return fmt.Errorf("azure: dataset directory %s has no %s or %s.gz: %w", d.dir, name, name, fs.ErrNotExist)
+}
+
+func (d *Dataset) openMem(name string, m tracefile.Meter) (io.ReadCloser, string, error) {
+	path := name
+	b, ok := d.files[name]
+	if !ok {
+		path = name + ".gz"
+		if b, ok = d.files[path]; !ok {
+			return nil, "", d.missing(name)
+		}
+	}
+	m.Begin(path, int64(len(b)))
+	var r io.Reader = tracefile.MeteredReader{R: bytes.NewReader(b), M: m}
+	if strings.HasSuffix(path, ".gz") {
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			m.End()
+			return nil, "", &tracefile.RowError{Path: path, Err: fmt.Errorf("not a gzip stream: %w", wrapTrunc(err))}
+		}
+		gz.Multistream(true)
+		r = tracefile.TruncationReader{R: gz}
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{r, endCloser{m}}, path, nil
+}
+
+type endCloser struct{ m tracefile.Meter }
+
+func (c endCloser) Close() error { c.m.End(); return nil }
+
+// wrapTrunc marks io.ErrUnexpectedEOF (and a bare io.EOF from a header
+// read) as tracefile.ErrTruncated.
+func wrapTrunc(err error) error {
+	if (errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF) && !errors.Is(err, tracefile.ErrTruncated) {
+		return fmt.Errorf("%w: %w", tracefile.ErrTruncated, err)
+	}
+	return err
+}
+
+// archive streams the entries of a tar archive, decompressing it by suffix.
+type archive struct {
+	path string
+	f    *os.File
+	m    tracefile.Meter
+	tr   *tar.Reader
+}
+
+// entry is a day file found in an archive.
+type entry struct {
+	name string    // day-file name without ".gz"
+	path string    // archive path + "/" + entry name, for errors
+	r    io.Reader // decompressed CSV bytes
+}
+
+func openArchive(path string, m tracefile.Meter) (*archive, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("azure: open archive: %w", err)
+	}
+	var size int64
+	if st, err := f.Stat(); err == nil {
+		size = st.Size()
+	}
+	m.Begin(path, size)
+	var r io.Reader = bufio.NewReaderSize(tracefile.MeteredReader{R: f, M: m}, 1<<20)
+	base := filepath.Base(path)
+	switch {
+	case strings.HasSuffix(base, ".xz") || strings.HasSuffix(base, ".txz"):
+		x, err := xz.NewReader(r)
+		if err != nil {
+			m.End()
+			f.Close()
+			return nil, &tracefile.RowError{Path: path, Err: fmt.Errorf("not an xz stream: %w", wrapTrunc(err))}
+		}
+		r = x
+	case strings.HasSuffix(base, ".gz") || strings.HasSuffix(base, ".tgz"):
+		gz, err := gzip.NewReader(r)
+		if err != nil {
+			m.End()
+			f.Close()
+			return nil, &tracefile.RowError{Path: path, Err: fmt.Errorf("not a gzip stream: %w", wrapTrunc(err))}
+		}
+		r = gz
+	}
+	return &archive{path: path, f: f, m: m, tr: tar.NewReader(tracefile.TruncationReader{R: r})}, nil
+}
+
+// next returns the next regular entry whose base name is a day file (plain
+// or .gz), or io.EOF.
+func (a *archive) next() (entry, error) {
+	for {
+		h, err := a.tr.Next()
+		if err == io.EOF {
+			return entry{}, io.EOF
+		}
+		if err != nil {
+			return entry{}, &tracefile.RowError{Path: a.path, Err: fmt.Errorf("read tar: %w", wrapTrunc(err))}
+		}
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		base := h.Name
+		if i := strings.LastIndexByte(base, '/'); i >= 0 {
+			base = base[i+1:]
+		}
+		name := strings.TrimSuffix(base, ".gz")
+		if _, ok := dayOf(name); !ok {
+			continue
+		}
+		e := entry{name: name, path: a.path + "/" + h.Name, r: tracefile.TruncationReader{R: a.tr}}
+		if name != base {
+			gz, err := gzip.NewReader(e.r)
+			if err != nil {
+				return entry{}, &tracefile.RowError{Path: e.path, Err: fmt.Errorf("not a gzip stream: %w", wrapTrunc(err))}
+			}
+			gz.Multistream(true)
+			e.r = tracefile.TruncationReader{R: gz}
+		}
+		return e, nil
+	}
+}
+
+func (a *archive) Close() error {
+	a.m.End()
+	return a.f.Close()
+}

@@ -1,0 +1,105 @@
+package workloads
+
+import (
+	"context"
+	"fmt"
+
+	"trenv-bench/traces/azure"
+	"trenv-bench/traces/huawei"
+	"trenv-bench/traces/tracefile"
+)
+
+// Upstream gen_trace.py's defaults.
+const (
+	// DefaultSeed seeds both random generators (upstream's built-in seed).
+	DefaultSeed uint32 = 2022310806
+	// DefaultIter is the number of func cycles in workload.json.
+	DefaultIter = 5
+)
+
+// Kinds lists the workloads Generate knows, in upstream's -w spelling.
+var Kinds = []string{"1", "2", "func", "azure", "huawei"}
+
+// Options are the inputs of Generate besides the workload kind.
+type Options struct {
+	// Seed seeds Python's random and NumPy's RandomState as upstream's
+	// random.seed / np.random.seed (DefaultSeed reproduces upstream).
+	Seed uint32
+	// Iter is the number of func cycles in the test phase (DefaultIter).
+	Iter int
+	// Azure and Huawei are the datasets of the trace workloads; nil for the
+	// others. Each Generate call for a trace needs its dataset.
+	Azure  *azure.Dataset
+	Huawei *huawei.Dataset
+	// Catalog names the known functions and their caps; nil = DefaultCatalog.
+	Catalog *Catalog
+	// Meter observes dataset reading; nil = none.
+	Meter tracefile.Meter
+}
+
+// Result is a generated workload and, for the traces, where each
+// function's traffic came from.
+type Result struct {
+	Workload Workload
+	Picks    []Pick
+}
+
+// Generate makes the workload kind (one of Kinds) as upstream gen_trace.py
+// does with the same seed and inputs, and validates it against the catalog.
+func Generate(ctx context.Context, kind string, o Options) (Result, error) {
+	cat := o.Catalog
+	if cat == nil {
+		cat = DefaultCatalog()
+	}
+	src := NewSources(o.Seed)
+	var res Result
+	var err error
+	switch kind {
+	case "1", "2":
+		var p BurstParams
+		if err = loadParams("w"+kind, &p); err == nil {
+			res.Workload, err = Burst(p, src.Py)
+		}
+	case "func":
+		var p FuncParams
+		if err = loadParams("func", &p); err == nil {
+			res.Workload, err = Func(p, o.Iter)
+		}
+	case "azure":
+		if o.Azure == nil {
+			return res, fmt.Errorf("workloads: azure needs a dataset")
+		}
+		var p AzureParams
+		if err = loadParams("azure", &p); err == nil {
+			res.Workload, res.Picks, err = Azure(ctx, p, o.Azure, cat, src, o.Meter)
+		}
+	case "huawei":
+		if o.Huawei == nil {
+			return res, fmt.Errorf("workloads: huawei needs a dataset")
+		}
+		var p HuaweiParams
+		if err = loadParams("huawei", &p); err == nil {
+			res.Workload, res.Picks, err = Huawei(ctx, p, o.Huawei, cat, src, o.Meter)
+		}
+	default:
+		return res, fmt.Errorf("workloads: unknown workload %q: expected one of %v", kind, Kinds)
+	}
+	if err != nil {
+		return res, err
+	}
+	return res, res.Workload.Validate(cat)
+}
+
+// HuaweiWindows returns the windows the huawei workload reads, for building
+// a sample dataset that covers them.
+func HuaweiWindows() ([]huawei.Window, error) {
+	var p HuaweiParams
+	if err := loadParams("huawei", &p); err != nil {
+		return nil, err
+	}
+	ws := make([]huawei.Window, len(p.Functions))
+	for i, f := range p.Functions {
+		ws[i] = huawei.Window{Function: f.Function, Day: f.Day, StartHour: f.Hour, Offset: f.Offset, Length: p.WindowMinutes}
+	}
+	return ws, nil
+}

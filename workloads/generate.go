@@ -91,15 +91,11 @@ func Generate(ctx context.Context, kind string, o Options) (Result, error) {
 }
 
 // HuaweiWindows returns the windows the huawei workload reads, for building
-// a sample dataset that covers them.
+// a dataset that covers them.
 func HuaweiWindows() ([]huawei.Window, error) {
 	var p HuaweiParams
 	if err := loadParams("huawei", &p); err != nil {
 		return nil, err
 	}
-	ws := make([]huawei.Window, len(p.Functions))
-	for i, f := range p.Functions {
-		ws[i] = huawei.Window{Function: f.Function, Day: f.Day, StartHour: f.Hour, Offset: f.Offset, Length: p.WindowMinutes}
-	}
-	return ws, nil
+	return p.Windows(), nil
 }

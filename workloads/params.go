@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"gopkg.in/yaml.v3"
+
+	"trenv-bench/traces/huawei"
 )
 
 //go:embed params/*.yaml
@@ -70,6 +72,15 @@ type HuaweiParams struct {
 		Hour     int    `yaml:"hour"`
 		Offset   int    `yaml:"offset"` // minutes; the window starts at hour*60 - offset
 	} `yaml:"functions"`
+}
+
+// Windows are the dataset windows the functions replay, in function order.
+func (p HuaweiParams) Windows() []huawei.Window {
+	ws := make([]huawei.Window, len(p.Functions))
+	for i, f := range p.Functions {
+		ws[i] = huawei.Window{Function: f.Function, Day: f.Day, StartHour: f.Hour, Offset: f.Offset, Length: p.WindowMinutes}
+	}
+	return ws
 }
 
 // loadParams decodes params/<name>.yaml into v, rejecting unknown fields.

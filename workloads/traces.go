@@ -112,10 +112,7 @@ func Azure(ctx context.Context, p AzureParams, ds *azure.Dataset, cat *Catalog, 
 
 // Huawei generates the huawei workload from the Huawei 2023 public trace.
 func Huawei(ctx context.Context, p HuaweiParams, ds *huawei.Dataset, cat *Catalog, src Sources, m tracefile.Meter) (Workload, []Pick, error) {
-	windows := make([]huawei.Window, len(p.Functions))
-	for i, f := range p.Functions {
-		windows[i] = huawei.Window{Function: f.Function, Day: f.Day, StartHour: f.Hour, Offset: f.Offset, Length: p.WindowMinutes}
-	}
+	windows := p.Windows()
 	cells, err := ds.Read(ctx, windows, m)
 	if err != nil {
 		return Workload{}, nil, err
@@ -125,7 +122,7 @@ func Huawei(ctx context.Context, p HuaweiParams, ds *huawei.Dataset, cat *Catalo
 	picks := make([]Pick, len(p.Functions))
 	for i, f := range p.Functions {
 		w := windows[i]
-		picks[i] = Pick{Function: f.Name, Source: fmt.Sprintf("function %d, %s minutes %d-%d", w.Function, huawei.DayFileName(w.Day), w.FirstMinute(), w.FirstMinute()+w.Length-1)}
+		picks[i] = Pick{Function: f.Name, Source: fmt.Sprintf("function %d, %s minutes %d-%d", w.Function, huawei.DayFileName(w.Day), w.FirstMinute(), w.FirstMinute()+w.Len()-1)}
 		limit, err := cat.capOf(f.Name)
 		if err != nil {
 			return Workload{}, nil, err

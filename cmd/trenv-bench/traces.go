@@ -8,6 +8,7 @@ import (
 
 	"trenv-bench/traces/azure"
 	"trenv-bench/traces/huawei"
+	"trenv-bench/workloads"
 )
 
 func newCmdTraces(s *Streams) *cobra.Command {
@@ -71,7 +72,11 @@ func synthRun(ctx context.Context, o *synthOptions) error {
 	case "azure":
 		err = azure.Synth(o.OutDir, azure.SynthOptions{Seed: o.Seed})
 	case "huawei":
-		err = huawei.Synth(o.OutDir, huawei.SynthOptions{Seed: o.Seed})
+		// The windows gen -w huawei reads get busy traffic, as in a real trace.
+		var busy []huawei.Window
+		if busy, err = workloads.HuaweiWindows(); err == nil {
+			err = huawei.Synth(o.OutDir, huawei.SynthOptions{Seed: o.Seed, Busy: busy})
+		}
 	}
 	if err != nil {
 		return err

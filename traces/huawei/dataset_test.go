@@ -127,7 +127,7 @@ func TestDatasetReadByHand(t *testing.T) {
 			}
 		}
 		if m.begins != 1 || m.ends != 1 || m.advanced != m.total || m.total != 25434+7630 {
-			t.Errorf("meter: %+v, want one Begin and End, all %d bytes", m, 25434+7630)
+			t.Errorf("meter: %d Begin, %d End, %d of %d bytes; want 1, 1, all %d", m.begins, m.ends, m.advanced, m.total, 25434+7630)
 		}
 	}
 }

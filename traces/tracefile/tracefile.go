@@ -125,7 +125,12 @@ func Open(path string, m Meter) (*File, error) {
 		if err != nil {
 			f.Close()
 			m.End()
-			return nil, &RowError{Path: path, Err: fmt.Errorf("not a gzip stream: %w", err)}
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+				err = fmt.Errorf("%w: gzip header cut off", ErrTruncated)
+			} else {
+				err = fmt.Errorf("not a gzip stream: %w", err)
+			}
+			return nil, &RowError{Path: path, Err: err}
 		}
 		gz.Multistream(true)
 		tf.gz = gz

@@ -90,6 +90,16 @@ func Generate(ctx context.Context, kind string, o Options) (Result, error) {
 	return res, res.Workload.Validate(cat)
 }
 
+// AzureSelection returns what the azure workload reads of a dataset, for
+// building a dataset that covers it.
+func AzureSelection() (azure.Selection, error) {
+	var p AzureParams
+	if err := loadParams("azure", &p); err != nil {
+		return azure.Selection{}, err
+	}
+	return p.Selection(), nil
+}
+
 // HuaweiWindows returns the windows the huawei workload reads, for building
 // a dataset that covers them.
 func HuaweiWindows() ([]huawei.Window, error) {

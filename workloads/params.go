@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"trenv-bench/traces/azure"
 	"trenv-bench/traces/huawei"
 )
 
@@ -72,6 +73,16 @@ type HuaweiParams struct {
 		Hour     int    `yaml:"hour"`
 		Offset   int    `yaml:"offset"` // minutes; the window starts at hour*60 - offset
 	} `yaml:"functions"`
+}
+
+// Selection is what the azure workload reads of the dataset: day, minutes
+// and joined-table positions, in function order.
+func (p AzureParams) Selection() azure.Selection {
+	sel := azure.Selection{Day: p.Day, First: p.FirstMinute, Last: p.LastMinute}
+	for _, f := range p.Functions {
+		sel.Positions = append(sel.Positions, f.Row)
+	}
+	return sel
 }
 
 // Windows are the dataset windows the functions replay, in function order.

@@ -65,11 +65,7 @@ func (c *Catalog) capOf(name string) (int, error) {
 
 // Azure generates the azure workload from an Azure Functions 2019 dataset.
 func Azure(ctx context.Context, p AzureParams, ds *azure.Dataset, cat *Catalog, src Sources, m tracefile.Meter) (Workload, []Pick, error) {
-	sel := azure.Selection{Day: p.Day, First: p.FirstMinute, Last: p.LastMinute}
-	for _, f := range p.Functions {
-		sel.Positions = append(sel.Positions, f.Row)
-	}
-	rows, err := ds.Select(ctx, sel, m)
+	rows, err := ds.Select(ctx, p.Selection(), m)
 	if err != nil {
 		return Workload{}, nil, err
 	}

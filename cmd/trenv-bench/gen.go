@@ -108,7 +108,13 @@ func genRun(ctx context.Context, o *genOptions) error {
 	case "azure":
 		if o.Dataset == "" {
 			fmt.Fprintf(o.Streams.ErrOut, "gen: no --dataset: using the built-in synthetic Azure sample (not the real trace)\n")
-			gopts.Azure = azure.Sample(sampleSeed)
+			sel, err := workloads.AzureSelection()
+			if err == nil {
+				gopts.Azure, err = azure.Sample(sampleSeed, sel)
+			}
+			if err != nil {
+				return err
+			}
 		} else if gopts.Azure, err = azure.OpenDataset(o.Dataset); err != nil {
 			return err
 		}

@@ -70,7 +70,11 @@ func synthRun(ctx context.Context, o *synthOptions) error {
 	var err error
 	switch o.Trace {
 	case "azure":
-		err = azure.Synth(o.OutDir, azure.SynthOptions{Seed: o.Seed})
+		// The rows gen -w azure reads get busy traffic, as in the real trace.
+		var sel azure.Selection
+		if sel, err = workloads.AzureSelection(); err == nil {
+			err = azure.Synth(o.OutDir, azure.SynthOptions{Seed: o.Seed, Busy: sel.Positions})
+		}
 	case "huawei":
 		// The windows gen -w huawei reads get busy traffic, as in a real trace.
 		var busy []huawei.Window

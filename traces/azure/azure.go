@@ -37,13 +37,6 @@ import (
 // DefaultDay is the day of the trace upstream gen_trace.py reads (d03).
 const DefaultDay = 3
 
-// Upstream's time window: gen_trace.py uses minute columns 1…60 (the first
-// hour of the day).
-const (
-	UpstreamFirstMinute = 1
-	UpstreamLastMinute  = 60
-)
-
 // DayMinutes is the number of minute columns in a real invocations file.
 const DayMinutes = 1440
 

@@ -20,8 +20,9 @@ import (
 
 // Dataset is a source of Azure trace files: a directory, the files beside a
 // named file, the original tar archive, or files in memory. Each file may be
-// plain CSV or gzip-compressed (".csv.gz"). A Dataset holds no open files;
-// every Select opens what it needs and closes it before returning.
+// plain CSV or gzip-compressed (".csv.gz"). A Dataset holds no open files:
+// every Select opens what it needs and closes it before returning, so a
+// Dataset may be used by several goroutines at once.
 type Dataset struct {
 	dir     string            // directory of the files ("" unless a directory or a file was named)
 	pinned  map[string]string // day-file name (".csv") → the path the caller named
@@ -65,6 +66,9 @@ func OpenDataset(path string) (*Dataset, error) {
 // (e.g. InvocationsName(3)); a name ending in ".gz" holds gzip-compressed
 // CSV. The map and its contents must not change while the dataset is used.
 func NewMemDataset(files map[string][]byte) *Dataset {
+	if files == nil {
+		files = map[string][]byte{}
+	}
 	return &Dataset{files: files, day: DefaultDay}
 }
 
@@ -115,7 +119,9 @@ func dayOf(name string) (int, bool) {
 // archive the entry is found by streaming the archive up to it. m, when not
 // nil, sees Begin at the start, Advance per chunk of bytes read from disk
 // (compressed bytes for .gz, archive bytes for an archive) and End on Close.
-// A missing file gives an error wrapping fs.ErrNotExist.
+// A missing file gives an error wrapping fs.ErrNotExist. The caller must
+// Close the file: compressed input is decompressed on a goroutine that Close
+// stops.
 func (d *Dataset) OpenFile(name string, m tracefile.Meter) (rc io.ReadCloser, path string, err error) {
 	if m == nil {
 		m = tracefile.NopMeter{}
@@ -161,7 +167,26 @@ func (d *Dataset) OpenFile(name string, m tracefile.Meter) (rc io.ReadCloser, pa
 		}
 		return nil, "", fmt.Errorf("azure: %w", err)
 	}
+	if strings.HasSuffix(p, ".gz") {
+		return aheadOf(f, f), p, nil
+	}
 	return f, p, nil
+}
+
+// aheadOf decompresses r on another goroutine; Close stops it, then closes c.
+func aheadOf(r io.Reader, c io.Closer) io.ReadCloser {
+	ra := newReadAhead(r)
+	return struct {
+		io.Reader
+		io.Closer
+	}{ra, closeBoth{ra, c}}
+}
+
+type closeBoth [2]io.Closer
+
+func (c closeBoth) Close() error {
+	c[0].Close()
+	return c[1].Close()
 }
 
 // missing is the error for a day file that is not in the dataset.
@@ -185,8 +210,12 @@ func (d *Dataset) openMem(name string, m tracefile.Meter) (io.ReadCloser, string
 		}
 	}
 	m.Begin(path, int64(len(b)))
+	if !strings.HasSuffix(path, ".gz") {
+		m.Advance(int64(len(b)))
+		return &memFile{Reader: bytes.NewReader(b), b: b, m: m}, path, nil
+	}
 	var r io.Reader = tracefile.MeteredReader{R: bytes.NewReader(b), M: m}
-	if strings.HasSuffix(path, ".gz") {
+	{
 		gz, err := gzip.NewReader(r)
 		if err != nil {
 			m.End()
@@ -195,11 +224,19 @@ func (d *Dataset) openMem(name string, m tracefile.Meter) (io.ReadCloser, string
 		gz.Multistream(true)
 		r = tracefile.TruncationReader{R: gz}
 	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{r, endCloser{m}}, path, nil
+	return aheadOf(r, endCloser{m}), path, nil
 }
+
+// memFile is a plain in-memory file. Its reader scans the bytes in place
+// instead of copying them into a buffer.
+type memFile struct {
+	*bytes.Reader
+	b []byte
+	m tracefile.Meter
+}
+
+func (f *memFile) Close() error       { f.m.End(); return nil }
+func (f *memFile) wholeBytes() []byte { return f.b }
 
 type endCloser struct{ m tracefile.Meter }
 
@@ -219,6 +256,7 @@ type archive struct {
 	path string
 	f    *os.File
 	m    tracefile.Meter
+	ra   *readAhead // nil for a plain .tar
 	tr   *tar.Reader
 }
 
@@ -240,6 +278,7 @@ func openArchive(path string, m tracefile.Meter) (*archive, error) {
 	}
 	m.Begin(path, size)
 	var r io.Reader = bufio.NewReaderSize(tracefile.MeteredReader{R: f, M: m}, 1<<20)
+	var ra *readAhead
 	base := filepath.Base(path)
 	switch {
 	case strings.HasSuffix(base, ".xz") || strings.HasSuffix(base, ".txz"):
@@ -249,7 +288,8 @@ func openArchive(path string, m tracefile.Meter) (*archive, error) {
 			f.Close()
 			return nil, &tracefile.RowError{Path: path, Err: fmt.Errorf("not an xz stream: %w", wrapTrunc(err))}
 		}
-		r = x
+		ra = newReadAhead(x)
+		r = ra
 	case strings.HasSuffix(base, ".gz") || strings.HasSuffix(base, ".tgz"):
 		gz, err := gzip.NewReader(r)
 		if err != nil {
@@ -257,9 +297,10 @@ func openArchive(path string, m tracefile.Meter) (*archive, error) {
 			f.Close()
 			return nil, &tracefile.RowError{Path: path, Err: fmt.Errorf("not a gzip stream: %w", wrapTrunc(err))}
 		}
-		r = gz
+		ra = newReadAhead(gz)
+		r = ra
 	}
-	return &archive{path: path, f: f, m: m, tr: tar.NewReader(tracefile.TruncationReader{R: r})}, nil
+	return &archive{path: path, f: f, m: m, ra: ra, tr: tar.NewReader(tracefile.TruncationReader{R: r})}, nil
 }
 
 // next returns the next regular entry whose base name is a day file (plain
@@ -298,6 +339,9 @@ func (a *archive) next() (entry, error) {
 }
 
 func (a *archive) Close() error {
+	if a.ra != nil {
+		a.ra.Close()
+	}
 	a.m.End()
 	return a.f.Close()
 }

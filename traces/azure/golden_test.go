@@ -2,11 +2,12 @@ package azure
 
 import (
 	"compress/gzip"
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 )
 
@@ -58,28 +59,37 @@ func TestGoldenSelect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("reads 150 MB")
 	}
-	d, err := OpenDataset(goldenDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pos := UpstreamPositions()
-	rows, st, err := d.SelectStats(context.Background(), UpstreamSelection(pos), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if st.InvocationRows != goldenInvocationRows || st.JoinedRows != goldenJoinedRows || st.Minutes != DayMinutes {
-		t.Errorf("stats = %+v, want %d invocation rows, %d joined, %d minutes",
-			st, goldenInvocationRows, goldenJoinedRows, DayMinutes)
-	}
-	if len(rows) != len(pos) {
-		t.Fatalf("got %d rows, want %d", len(rows), len(pos))
-	}
-	for i, r := range rows {
-		if r.Position != pos[i] || len(r.Counts) != 60 || r.Line < 2+r.Position {
-			t.Errorf("row %d: position %d line %d, %d counts", i, r.Position, r.Line, len(r.Counts))
+	pos := upstreamPositions()
+	var first []Selected
+	// The directory, and one file named (the others found beside it).
+	for _, path := range []string{goldenDir, filepath.Join(goldenDir, DurationsName(DefaultDay)+".gz")} {
+		d, err := OpenDataset(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, st, err := d.SelectStats(context.Background(), upstreamSelection(pos), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.InvocationRows != goldenInvocationRows || st.JoinedRows != goldenJoinedRows || st.Minutes != DayMinutes {
+			t.Errorf("%s: stats = %+v, want %d invocation rows, %d joined, %d minutes",
+				path, st, goldenInvocationRows, goldenJoinedRows, DayMinutes)
+		}
+		if len(rows) != len(pos) {
+			t.Fatalf("got %d rows, want %d", len(rows), len(pos))
+		}
+		for i, r := range rows {
+			if r.Position != pos[i] || len(r.Counts) != 60 || r.Line < 2+r.Position {
+				t.Errorf("row %d: position %d line %d, %d counts", i, r.Position, r.Line, len(r.Counts))
+			}
+		}
+		if first == nil {
+			first = rows
+		} else if !reflect.DeepEqual(rows, first) {
+			t.Errorf("%s: rows differ from the directory's", path)
 		}
 	}
-	t.Logf("first pick: %+v", rows[0])
+	t.Logf("first pick: %+v", first[0])
 }
 
 // upstreamNames maps upstream's azure function names to their joined-table
@@ -96,16 +106,60 @@ var upstreamNames = map[string]int{
 }
 
 // TestGoldenMatchesUpstream checks Select against upstream's own output on
-// the golden day: every upstream minute (60 per-second entries, warmup then
+// the golden days: every upstream minute (60 per-second entries, warmup then
 // test phase) must add up to the count Select returns for that position.
 func TestGoldenMatchesUpstream(t *testing.T) {
 	needGolden(t)
 	if testing.Short() {
-		t.Skip("reads 150 MB")
+		t.Skip("reads 300 MB")
 	}
+	for _, name := range []string{"azure", "azure-s3h1"} {
+		t.Run(name, func(t *testing.T) {
+			perSecond := upstreamSeconds(t, filepath.Join("../../../shared/golden/upstream", name))
+			if len(perSecond) != len(upstreamNames) {
+				t.Fatalf("upstream has %d functions, want %d", len(perSecond), len(upstreamNames))
+			}
+			var names []string
+			var pos []int
+			for n, p := range upstreamNames {
+				names = append(names, n)
+				pos = append(pos, p)
+			}
+			d, err := OpenDataset(filepath.Join("../../../shared/golden/datasets", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows, err := d.Select(context.Background(), upstreamSelection(pos), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rows {
+				sec := perSecond[names[i]]
+				if len(sec) != 3600 {
+					t.Fatalf("%s: %d seconds upstream", names[i], len(sec))
+				}
+				for m, c := range r.Counts {
+					var sum int64
+					for _, v := range sec[60*m : 60*m+60] {
+						sum += v
+					}
+					if sum != c {
+						t.Errorf("%s (position %d, line %d): minute %d: upstream sends %d, Select says %d",
+							names[i], r.Position, r.Line, m+1, sum, c)
+					}
+				}
+			}
+		})
+	}
+}
+
+// upstreamSeconds reads warmup.json and workload.json of an upstream golden
+// case: per function, the requests of each second, warmup first.
+func upstreamSeconds(t *testing.T, dir string) map[string][]int64 {
+	t.Helper()
 	var perSecond map[string][]int64
 	for _, f := range []string{"warmup.json", "workload.json"} {
-		b, err := os.ReadFile(filepath.Join("../../../shared/golden/upstream/azure", f))
+		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Skip(err)
 		}
@@ -121,37 +175,5 @@ func TestGoldenMatchesUpstream(t *testing.T) {
 			perSecond[k] = append(perSecond[k], v...)
 		}
 	}
-	if len(perSecond) != len(upstreamNames) {
-		t.Fatalf("upstream has %d functions, want %d", len(perSecond), len(upstreamNames))
-	}
-	var names []string
-	var pos []int
-	for n, p := range upstreamNames {
-		names = append(names, n)
-		pos = append(pos, p)
-	}
-	d, err := OpenDataset(goldenDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rows, err := d.Select(context.Background(), UpstreamSelection(pos), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, r := range rows {
-		sec := perSecond[names[i]]
-		if len(sec) != 3600 {
-			t.Fatalf("%s: %d seconds upstream", names[i], len(sec))
-		}
-		for m, c := range r.Counts {
-			var sum int64
-			for _, v := range sec[60*m : 60*m+60] {
-				sum += v
-			}
-			if sum != c {
-				t.Errorf("%s (position %d, line %d): minute %d: upstream sends %d, Select says %d",
-					names[i], r.Position, r.Line, m+1, sum, c)
-			}
-		}
-	}
+	return perSecond
 }

@@ -2,11 +2,13 @@ package azure
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 
 	"trenv-bench/traces/tracefile"
@@ -33,6 +35,11 @@ type lineScanner struct {
 }
 
 func newLineScanner(r io.Reader, path string) *lineScanner {
+	// A whole file in memory is scanned in place: it is never written to.
+	if w, ok := r.(interface{ wholeBytes() []byte }); ok {
+		b := w.wholeBytes()
+		return &lineScanner{r: r, path: path, buf: b, end: len(b), rerr: io.EOF}
+	}
 	size := defaultBufSize
 	// Small in-memory inputs (tests, fuzzing, samples) get a small buffer.
 	if l, ok := r.(interface{ Len() int }); ok && l.Len()+1 < size {
@@ -201,20 +208,19 @@ func splitLine(line []byte, scratch *[]byte, dst [][]byte) ([][]byte, int, error
 	return f, bad, err
 }
 
-// parseCount parses a non-negative decimal integer that fits in an int64.
+// parseCount parses a non-negative decimal integer that fits in an int64
+// (leading zeros allowed).
 func parseCount(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 19 {
-		if len(b) > 19 {
-			// Leading zeros are allowed; anything else of this length overflows.
-			i := 0
-			for i < len(b)-19 && b[i] == '0' {
-				i++
-			}
-			return parseCount(b[i:])
-		}
+	if len(b) == 0 {
 		return 0, false
 	}
-	var v uint64
+	for len(b) > 19 && b[0] == '0' {
+		b = b[1:]
+	}
+	if len(b) > 19 {
+		return 0, false
+	}
+	var v uint64 // 19 digits fit
 	for _, c := range b {
 		d := c - '0'
 		if d > 9 {
@@ -300,10 +306,48 @@ const (
 // (non-negative decimal integers that fit in an int64) and returns the index
 // just past the n-th; b[end] is then ',' or end == len(b). On failure it
 // returns the 0-based index of the bad field and blockShort or blockNotNumber.
-// This is the hot loop of the invocations reader: one pass, no allocation.
+//
+// This is the hot loop of the invocations reader (one pass, no allocation):
+// it checks 8 bytes at a time (SWAR) while every word holds only digits and
+// commas, at least one comma and no empty field, and finishes byte by byte.
+// Anything unusual (an error, a field of 8 or more digits) is rescanned byte
+// by byte from the start of the block, so the scalar loop alone decides every
+// error.
 func scanBlock(b []byte, n int) (end, bad, kind int) {
-	i := 0
-	for f := 0; ; f++ {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+		low7  = 0x7f7f7f7f7f7f7f7f
+	)
+	i, f := 0, 0
+	prev := uint64(0x80) // the block follows a comma: a leading comma is an empty field
+	var comma uint64
+	for i+8 <= len(b) && n-1-f >= 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		y := x & low7
+		// High bit of each byte set iff the byte is '0'…'9'.
+		digit := (y + ones*(0x80-'0')) &^ (y + ones*(0x80-':')) &^ x & highs
+		// High bit set iff the byte is ','.
+		c := y ^ ones*','
+		comma = ^(c + low7) &^ x & highs
+		if (digit|comma)^highs|comma&(comma<<8|prev) != 0 || comma == 0 {
+			return scanBlockScalar(b, n, 0, 0)
+		}
+		f += bits.OnesCount64(comma)
+		prev = comma >> 56
+		i += 8
+	}
+	start := 0
+	if i > 0 {
+		// Resume at the start of the field the last word ends in.
+		start = i - 8 + (63-bits.LeadingZeros64(comma))/8 + 1
+	}
+	return scanBlockScalar(b, n, start, f)
+}
+
+// scanBlockScalar is scanBlock byte by byte from b[i], the start of field f.
+func scanBlockScalar(b []byte, n, i, f int) (end, bad, kind int) {
+	for ; ; f++ {
 		s := i
 		for i < len(b) && b[i]-'0' <= 9 {
 			i++

@@ -1,10 +1,12 @@
 package azure
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"slices"
 
@@ -24,12 +26,6 @@ type Selection struct {
 	// First and Last are the 1-based minute columns kept, inclusive:
 	// 1 <= First <= Last <= N. Upstream uses 1 and 60.
 	First, Last int
-}
-
-// UpstreamSelection returns the selection upstream makes for the given
-// positions: day DefaultDay, minutes UpstreamFirstMinute…UpstreamLastMinute.
-func UpstreamSelection(positions []int) Selection {
-	return Selection{Day: DefaultDay, Positions: positions, First: UpstreamFirstMinute, Last: UpstreamLastMinute}
 }
 
 func (s Selection) validate() error {
@@ -82,12 +78,15 @@ type Stats struct {
 // file are rejected (tracefile.ErrDuplicateKey), as they would duplicate rows
 // and shift positions. The app-memory file is not read.
 //
-// The durations file is read first, then the invocations file is streamed
-// once; every row of both is validated. Memory is bounded by the number of
-// rows, not bytes (for an archive holding invocations before durations, the
-// window's counts of every row are kept too). ctx is checked every few
-// thousand rows. m, when not nil, sees one Begin…End per file read
-// (per archive read for an archive).
+// The invocations file is streamed once while the durations file is read on
+// another goroutine (rows met before the durations are known wait in a
+// buffer of at most 1 MiB); from an archive the entries are read in archive
+// order. Every row of both files is validated; when both are bad, the
+// durations error is returned. Memory is bounded by the number of rows, not
+// bytes (for an archive holding invocations before durations, the window's
+// counts of every row are kept too). ctx is checked every few thousand rows.
+// m, when not nil, sees the invocations file (Begin, Advance per chunk read
+// from disk, End), or the whole archive for an archive.
 func (d *Dataset) Select(ctx context.Context, sel Selection, m tracefile.Meter) ([]Selected, error) {
 	rows, _, err := d.SelectStats(ctx, sel, m)
 	return rows, err
@@ -126,22 +125,37 @@ func (d *Dataset) JoinStats(ctx context.Context, day int, m tracefile.Meter) (St
 	return st, err
 }
 
+// selectFiles reads the durations file on another goroutine while the
+// invocations file streams; invocation rows read before the durations are
+// known are buffered (see streamInvocations). In-memory plain files have no
+// input to wait for: there the durations are read first, which is cheaper
+// than buffering.
 func (d *Dataset) selectFiles(ctx context.Context, j *joiner, m tracefile.Meter) error {
-	rc, path, err := d.OpenFile(DurationsName(j.sel.Day), m)
+	drc, dpath, err := d.OpenFile(DurationsName(j.sel.Day), nil)
 	if err != nil {
 		return err
 	}
-	err = j.readDurations(ctx, rc, path)
-	rc.Close()
+	irc, ipath, err := d.OpenFile(InvocationsName(j.sel.Day), m)
 	if err != nil {
+		drc.Close()
 		return err
 	}
-	rc, path, err = d.OpenFile(InvocationsName(j.sel.Day), m)
-	if err != nil {
-		return err
+	defer irc.Close()
+	if _, ok := irc.(*memFile); ok {
+		err := j.readDurations(ctx, drc, dpath)
+		drc.Close()
+		if err != nil {
+			return err
+		}
+		return j.streamInvocations(ctx, irc, ipath, nil, nil)
 	}
-	defer rc.Close()
-	return j.streamInvocations(ctx, rc, path, nil)
+	durDone := make(chan error, 1)
+	go func() {
+		err := j.readDurations(ctx, drc, dpath)
+		drc.Close()
+		durDone <- err
+	}()
+	return j.streamInvocations(ctx, irc, ipath, durDone, nil)
 }
 
 // selectArchive reads the archive once. When the invocations entry comes
@@ -181,10 +195,10 @@ func (d *Dataset) selectArchive(ctx context.Context, j *joiner, m tracefile.Mete
 		case e.name == invName && !haveInv:
 			haveInv = true
 			if haveDur {
-				err = j.streamInvocations(ctx, e.r, e.path, nil)
+				err = j.streamInvocations(ctx, e.r, e.path, nil, nil)
 			} else {
 				buf = &invBuffer{}
-				err = j.streamInvocations(ctx, e.r, e.path, buf)
+				err = j.streamInvocations(ctx, e.r, e.path, nil, buf)
 			}
 			if err != nil {
 				return err
@@ -194,17 +208,22 @@ func (d *Dataset) selectArchive(ctx context.Context, j *joiner, m tracefile.Mete
 	return nil
 }
 
+// maxPendingBytes bounds the invocation rows buffered while the durations
+// file is read concurrently; past it the invocations reader waits. Rows are
+// cheaper to join directly than to buffer and replay.
+const maxPendingBytes = 1 << 20
+
 // ctxCheckRows is how many rows pass between checks of the context.
 const ctxCheckRows = 4096
 
 // joiner holds the durations key set and picks invocation rows by position.
 type joiner struct {
 	sel       Selection
-	dur       map[string]int32 // key → index in durLine and invLine
+	dur       keyIndex // durations keys; index → durLine, invLine
 	durLine   []int32
-	invLine   []int32          // line of the invocation row with the key, 0 if none yet
-	unmatched map[string]int32 // invocation keys absent from durations → line
-	durPath   string
+	invLine   []int32  // line of the invocation row with the key, 0 if none yet
+	unmatched keyIndex // invocation keys absent from durations; index → unLine
+	unLine    []int32
 	invPath   string
 	want      []int // sorted distinct wanted positions
 	wi        int   // next index in want
@@ -217,11 +236,13 @@ func newJoiner(sel Selection) *joiner {
 	want := slices.Clone(sel.Positions)
 	slices.Sort(want)
 	want = slices.Compact(want)
+	seed := maphash.MakeSeed()
 	return &joiner{
 		sel:       sel,
+		dur:       newKeyIndex(seed, 1<<16),
+		unmatched: newKeyIndex(seed, 1<<10),
 		want:      want,
 		picked:    make([]Selected, len(want)),
-		unmatched: make(map[string]int32),
 		stats:     Stats{Day: sel.Day},
 	}
 }
@@ -245,9 +266,8 @@ func splitKey(key []byte) (owner, app, function []byte) {
 }
 
 func (j *joiner) readDurations(ctx context.Context, r io.Reader, path string) error {
-	j.durPath = path
-	j.dur = make(map[string]int32, 1<<16)
 	dr := NewDurationsReader(r, path)
+	var key []byte // j.key belongs to the invocations goroutine
 	for n := 1; dr.Next(); n++ {
 		if n%ctxCheckRows == 0 {
 			if err := ctx.Err(); err != nil {
@@ -255,12 +275,13 @@ func (j *joiner) readDurations(ctx context.Context, r io.Reader, path string) er
 			}
 		}
 		row := dr.Row()
-		j.key = appendKey(j.key[:0], row.Owner, row.App, row.Function)
-		if i, ok := j.dur[string(j.key)]; ok {
+		key = appendKey(key[:0], row.Owner, row.App, row.Function)
+		i, at := j.dur.find(key)
+		if i >= 0 {
 			return rowError(path, row.Line, "", fmt.Errorf("%w: (HashOwner, HashApp, HashFunction) also on line %d",
 				tracefile.ErrDuplicateKey, j.durLine[i]))
 		}
-		j.dur[string(j.key)] = int32(len(j.durLine))
+		j.dur.add(key, at)
 		j.durLine = append(j.durLine, int32(row.Line))
 		j.invLine = append(j.invLine, 0)
 	}
@@ -271,46 +292,92 @@ func (j *joiner) readDurations(ctx context.Context, r io.Reader, path string) er
 	return nil
 }
 
-// streamInvocations reads the invocations file. With buf nil it joins each
-// row at once; otherwise it keeps the rows in buf for replay.
-func (j *joiner) streamInvocations(ctx context.Context, r io.Reader, path string, buf *invBuffer) error {
+// streamInvocations reads the invocations file. Rows are joined as they
+// come once durations are known: at once when durDone and buf are nil; when
+// durDone delivers (the durations being read concurrently), rows before that
+// are buffered, up to maxPendingBytes, and replayed; with buf not nil, all
+// rows are buffered in buf for a later replay. When both files are bad, the
+// durations error wins, whatever the timing.
+func (j *joiner) streamInvocations(ctx context.Context, r io.Reader, path string, durDone <-chan error, buf *invBuffer) error {
 	j.invPath = path
+	pending := durDone != nil
+	if pending {
+		buf = &invBuffer{}
+	}
+	// durations waits for the concurrent durations read, replays the
+	// buffered rows, and returns the durations or replay error.
+	durations := func() error {
+		pending = false
+		if err := <-durDone; err != nil {
+			return err
+		}
+		b := buf
+		buf = nil
+		return j.replay(ctx, b)
+	}
+	fail := func(err error) error {
+		if pending {
+			if derr := <-durDone; derr != nil {
+				return derr
+			}
+		}
+		return err
+	}
 	ir := NewInvocationsReader(r, path)
 	var counts []int64
 	for n := 0; ir.Next(); n++ {
 		if n == 0 {
 			j.stats.Minutes = ir.Minutes()
 			if err := j.checkWindow(); err != nil {
-				return err
+				return fail(err)
 			}
 		}
 		if n%ctxCheckRows == ctxCheckRows-1 {
 			if err := ctx.Err(); err != nil {
+				return fail(err)
+			}
+		}
+		if pending && n%64 == 0 && (len(durDone) > 0 || len(buf.arena) > maxPendingBytes) {
+			if err := durations(); err != nil {
 				return err
 			}
 		}
 		row := ir.Row()
-		j.key = appendKey(j.key[:0], row.Owner, row.App, row.Function)
 		if buf != nil {
+			j.key = appendKey(j.key[:0], row.Owner, row.App, row.Function)
 			counts = row.Counts(counts[:0], j.sel.First, j.sel.Last)
 			buf.add(j.key, row.Trigger, row.Line, counts)
 			continue
 		}
-		take, err := j.invocation(j.key, row.Line)
-		if err != nil {
+		if err := j.join(row); err != nil {
 			return err
-		}
-		if take {
-			j.pick(j.key, row.Trigger, row.Line, row.Counts(nil, j.sel.First, j.sel.Last))
 		}
 	}
 	if err := ir.Err(); err != nil {
-		return err
+		return fail(err)
 	}
 	if j.stats.Minutes == 0 {
 		// A header and no rows.
 		j.stats.Minutes = ir.Minutes()
-		return j.checkWindow()
+		if err := j.checkWindow(); err != nil {
+			return fail(err)
+		}
+	}
+	if pending {
+		return durations()
+	}
+	return nil
+}
+
+// join registers an invocations row and picks it if its position is wanted.
+func (j *joiner) join(row *InvocationsRow) error {
+	j.key = appendKey(j.key[:0], row.Owner, row.App, row.Function)
+	take, err := j.invocation(j.key, row.Line)
+	if err != nil {
+		return err
+	}
+	if take {
+		j.pick(j.key, row.Trigger, row.Line, row.Counts(nil, j.sel.First, j.sel.Last))
 	}
 	return nil
 }
@@ -327,7 +394,7 @@ func (j *joiner) checkWindow() error {
 // position is wanted.
 func (j *joiner) invocation(key []byte, line int) (bool, error) {
 	j.stats.InvocationRows++
-	if i, ok := j.dur[string(key)]; ok {
+	if i, _ := j.dur.find(key); i >= 0 {
 		if prev := j.invLine[i]; prev != 0 {
 			return false, j.duplicate(line, int(prev))
 		}
@@ -336,10 +403,12 @@ func (j *joiner) invocation(key []byte, line int) (bool, error) {
 		j.stats.JoinedRows++
 		return j.wi < len(j.want) && j.want[j.wi] == pos, nil
 	}
-	if prev, ok := j.unmatched[string(key)]; ok {
-		return false, j.duplicate(line, int(prev))
+	i, at := j.unmatched.find(key)
+	if i >= 0 {
+		return false, j.duplicate(line, int(j.unLine[i]))
 	}
-	j.unmatched[string(key)] = int32(line)
+	j.unmatched.add(key, at)
+	j.unLine = append(j.unLine, int32(line))
 	return false, nil
 }
 
@@ -378,6 +447,88 @@ func (j *joiner) result() ([]Selected, error) {
 		used[i] = true
 	}
 	return out, nil
+}
+
+// keyIndex is a set of keys numbered 0, 1, … in insertion order, kept in
+// one arena (no allocation per key), with an open-addressing hash table
+// (linear probing, load <= 1/2) of 64-bit hashes: one probe sequence both
+// finds a key and gives the slot to add it at.
+type keyIndex struct {
+	seed  maphash.Seed
+	slots []slot
+	ends  []int // key i is arena[ends[i-1]:ends[i]]
+	arena []byte
+}
+
+// slot is a hash-table entry; idx is the key's number + 1, 0 when empty.
+type slot struct {
+	h   uint64
+	idx int32
+}
+
+func newKeyIndex(seed maphash.Seed, size int) keyIndex {
+	n := 16
+	for n < 2*size {
+		n *= 2
+	}
+	return keyIndex{seed: seed, slots: make([]slot, n)}
+}
+
+func (x *keyIndex) key(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = x.ends[i-1]
+	}
+	return x.arena[start:x.ends[i]]
+}
+
+// probe is where find stopped: the key's hash and the empty slot at which
+// add puts the key.
+type probe struct {
+	h  uint64
+	at int
+}
+
+// find returns the number of key, or -1 and the probe for add.
+func (x *keyIndex) find(key []byte) (int, probe) {
+	h := maphash.Bytes(x.seed, key)
+	mask := len(x.slots) - 1
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s.idx == 0 {
+			return -1, probe{h, i}
+		}
+		if s.h == h && bytes.Equal(x.key(int(s.idx-1)), key) {
+			return int(s.idx - 1), probe{h, i}
+		}
+	}
+}
+
+// add appends a key that find did not find, with find's probe.
+func (x *keyIndex) add(key []byte, p probe) {
+	x.arena = append(x.arena, key...)
+	x.ends = append(x.ends, len(x.arena))
+	x.slots[p.at] = slot{h: p.h, idx: int32(len(x.ends))}
+	if 2*len(x.ends) > len(x.slots) {
+		x.grow()
+	}
+}
+
+// grow doubles the table.
+func (x *keyIndex) grow() {
+	old := x.slots
+	x.slots = make([]slot, 2*len(old))
+	mask := len(x.slots) - 1
+	for _, s := range old {
+		if s.idx == 0 {
+			continue
+		}
+		i := int(s.h) & mask
+		for x.slots[i].idx != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = s
+	}
 }
 
 // invBuffer keeps invocation rows until durations are known: per row the

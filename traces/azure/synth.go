@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 )
 
@@ -60,8 +61,9 @@ type SynthOptions struct {
 	// MaxCount caps each minute count; 0 means DefaultMaxCount.
 	MaxCount int
 	// Busy lists joined-table positions (as Select counts them) whose rows
-	// get busy, bursty traffic in every minute of the first hour. Positions
-	// at or beyond the join's size are ignored.
+	// get busy, bursty traffic: every minute non-zero, 5–60 invocations a
+	// minute on average with bursts of 2–5 times that. Positions at or
+	// beyond the join's size are ignored.
 	Busy []int
 }
 
@@ -116,7 +118,9 @@ func (o SynthOptions) withDefaults() (SynthOptions, error) {
 // Synth writes the three files of a synthetic day into dir (which must
 // exist) under their real names, as plain CSV. Each file is written to a
 // temporary file in dir and renamed into place when complete. A full day
-// (46,500 rows × 1,440 minutes, about 140 MB) takes a few seconds.
+// (46,500 rows × 1,440 minutes, about 140 MB) takes about half a second
+// on two cores; rows are generated in parallel chunks, each from its own
+// random stream, so the bytes do not depend on GOMAXPROCS.
 func Synth(dir string, opts SynthOptions) (err error) {
 	opts, err = opts.withDefaults()
 	if err != nil {
@@ -137,6 +141,9 @@ func Synth(dir string, opts SynthOptions) (err error) {
 	}()
 	for i, n := range names {
 		if files[i], err = os.CreateTemp(dir, "."+n+".tmp-*"); err != nil {
+			return fmt.Errorf("azure: synth: %w", err)
+		}
+		if err = files[i].Chmod(0o644); err != nil {
 			return fmt.Errorf("azure: synth: %w", err)
 		}
 		ws[i] = bufio.NewWriterSize(files[i], 1<<20)
@@ -169,10 +176,11 @@ func SynthBytes(opts SynthOptions) (map[string][]byte, error) {
 		return nil, err
 	}
 	var inv, dur, mem bytes.Buffer
-	// Rough sizes: a few bytes per cell, ~100 bytes per durations row.
-	inv.Grow(opts.Rows * (60 + 2*opts.Minutes))
-	dur.Grow(opts.Rows * 100)
-	mem.Grow(opts.Rows * 30)
+	// Sizes a little above the usual ones (about 57 + 2.05·Minutes, 84 and
+	// 28 bytes per invocation row): growing a big buffer would cost more.
+	inv.Grow(opts.Rows * (64 + 43*opts.Minutes/20))
+	dur.Grow(opts.Rows * 90)
+	mem.Grow(opts.Rows * 32)
 	if err := synthesize(opts, &inv, &dur, &mem); err != nil {
 		return nil, err
 	}
@@ -183,31 +191,17 @@ func SynthBytes(opts SynthOptions) (map[string][]byte, error) {
 	}, nil
 }
 
-// UpstreamPositions returns the 26 joined-table positions upstream
-// gen_trace.py picks for its azure workload (spec §1.8), in the order of its
-// table: base names, then _1, then _2.
-func UpstreamPositions() []int {
-	return []int{
-		6669, 37121, 10982, 2400, 14876, 28412, 28418, 39078, 44914, 26387, 19236,
-		40905, 31485, 11187, 5195, 35943, 8849, 35278, 4756,
-		36112, 23833, 8997, 29974, 15085, 25780, 3237,
-	}
-}
-
-// SampleMinutes is the number of minute columns of Sample.
-const SampleMinutes = UpstreamFirstMinute + UpstreamLastMinute - 1
-
-// Sample returns a small synthetic day in memory: DefaultSynthRows rows, so
-// that every position upstream selects exists in the join (up to 44914 of
-// 45,105), but only SampleMinutes minute columns. The rows at
-// UpstreamPositions carry busy traffic. It is built in a few tens of
-// milliseconds.
-func Sample(seed uint64) *Dataset {
-	files, err := SynthBytes(SynthOptions{Seed: seed, Minutes: SampleMinutes, Busy: UpstreamPositions()})
+// Sample returns a small synthetic day in memory that covers sel: day
+// sel.Day, DefaultSynthRows rows, so that every position a selection like
+// upstream's names exists in the join (upstream picks up to 44914 of about
+// 45,100), but only sel.Last minute columns; the rows at sel.Positions carry
+// busy traffic. It is built in a few tens of milliseconds.
+func Sample(seed uint64, sel Selection) (*Dataset, error) {
+	files, err := SynthBytes(SynthOptions{Seed: seed, Day: sel.Day, Minutes: sel.Last, Busy: sel.Positions})
 	if err != nil {
-		panic("azure: Sample: " + err.Error()) // fixed options: cannot fail
+		return nil, fmt.Errorf("azure: sample: %w", err)
 	}
-	return NewMemDataset(files)
+	return NewMemDataset(files), nil
 }
 
 // synthRow is what the durations and memory files need of an invocation row.
@@ -221,10 +215,10 @@ type synthRow struct {
 type synth struct {
 	o     SynthOptions
 	rng   *rand.Rand
-	key   uint64 // hash key, from the seed
-	ctr   uint64 // hashes drawn
-	line  []byte
-	zeros []byte // "0,0,0,…"
+	key   uint64       // hash key, from the seed
+	ctr   uint64       // hashes drawn
+	zeros []byte       // "0,0,0,…"
+	inv   [128]float64 // inv[k] = 1/k
 }
 
 // hash returns a fresh 64-bit value, unique within the synthesis (written
@@ -248,19 +242,14 @@ func appendHash(b []byte, h uint64) []byte {
 
 // heavy returns floor(exp(X)) for X exponential with the given rate: a
 // Pareto-like integer >= 1 with P(v >= x) = x^-rate.
-func (s *synth) heavy(rate float64, max int) int {
-	v := int(math.Exp(s.rng.ExpFloat64() / rate))
+func heavy(rng *rand.Rand, rate float64, max int) int {
+	v := int(math.Exp(rng.ExpFloat64() / rate))
 	return min(v, max)
 }
 
 // synthesize writes the three files.
 func synthesize(o SynthOptions, invW, durW, memW io.Writer) error {
-	s := &synth{
-		o:   o,
-		rng: rand.New(rand.NewPCG(o.Seed, 0x617a7572652d3139)), // "azure-19"
-	}
-	s.key = s.rng.Uint64()
-	s.zeros = bytes.Repeat([]byte("0,"), o.Minutes)
+	s := newSynth(o)
 	rows := s.layout()
 	busy := s.busyRows(rows)
 	if err := s.writeInvocations(invW, rows, busy); err != nil {
@@ -272,15 +261,28 @@ func synthesize(o SynthOptions, invW, durW, memW io.Writer) error {
 	return s.writeMemory(memW, rows)
 }
 
+func newSynth(o SynthOptions) *synth {
+	s := &synth{
+		o:   o,
+		rng: rand.New(rand.NewPCG(o.Seed, 0x617a7572652d3139)), // "azure-19"
+	}
+	s.key = s.rng.Uint64()
+	for k := 1; k < len(s.inv); k++ {
+		s.inv[k] = 1 / float64(k)
+	}
+	s.zeros = bytes.Repeat([]byte("0,"), o.Minutes)
+	return s
+}
+
 // layout draws owners, apps and functions (apps per owner and functions per
 // app heavy-tailed) and marks the unmatched rows.
 func (s *synth) layout() []synthRow {
 	rows := make([]synthRow, 0, s.o.Rows)
 	for len(rows) < s.o.Rows {
 		owner := s.hash()
-		for range s.heavy(2.5, 50) {
+		for range heavy(s.rng, 2.5, 50) {
 			app := s.hash()
-			for range s.heavy(1.6, 200) {
+			for range heavy(s.rng, 1.6, 200) {
 				if len(rows) == s.o.Rows {
 					break
 				}
@@ -319,7 +321,7 @@ func (s *synth) busyRows(rows []synthRow) map[int]bool {
 
 // trigger draws a trigger kind with roughly its share of rows in the real
 // trace.
-func (s *synth) trigger() string {
+func (g *rowGen) trigger() string {
 	triggerKinds := [...]struct {
 		name  string
 		share float64
@@ -327,7 +329,7 @@ func (s *synth) trigger() string {
 		{"http", 0.55}, {"timer", 0.16}, {"queue", 0.15}, {"orchestration", 0.07},
 		{"storage", 0.03}, {"event", 0.02}, {"others", 0.02},
 	}
-	u := s.rng.Float64()
+	u := g.rng.Float64()
 	for _, t := range triggerKinds {
 		if u < t.share {
 			return t.name
@@ -337,63 +339,137 @@ func (s *synth) trigger() string {
 	return triggerKinds[0].name
 }
 
-func (s *synth) writeInvocations(w io.Writer, rows []synthRow, busy map[int]bool) error {
-	line := s.line[:0]
-	for i, h := range InvocationsHeader(s.o.Minutes) {
-		if i > 0 {
-			line = append(line, ',')
-		}
-		line = append(line, h...)
-	}
-	line = append(line, '\n')
-	if _, err := w.Write(line); err != nil {
-		return fmt.Errorf("azure: synth: write invocations: %w", err)
-	}
-	for i := range rows {
+// synthChunkRows is the number of invocation rows generated as one unit,
+// each unit from its own random stream, so that units can be generated in
+// parallel and the output does not depend on scheduling.
+const synthChunkRows = 1024
+
+// rowGen generates invocation rows; one per goroutine.
+type rowGen struct {
+	o     *SynthOptions
+	rng   *rand.Rand
+	zeros []byte        // "0,0,0,…", shared, read only
+	inv   *[128]float64 // inv[k] = 1/k, shared, read only
+}
+
+// chunk generates rows[first:first+synthChunkRows] into buf and sets their
+// totals.
+func (g *rowGen) chunk(buf []byte, rows []synthRow, first int, busy map[int]bool) []byte {
+	for i := first; i < min(first+synthChunkRows, len(rows)); i++ {
 		r := &rows[i]
-		line = line[:0]
-		line = appendHash(line, r.owner)
-		line = append(line, ',')
-		line = appendHash(line, r.app)
-		line = append(line, ',')
-		line = appendHash(line, r.function)
-		line = append(line, ',')
-		trig := s.trigger()
-		line = append(line, trig...)
-		line = append(line, ',')
-		var total int64
+		buf = appendHash(buf, r.owner)
+		buf = append(buf, ',')
+		buf = appendHash(buf, r.app)
+		buf = append(buf, ',')
+		buf = appendHash(buf, r.function)
+		buf = append(buf, ',')
+		trig := g.trigger()
+		buf = append(buf, trig...)
+		buf = append(buf, ',')
 		if trig == "timer" && !busy[i] {
-			line, total = s.timerCounts(line)
+			buf, r.total = g.timerCounts(buf)
 		} else {
-			line, total = s.burstyCounts(line, busy[i])
+			buf, r.total = g.burstyCounts(buf, busy[i])
 		}
-		r.total = total
-		line[len(line)-1] = '\n' // the last comma
-		if _, err := w.Write(line); err != nil {
-			return fmt.Errorf("azure: synth: write invocations: %w", err)
-		}
+		buf[len(buf)-1] = '\n' // the last comma
 	}
-	s.line = line
+	return buf
+}
+
+// writeInvocations writes the invocations file, its rows generated in
+// chunks of synthChunkRows.
+func (s *synth) writeInvocations(w io.Writer, rows []synthRow, busy map[int]bool) error {
+	header := appendCSVLine(nil, InvocationsHeader(s.o.Minutes))
+	n := (len(rows) + synthChunkRows - 1) / synthChunkRows
+	return s.writeChunks(w, "invocations", header, n, streamInvocations, func(rng *rand.Rand, c int, buf []byte) []byte {
+		g := &rowGen{o: &s.o, rng: rng, zeros: s.zeros, inv: &s.inv}
+		return g.chunk(buf, rows, c*synthChunkRows, busy)
+	})
+}
+
+// PCG streams of the chunks of each file: chunk c of a file uses the file's
+// stream + c, so chunks can be generated in parallel and the bytes do not
+// depend on scheduling.
+const (
+	streamInvocations = 0x696e7600_00000000 // "inv"
+	streamDurations   = 0x64757200_00000000 // "dur"
+	streamMemory      = 0x6d656d00_00000000 // "mem"
+)
+
+// writeChunks writes header, then chunks 0…n-1 in order, each made by gen
+// with its own random stream, on GOMAXPROCS goroutines holding at most two
+// chunks each.
+func (s *synth) writeChunks(w io.Writer, what string, header []byte, n int, stream uint64,
+	gen func(rng *rand.Rand, c int, buf []byte) []byte) error {
+	if _, err := w.Write(header); err != nil {
+		return fmt.Errorf("azure: synth: write %s: %w", what, err)
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), n))
+	type job struct {
+		c   int
+		buf []byte
+	}
+	free := make(chan []byte, 2*workers) // buffers, bounding chunks in flight
+	for range cap(free) {
+		free <- nil
+	}
+	jobs := make(chan job)
+	done := make([]chan []byte, n)
+	for c := range done {
+		done[c] = make(chan []byte, 1)
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		defer close(jobs)
+		for c := range n {
+			select {
+			case buf := <-free:
+				select {
+				case jobs <- job{c, buf}:
+				case <-stop:
+					return
+				}
+			case <-stop:
+				return
+			}
+		}
+	}()
+	for range workers {
+		go func() {
+			for j := range jobs {
+				rng := rand.New(rand.NewPCG(s.o.Seed, stream+uint64(j.c)))
+				done[j.c] <- gen(rng, j.c, j.buf[:0])
+			}
+		}()
+	}
+	for c := range n {
+		buf := <-done[c]
+		if _, err := w.Write(buf); err != nil {
+			return fmt.Errorf("azure: synth: write %s: %w", what, err)
+		}
+		free <- buf
+	}
 	return nil
 }
 
 // timerCounts writes a periodic row: c invocations every period minutes.
-func (s *synth) timerCounts(line []byte) ([]byte, int64) {
+func (g *rowGen) timerCounts(line []byte) ([]byte, int64) {
 	periods := [...]int{1, 1, 5, 5, 10, 15, 30, 60, 60, 120, 360, 1440}
-	period := periods[s.rng.IntN(len(periods))]
-	c := int64(s.heavy(3, s.o.MaxCount))
-	phase := s.rng.IntN(period)
+	period := periods[g.rng.IntN(len(periods))]
+	c := int64(heavy(g.rng, 3, g.o.MaxCount))
+	phase := g.rng.IntN(period)
 	var total int64
-	for m := 0; m < s.o.Minutes; {
+	for m := 0; m < g.o.Minutes; {
 		next := m + (phase-m%period+period)%period
-		if next >= s.o.Minutes {
-			line = append(line, s.zeros[:2*(s.o.Minutes-m)]...)
+		if next >= g.o.Minutes {
+			line = append(line, g.zeros[:2*(g.o.Minutes-m)]...)
 			break
 		}
-		line = append(line, s.zeros[:2*(next-m)]...)
+		line = append(line, g.zeros[:2*(next-m)]...)
 		v := c
-		if s.rng.IntN(20) == 0 { // a missed or doubled tick now and then
-			v = min(int64(s.rng.IntN(int(2*c)+1)), int64(s.o.MaxCount))
+		if g.rng.IntN(20) == 0 { // a missed or doubled tick now and then
+			v = min(int64(g.rng.IntN(int(2*c)+1)), int64(g.o.MaxCount))
 		}
 		line = strconv.AppendInt(line, v, 10)
 		line = append(line, ',')
@@ -404,74 +480,88 @@ func (s *synth) timerCounts(line []byte) ([]byte, int64) {
 }
 
 // burstyCounts writes an on/off row: off runs are all zero, on runs draw
-// Poisson counts around a per-row rate. Most rows are rarely on; a few rows
-// are hot. busy rows are on for the whole first hour with a high rate.
-func (s *synth) burstyCounts(line []byte, busy bool) ([]byte, int64) {
-	rate := math.Exp(0.3 + 1.6*s.rng.NormFloat64())      // per minute while on
-	duty := min(math.Exp(-2.5+2*s.rng.NormFloat64()), 1) // fraction of minutes on
-	onLen := 1 + math.Exp(1+1.2*s.rng.NormFloat64())     // mean on run, minutes
+// Poisson counts around a per-row rate, with one minute in 16 a burst at a
+// per-row multiple of it. Most rows are rarely on; a few rows are hot. busy
+// rows are always on, at a high rate.
+func (g *rowGen) burstyCounts(line []byte, busy bool) ([]byte, int64) {
+	rate := math.Exp(0.3 + 1.6*g.rng.NormFloat64())      // per minute while on
+	duty := min(math.Exp(-2.5+2*g.rng.NormFloat64()), 1) // fraction of minutes on
+	onLen := 1 + math.Exp(1+1.2*g.rng.NormFloat64())     // mean on run, minutes
 	if busy {
-		rate = 5 + 55*s.rng.Float64()
+		rate = 5 + 55*g.rng.Float64()
 		duty = 1
 	}
-	rate = min(rate, float64(s.o.MaxCount))
+	maxC := float64(g.o.MaxCount)
+	rate = min(rate, maxC)
+	burst := min(rate*(2+3*g.rng.Float64()), maxC)
 	offLen := onLen * (1 - duty) / max(duty, 1e-9)
-	expRate := math.Exp(-rate)
-	on := s.rng.Float64() < duty
+	expRate, expBurst := math.Exp(-rate), math.Exp(-burst)
+	on := g.rng.Float64() < duty
 	var total int64
-	for m := 0; m < s.o.Minutes; {
-		mean := offLen
-		if on {
-			mean = onLen
-		}
-		n := s.o.Minutes - m
-		if !(busy && on && m < 60) && mean < 1e9 {
-			n = min(n, 1+int(s.rng.ExpFloat64()*mean))
+	for m := 0; m < g.o.Minutes; {
+		n := g.o.Minutes - m
+		switch {
+		case on && duty < 1:
+			n = min(n, 1+int(g.rng.ExpFloat64()*onLen))
+		case !on:
+			n = min(n, 1+int(g.rng.ExpFloat64()*offLen))
 		}
 		if !on {
-			line = append(line, s.zeros[:2*n]...)
+			line = append(line, g.zeros[:2*n]...)
 		} else {
 			for range n {
-				// Burst: now and then a minute at several times the rate.
+				u := g.rng.Uint64()
 				r, e := rate, expRate
-				if s.rng.IntN(16) == 0 {
-					r = min(rate*(2+3*s.rng.Float64()), float64(s.o.MaxCount))
-					e = math.Exp(-r)
+				if u&15 == 0 {
+					r, e = burst, expBurst
 				}
-				v := min(s.poisson(r, e), int64(s.o.MaxCount))
+				v := min(g.poisson(r, e, float64(u>>11)/(1<<53)), int64(g.o.MaxCount))
 				if busy && v == 0 {
 					v = 1
 				}
-				line = strconv.AppendInt(line, v, 10)
-				line = append(line, ',')
+				line = appendCount(line, v)
 				total += v
 			}
 		}
 		m += n
-		on = !on
-		if duty >= 1 {
-			on = true
-		}
+		on = !on || duty >= 1
 	}
 	return line, total
 }
 
-// poisson draws a Poisson variate of mean r (expR = e^-r): by inversion for
-// small means, by a rounded normal for large ones.
-func (s *synth) poisson(r, expR float64) int64 {
+// poisson draws a Poisson variate of mean r (expR = e^-r) from the uniform
+// u in [0, 1): by inversion for small means, by a rounded normal for large
+// ones.
+func (g *rowGen) poisson(r, expR, u float64) int64 {
 	if r < 15 {
-		u := s.rng.Float64()
 		p := expR
 		f := p
 		var k int64
-		for u > f && k < 200 {
+		for u > f && k < int64(len(g.inv)-1) {
 			k++
-			p *= r / float64(k)
+			p *= r * g.inv[k]
 			f += p
 		}
 		return k
 	}
-	return max(int64(math.Round(r+math.Sqrt(r)*s.rng.NormFloat64())), 0)
+	return max(int64(math.Round(r+math.Sqrt(r)*g.rng.NormFloat64())), 0)
+}
+
+// spread fills p (ascending) around a median, each step a random factor
+// 1 + width·u with u uniform in [0, 1) weighted by steps[k].
+func spread(rng *rand.Rand, p []int64, mid int, median, width float64, steps []float64) {
+	v := median
+	for k := mid; k < len(p); k++ {
+		if k > mid {
+			v *= 1 + width*steps[k]*rng.Float64()
+		}
+		p[k] = int64(v)
+	}
+	v = median
+	for k := mid - 1; k >= 0; k-- {
+		v /= 1 + width*steps[k]*rng.Float64()
+		p[k] = min(int64(v), p[k+1])
+	}
 }
 
 // writeDurations writes one row per matched invocation row and some decoys,
@@ -490,118 +580,94 @@ func (s *synth) writeDurations(w io.Writer, rows []synthRow) error {
 	for _, i := range s.rng.Perm(len(unmatched))[:decoys] {
 		d := unmatched[i]
 		d.app = s.hash() // same owner and function, another app
-		d.total = 1 + int64(s.heavy(1, 100000))
+		d.total = 1 + int64(heavy(s.rng, 1, 100000))
 		out = append(out, d)
 	}
 	s.rng.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
 
-	line := s.line[:0]
-	line = appendCSVLine(line, durationsColumns[:])
-	for i := range out {
-		r := &out[i]
-		line = appendHash(line, r.owner)
-		line = append(line, ',')
-		line = appendHash(line, r.app)
-		line = append(line, ',')
-		line = appendHash(line, r.function)
-		// Average, Count, Minimum, Maximum, then 7 percentiles (ms).
-		median := math.Exp(4 + 2*s.rng.NormFloat64())
-		var p [7]int64
-		spread := [...]float64{-1.2, -0.8, -0.25, 0, 0.3, 1.0, 1.6}
-		width := 0.2 + 0.5*s.rng.Float64()
-		for k := range p {
-			p[k] = int64(median * math.Exp(spread[k]*width*(0.8+0.4*s.rng.Float64())))
-			if k > 0 && p[k] < p[k-1] {
-				p[k] = p[k-1]
+	header := appendCSVLine(nil, durationsColumns[:])
+	n := (len(out) + synthChunkRows - 1) / synthChunkRows
+	return s.writeChunks(w, "durations", header, n, streamDurations, func(rng *rand.Rand, c int, line []byte) []byte {
+		for i := c * synthChunkRows; i < min((c+1)*synthChunkRows, len(out)); i++ {
+			r := &out[i]
+			line = appendHash(line, r.owner)
+			line = append(line, ',')
+			line = appendHash(line, r.app)
+			line = append(line, ',')
+			line = appendHash(line, r.function)
+			// Average, Count, Minimum, Maximum, then 7 percentiles (ms).
+			median := math.Exp(4 + 2*rng.NormFloat64())
+			var p [7]int64 // percentiles 0, 1, 25, 50, 75, 99, 100
+			spread(rng, p[:], 3, median, 0.2+0.6*rng.Float64(), []float64{1, 1.5, 0.6, 0, 0.7, 2, 1})
+			avg := (p[2] + 2*p[3] + p[4]) / 4
+			line = append(line, ',')
+			line = strconv.AppendInt(line, avg, 10)
+			line = append(line, ',')
+			line = strconv.AppendInt(line, max(r.total, 1), 10)
+			if rng.Float64() < s.o.EmptyMinMaxFrac {
+				line = append(line, ",,"...)
+			} else {
+				line = append(line, ',')
+				line = strconv.AppendInt(line, p[0], 10)
+				line = append(line, ',')
+				line = strconv.AppendInt(line, p[6], 10)
 			}
-		}
-		avg := (p[2] + 2*p[3] + p[4]) / 4
-		line = append(line, ',')
-		line = strconv.AppendInt(line, avg, 10)
-		line = append(line, ',')
-		line = strconv.AppendInt(line, max(r.total, 1), 10)
-		if s.rng.Float64() < s.o.EmptyMinMaxFrac {
-			line = append(line, ",,"...)
-		} else {
-			line = append(line, ',')
-			line = strconv.AppendInt(line, p[0], 10)
-			line = append(line, ',')
-			line = strconv.AppendInt(line, p[6], 10)
-		}
-		for _, v := range p {
-			line = append(line, ',')
-			line = strconv.AppendInt(line, v, 10)
-		}
-		line = append(line, '\n')
-		if len(line) > 64<<10 {
-			if _, err := w.Write(line); err != nil {
-				return fmt.Errorf("azure: synth: write durations: %w", err)
+			for _, v := range p {
+				line = append(line, ',')
+				line = strconv.AppendInt(line, v, 10)
 			}
-			line = line[:0]
+			line = append(line, '\n')
 		}
-	}
-	if _, err := w.Write(line); err != nil {
-		return fmt.Errorf("azure: synth: write durations: %w", err)
-	}
-	s.line = line
-	return nil
+		return line
+	})
 }
 
 // writeMemory writes one row for a share of the apps, in shuffled order.
 func (s *synth) writeMemory(w io.Writer, rows []synthRow) error {
-	type app struct {
-		owner, app uint64
-		total      int64
-	}
+	type app struct{ owner, app uint64 }
 	var apps []app
 	for i, r := range rows {
-		if i > 0 && rows[i-1].app == r.app {
-			apps[len(apps)-1].total += r.total
-			continue
+		if i == 0 || rows[i-1].app != r.app {
+			apps = append(apps, app{r.owner, r.app})
 		}
-		apps = append(apps, app{r.owner, r.app, r.total})
 	}
 	keep := int(math.Round(float64(len(apps)) * s.o.MemoryAppFrac))
 	perm := s.rng.Perm(len(apps))[:keep]
 
-	line := s.line[:0]
-	line = appendCSVLine(line, memoryColumns[:])
-	for _, i := range perm {
-		a := apps[i]
-		line = appendHash(line, a.owner)
-		line = append(line, ',')
-		line = appendHash(line, a.app)
-		line = append(line, ',')
-		line = strconv.AppendInt(line, 1+int64(s.heavy(0.8, 20000)), 10) // SampleCount
-		mb := math.Exp(4.5 + 0.8*s.rng.NormFloat64())
-		spread := [...]float64{-0.6, -0.45, -0.15, 0, 0.15, 0.4, 0.55, 0.7}
-		width := 0.1 + 0.6*s.rng.Float64()
-		var p [8]int64
-		for k := range p {
-			p[k] = max(int64(mb*math.Exp(spread[k]*width)), 1)
-			if k > 0 && p[k] < p[k-1] {
-				p[k] = p[k-1]
-			}
-		}
-		line = append(line, ',')
-		line = strconv.AppendInt(line, int64(mb), 10)
-		for _, v := range p {
+	header := appendCSVLine(nil, memoryColumns[:])
+	n := (len(perm) + synthChunkRows - 1) / synthChunkRows
+	return s.writeChunks(w, "app memory", header, n, streamMemory, func(rng *rand.Rand, c int, line []byte) []byte {
+		for _, i := range perm[c*synthChunkRows : min((c+1)*synthChunkRows, len(perm))] {
+			a := apps[i]
+			line = appendHash(line, a.owner)
 			line = append(line, ',')
-			line = strconv.AppendInt(line, v, 10)
-		}
-		line = append(line, '\n')
-		if len(line) > 64<<10 {
-			if _, err := w.Write(line); err != nil {
-				return fmt.Errorf("azure: synth: write app memory: %w", err)
+			line = appendHash(line, a.app)
+			line = append(line, ',')
+			line = strconv.AppendInt(line, 1+int64(heavy(rng, 0.8, 20000)), 10) // SampleCount
+			mb := math.Exp(4.5 + 0.8*rng.NormFloat64())
+			var p [8]int64 // percentiles 1, 5, 25, 50, 75, 95, 99, 100
+			spread(rng, p[:], 3, mb, 0.1+0.4*rng.Float64(), []float64{0.3, 0.6, 0.5, 0, 0.4, 0.6, 0.3, 0.3})
+			line = append(line, ',')
+			line = strconv.AppendInt(line, int64(mb), 10)
+			for _, v := range p {
+				line = append(line, ',')
+				line = strconv.AppendInt(line, max(v, 1), 10)
 			}
-			line = line[:0]
+			line = append(line, '\n')
 		}
+		return line
+	})
+}
+
+// appendCount appends v (>= 0) and a comma.
+func appendCount(b []byte, v int64) []byte {
+	switch {
+	case v < 10:
+		return append(b, byte('0'+v), ',')
+	case v < 100:
+		return append(b, byte('0'+v/10), byte('0'+v%10), ',')
 	}
-	if _, err := w.Write(line); err != nil {
-		return fmt.Errorf("azure: synth: write app memory: %w", err)
-	}
-	s.line = line
-	return nil
+	return append(strconv.AppendInt(b, v, 10), ',')
 }
 
 func appendCSVLine(b []byte, fields []string) []byte {

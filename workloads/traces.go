@@ -33,8 +33,21 @@ type Pick struct {
 
 // splitter spreads trace minutes over seconds with upstream's rules.
 type splitter struct {
-	src     Sources
-	scratch []int64
+	src Sources
+	cat *Catalog
+	// pBase and pCopy are the skew probabilities of base names and of
+	// copies (names with "_").
+	pBase, pCopy float64
+	scratch      []int64
+}
+
+// rules returns the per-second cap and the skew probability of a function.
+func (s *splitter) rules(name string) (limit int, pSkew float64, err error) {
+	limit, err = s.cat.capOf(name)
+	if isCopy(name) {
+		return limit, s.pCopy, err
+	}
+	return limit, s.pBase, err
 }
 
 func (s *splitter) even(n int, out []int) []int { return EvenSplit(s.src.Py, n, out) }
@@ -69,19 +82,15 @@ func Azure(ctx context.Context, p AzureParams, ds *azure.Dataset, cat *Catalog, 
 	if err != nil {
 		return Workload{}, nil, err
 	}
-	sp := splitter{src: src}
+	sp := splitter{src: src, cat: cat, pBase: p.SkewProbability, pCopy: p.CopySkewProbability}
 	all := make(Phase, len(p.Functions))
 	picks := make([]Pick, len(p.Functions))
 	for i, f := range p.Functions {
 		r := rows[i]
 		picks[i] = Pick{Function: f.Name, Source: fmt.Sprintf("joined row %d = %s/%s/%s (invocations line %d)", r.Position, r.Owner, r.App, r.Function, r.Line)}
-		limit, err := cat.capOf(f.Name)
+		limit, pSkew, err := sp.rules(f.Name)
 		if err != nil {
 			return Workload{}, nil, err
-		}
-		pSkew := p.SkewProbability
-		if isCopy(f.Name) {
-			pSkew = p.CopySkewProbability
 		}
 		counts := make([]int, 0, len(r.Counts)*SecondsPerMinute)
 		for mi, v := range r.Counts {
@@ -113,19 +122,15 @@ func Huawei(ctx context.Context, p HuaweiParams, ds *huawei.Dataset, cat *Catalo
 	if err != nil {
 		return Workload{}, nil, err
 	}
-	sp := splitter{src: src}
+	sp := splitter{src: src, cat: cat, pBase: p.SkewProbability, pCopy: p.CopySkewProbability}
 	all := make(Phase, len(p.Functions))
 	picks := make([]Pick, len(p.Functions))
 	for i, f := range p.Functions {
 		w := windows[i]
 		picks[i] = Pick{Function: f.Name, Source: fmt.Sprintf("function %d, %s minutes %d-%d", w.Function, huawei.DayFileName(w.Day), w.FirstMinute(), w.FirstMinute()+w.Len()-1)}
-		limit, err := cat.capOf(f.Name)
+		limit, pSkew, err := sp.rules(f.Name)
 		if err != nil {
 			return Workload{}, nil, err
-		}
-		pSkew := p.SkewProbability
-		if isCopy(f.Name) {
-			pSkew = p.CopySkewProbability
 		}
 		peak := 0.0
 		for _, v := range cells[i] {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"trenv-bench/internal/atomicfile"
 )
 
 // Defaults of SynthOptions, chosen to match the shape of the real day 3
@@ -121,29 +122,26 @@ func (o SynthOptions) withDefaults() (SynthOptions, error) {
 // (46,500 rows × 1,440 minutes, about 140 MB) takes about half a second
 // on two cores; rows are generated in parallel chunks, each from its own
 // random stream, so the bytes do not depend on GOMAXPROCS.
-func Synth(dir string, opts SynthOptions) (err error) {
-	opts, err = opts.withDefaults()
+func Synth(dir string, opts SynthOptions) error {
+	opts, err := opts.withDefaults()
 	if err != nil {
 		return err
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("azure: synth: %w", err)
+	}
 	names := []string{InvocationsName(opts.Day), DurationsName(opts.Day), MemoryName(opts.Day)}
-	var files [3]*os.File
+	var files [3]*atomicfile.File
 	var ws [3]*bufio.Writer
 	defer func() {
 		for _, f := range files {
 			if f != nil {
-				f.Close()
-				if err != nil {
-					os.Remove(f.Name())
-				}
+				f.Abort() // does nothing after Commit
 			}
 		}
 	}()
 	for i, n := range names {
-		if files[i], err = os.CreateTemp(dir, "."+n+".tmp-*"); err != nil {
-			return fmt.Errorf("azure: synth: %w", err)
-		}
-		if err = files[i].Chmod(0o644); err != nil {
+		if files[i], err = atomicfile.Create(filepath.Join(dir, n), 0o644); err != nil {
 			return fmt.Errorf("azure: synth: %w", err)
 		}
 		ws[i] = bufio.NewWriterSize(files[i], 1<<20)
@@ -155,15 +153,11 @@ func Synth(dir string, opts SynthOptions) (err error) {
 		if err = w.Flush(); err != nil {
 			return fmt.Errorf("azure: synth: write %s: %w", names[i], err)
 		}
-		if err = files[i].Close(); err != nil {
-			return fmt.Errorf("azure: synth: write %s: %w", names[i], err)
-		}
 	}
-	for i, f := range files {
-		if err = os.Rename(f.Name(), filepath.Join(dir, names[i])); err != nil {
+	for _, f := range files {
+		if err = f.Commit(); err != nil {
 			return fmt.Errorf("azure: synth: %w", err)
 		}
-		files[i] = nil
 	}
 	return nil
 }

@@ -187,8 +187,13 @@ func TestSynthOptionsErrors(t *testing.T) {
 			t.Errorf("%+v: no error", o)
 		}
 	}
-	if err := Synth(filepath.Join(t.TempDir(), "missing"), SynthOptions{Rows: 5}); err == nil {
-		t.Error("Synth into a missing directory: no error")
+	// A missing directory is created; a path under a regular file fails.
+	dir := filepath.Join(t.TempDir(), "new", "dir")
+	if err := Synth(dir, SynthOptions{Rows: 5}); err != nil {
+		t.Errorf("Synth into a new directory: %v", err)
+	}
+	if err := Synth(filepath.Join(dir, InvocationsName(DefaultDay), "x"), SynthOptions{Rows: 5}); err == nil {
+		t.Error("Synth under a regular file: no error")
 	}
 }
 

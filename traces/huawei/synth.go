@@ -15,6 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"trenv-bench/internal/atomicfile"
 )
 
 // MaxPerMinute is the largest count the synthetic generators write in one
@@ -219,47 +220,36 @@ func (t *table) write(w *bufio.Writer) error {
 	return w.Flush()
 }
 
-// writeFile writes the table to dir/day_DD.csv[.gz] through a temporary file.
-func (t *table) writeFile(dir string, gz bool) (err error) {
+// writeFile writes the table to dir/day_DD.csv[.gz] through a temporary
+// file, and removes a stale copy under the other name.
+func (t *table) writeFile(dir string, gz bool) error {
 	name := DayFileName(t.day)
 	other := name + ".gz"
 	if gz {
 		name, other = other, name
 	}
 	final := filepath.Join(dir, name)
-	f, err := os.CreateTemp(dir, "."+name+".*.tmp")
+	f, err := atomicfile.Create(final, 0o644)
 	if err != nil {
 		return fmt.Errorf("huawei: synth %s: %w", final, err)
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-			err = fmt.Errorf("huawei: synth %s: %w", final, err)
-		}
-	}()
+	defer f.Abort() // does nothing after Commit
 	var dst io.Writer = f
 	var zw *gzip.Writer
 	if gz {
 		zw = gzip.NewWriter(f)
 		dst = zw
 	}
-	if err = t.write(bufio.NewWriterSize(dst, 1<<20)); err != nil {
-		return err
+	if err := t.write(bufio.NewWriterSize(dst, 1<<20)); err != nil {
+		return fmt.Errorf("huawei: synth %s: %w", final, err)
 	}
 	if zw != nil {
-		if err = zw.Close(); err != nil {
-			return err
+		if err := zw.Close(); err != nil {
+			return fmt.Errorf("huawei: synth %s: %w", final, err)
 		}
 	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), final); err != nil {
-		return err
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("huawei: synth: %w", err)
 	}
 	if err := os.Remove(filepath.Join(dir, other)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("huawei: synth: %w", err)

@@ -147,6 +147,34 @@ func TestGenBadDataset(t *testing.T) {
 	}
 }
 
+// TestSynthThenGen: traces synth writes a dataset into a new directory that
+// gen then reads, with the selected rows busy.
+func TestSynthThenGen(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes full-size datasets")
+	}
+	for _, trace := range []string{"azure", "huawei"} {
+		dir := filepath.Join(t.TempDir(), "new", trace)
+		s, _, errOut := testStreams()
+		if code := Main([]string{"traces", "synth", trace, "-o", dir, "--seed", "4"}, s); code != ExitOK {
+			t.Fatalf("synth %s: exit %d: %s", trace, code, errOut)
+		}
+		out := filepath.Join(dir, "w")
+		if code := Main([]string{"gen", "-w", trace, "--dataset", dir, "-o", out}, s); code != ExitOK {
+			t.Fatalf("gen %s on synth: exit %d: %s", trace, code, errOut)
+		}
+		w, err := workloads.ReadDir(out, workloads.DefaultCatalog())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range w.Test {
+			if total := (workloads.Phase{s}).Requests(); total == 0 {
+				t.Errorf("%s: %s gets no requests from the synthetic dataset", trace, s.Function)
+			}
+		}
+	}
+}
+
 func TestSynthAndVersion(t *testing.T) {
 	s, out, errOut := testStreams()
 	if code := Main([]string{"version"}, s); code != ExitOK || !strings.HasPrefix(out.String(), "trenv-bench ") {

@@ -15,6 +15,12 @@ func newCmdTraces(s *Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "traces",
 		Short: "Work with the public trace datasets",
+		Long: `The public traces the trace workloads replay: the Azure Functions 2019 trace
+(azurefunctions-dataset2019.tar.xz) and the Huawei public cloud trace 2023
+(public_dataset/csv_files/requests_minute). gen -w azure|huawei reads them.`,
+		Example: `  # an invented Azure day in the real format, then a workload from it
+  trenv-bench traces synth azure -o /tmp/azure
+  trenv-bench gen -w azure --dataset /tmp/azure -o runs/azure-synth`,
 	}
 	cmd.AddCommand(newCmdSynth(s, nil))
 	return cmd

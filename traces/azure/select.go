@@ -1,12 +1,10 @@
 package azure
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"slices"
 
@@ -218,12 +216,13 @@ const ctxCheckRows = 4096
 
 // joiner holds the durations key set and picks invocation rows by position.
 type joiner struct {
-	sel       Selection
-	dur       keyIndex // durations keys; index → durLine, invLine
-	durLine   []int32
-	invLine   []int32  // line of the invocation row with the key, 0 if none yet
-	unmatched keyIndex // invocation keys absent from durations; index → unLine
-	unLine    []int32
+	sel Selection
+	// dur maps each durations key (appendKey's encoding) to its line
+	// there and the line of the invocation row with the same key (0 while
+	// none has been seen), for duplicate-key errors.
+	dur map[string]*keyLines
+	// unmatched maps invocation keys absent from durations to their line.
+	unmatched map[string]int32
 	invPath   string
 	want      []int // sorted distinct wanted positions
 	wi        int   // next index in want
@@ -236,11 +235,10 @@ func newJoiner(sel Selection) *joiner {
 	want := slices.Clone(sel.Positions)
 	slices.Sort(want)
 	want = slices.Compact(want)
-	seed := maphash.MakeSeed()
 	return &joiner{
 		sel:       sel,
-		dur:       newKeyIndex(seed, 1<<16),
-		unmatched: newKeyIndex(seed, 1<<10),
+		dur:       make(map[string]*keyLines, 1<<16),
+		unmatched: make(map[string]int32, 1<<10),
 		want:      want,
 		picked:    make([]Selected, len(want)),
 		stats:     Stats{Day: sel.Day},
@@ -276,19 +274,16 @@ func (j *joiner) readDurations(ctx context.Context, r io.Reader, path string) er
 		}
 		row := dr.Row()
 		key = appendKey(key[:0], row.Owner, row.App, row.Function)
-		i, at := j.dur.find(key)
-		if i >= 0 {
+		if k, ok := j.dur[string(key)]; ok {
 			return rowError(path, row.Line, "", fmt.Errorf("%w: (HashOwner, HashApp, HashFunction) also on line %d",
-				tracefile.ErrDuplicateKey, j.durLine[i]))
+				tracefile.ErrDuplicateKey, k.dur))
 		}
-		j.dur.add(key, at)
-		j.durLine = append(j.durLine, int32(row.Line))
-		j.invLine = append(j.invLine, 0)
+		j.dur[string(key)] = &keyLines{dur: int32(row.Line)}
 	}
 	if err := dr.Err(); err != nil {
 		return err
 	}
-	j.stats.DurationRows = len(j.durLine)
+	j.stats.DurationRows = len(j.dur)
 	return nil
 }
 
@@ -394,21 +389,19 @@ func (j *joiner) checkWindow() error {
 // position is wanted.
 func (j *joiner) invocation(key []byte, line int) (bool, error) {
 	j.stats.InvocationRows++
-	if i, _ := j.dur.find(key); i >= 0 {
-		if prev := j.invLine[i]; prev != 0 {
-			return false, j.duplicate(line, int(prev))
+	if k, ok := j.dur[string(key)]; ok {
+		if k.inv != 0 {
+			return false, j.duplicate(line, int(k.inv))
 		}
-		j.invLine[i] = int32(line)
+		k.inv = int32(line)
 		pos := j.stats.JoinedRows
 		j.stats.JoinedRows++
 		return j.wi < len(j.want) && j.want[j.wi] == pos, nil
 	}
-	i, at := j.unmatched.find(key)
-	if i >= 0 {
-		return false, j.duplicate(line, int(j.unLine[i]))
+	if prev, ok := j.unmatched[string(key)]; ok {
+		return false, j.duplicate(line, int(prev))
 	}
-	j.unmatched.add(key, at)
-	j.unLine = append(j.unLine, int32(line))
+	j.unmatched[string(key)] = int32(line)
 	return false, nil
 }
 
@@ -449,87 +442,9 @@ func (j *joiner) result() ([]Selected, error) {
 	return out, nil
 }
 
-// keyIndex is a set of keys numbered 0, 1, … in insertion order, kept in
-// one arena (no allocation per key), with an open-addressing hash table
-// (linear probing, load <= 1/2) of 64-bit hashes: one probe sequence both
-// finds a key and gives the slot to add it at.
-type keyIndex struct {
-	seed  maphash.Seed
-	slots []slot
-	ends  []int // key i is arena[ends[i-1]:ends[i]]
-	arena []byte
-}
-
-// slot is a hash-table entry; idx is the key's number + 1, 0 when empty.
-type slot struct {
-	h   uint64
-	idx int32
-}
-
-func newKeyIndex(seed maphash.Seed, size int) keyIndex {
-	n := 16
-	for n < 2*size {
-		n *= 2
-	}
-	return keyIndex{seed: seed, slots: make([]slot, n)}
-}
-
-func (x *keyIndex) key(i int) []byte {
-	start := 0
-	if i > 0 {
-		start = x.ends[i-1]
-	}
-	return x.arena[start:x.ends[i]]
-}
-
-// probe is where find stopped: the key's hash and the empty slot at which
-// add puts the key.
-type probe struct {
-	h  uint64
-	at int
-}
-
-// find returns the number of key, or -1 and the probe for add.
-func (x *keyIndex) find(key []byte) (int, probe) {
-	h := maphash.Bytes(x.seed, key)
-	mask := len(x.slots) - 1
-	for i := int(h) & mask; ; i = (i + 1) & mask {
-		s := x.slots[i]
-		if s.idx == 0 {
-			return -1, probe{h, i}
-		}
-		if s.h == h && bytes.Equal(x.key(int(s.idx-1)), key) {
-			return int(s.idx - 1), probe{h, i}
-		}
-	}
-}
-
-// add appends a key that find did not find, with find's probe.
-func (x *keyIndex) add(key []byte, p probe) {
-	x.arena = append(x.arena, key...)
-	x.ends = append(x.ends, len(x.arena))
-	x.slots[p.at] = slot{h: p.h, idx: int32(len(x.ends))}
-	if 2*len(x.ends) > len(x.slots) {
-		x.grow()
-	}
-}
-
-// grow doubles the table.
-func (x *keyIndex) grow() {
-	old := x.slots
-	x.slots = make([]slot, 2*len(old))
-	mask := len(x.slots) - 1
-	for _, s := range old {
-		if s.idx == 0 {
-			continue
-		}
-		i := int(s.h) & mask
-		for x.slots[i].idx != 0 {
-			i = (i + 1) & mask
-		}
-		x.slots[i] = s
-	}
-}
+// keyLines are the lines a join key is on: in the durations file, and in
+// the invocations file (0 until seen).
+type keyLines struct{ dur, inv int32 }
 
 // invBuffer keeps invocation rows until durations are known: per row the
 // key, trigger, line and window counts, as uvarint-prefixed bytes in one

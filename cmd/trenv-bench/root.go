@@ -43,11 +43,13 @@ func Main(args []string, s *Streams) ExitCode {
 	if err == nil {
 		return ExitOK
 	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(s.ErrOut, "trenv-bench: interrupted")
+		return ExitInterrupted
+	}
 	fmt.Fprintf(s.ErrOut, "trenv-bench: %v\n", err)
 	var fe *FlagError
 	switch {
-	case errors.Is(err, context.Canceled):
-		return ExitInterrupted
 	case errors.As(err, &fe):
 		fmt.Fprintf(s.ErrOut, "Run '%s --help' for usage.\n", cmd.CommandPath())
 		return ExitUsage
@@ -91,6 +93,7 @@ traces), from streamed datasets, in one fast binary.`,
 	root.AddCommand(
 		newCmdGen(s, nil),
 		newCmdTraces(s),
+		newCmdSim(s),
 		newCmdVersion(s),
 	)
 	return root

@@ -1,0 +1,454 @@
+package calibration
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultFile is the name errors give the embedded default model.
+const DefaultFile = "default.yaml"
+
+// FormatVersion is the only Model.Version this package reads.
+const FormatVersion = 1
+
+// Prefixes a Source may start with instead of a key of Model.Sources.
+const (
+	// EstimatePrefix marks a number estimated without a direct measurement;
+	// the rest of the source says how.
+	EstimatePrefix = "estimate:"
+	// FittedPrefix marks a number fitted from a run (trenv-bench sim
+	// calibrate); the rest says from which.
+	FittedPrefix = "fitted:"
+)
+
+// Sentinel errors. Validate and Parse return errors that wrap one of them
+// (test with errors.Is); ParseError and FieldError carry the place.
+var (
+	// ErrSyntax: the file is not valid YAML for a Model (syntax, an unknown
+	// field, a value of the wrong type, an empty file).
+	ErrSyntax = errors.New("calibration: invalid YAML")
+	// ErrMissing: a function, method key or field that must be there is not.
+	ErrMissing = errors.New("calibration: missing entry")
+	// ErrUnknownMethod: a per-method map has a key that is not in Methods.
+	ErrUnknownMethod = errors.New("calibration: unknown method key")
+	// ErrValue: a number is out of range (negative, zero where a positive
+	// value is needed, NaN or infinite), or the version is not FormatVersion.
+	ErrValue = errors.New("calibration: invalid value")
+	// ErrSource: a source is empty, names no key of Sources, or is an
+	// "estimate:"/"fitted:" with nothing after it.
+	ErrSource = errors.New("calibration: invalid source")
+	// ErrUnknownFunction: Cost was asked for a function the model has no
+	// costs for.
+	ErrUnknownFunction = errors.New("calibration: unknown function")
+)
+
+// ParseError reports a file that could not be decoded into a Model.
+type ParseError struct {
+	File string // as given to Parse or Load
+	Line int    // 1-based, as yaml.v3 reports it (for an unclosed flow collection, near where it opens); 0 when unknown
+	Msg  string // the decoder's message without its "yaml: line N:" prefix
+	Err  error  // the decoder's error, or nil
+}
+
+func (e *ParseError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("calibration: %s:%d: %s", e.File, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("calibration: %s: %s", e.File, e.Msg)
+}
+
+// Unwrap returns ErrSyntax and the decoder's error.
+func (e *ParseError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrSyntax}
+	}
+	return []error{ErrSyntax, e.Err}
+}
+
+var (
+	_ error = (*ParseError)(nil)
+	_ error = (*FieldError)(nil)
+)
+
+// FieldError reports one invalid or missing entry of a Model.
+type FieldError struct {
+	File     string // the file the model came from; "" if built in code
+	Function string // function or copy name; "" for version, sources, platform
+	Method   string // method key; "" when the field is not per method
+	Field    string // e.g. "startup.median_ms", "exec.source", "platform.reuse.sigma"
+	Err      error  // ErrMissing, ErrUnknownMethod, ErrValue or ErrSource
+	Detail   string // what was expected and what was found
+}
+
+func (e *FieldError) Error() string {
+	var b strings.Builder
+	b.WriteString("calibration: ")
+	if e.File != "" {
+		b.WriteString(e.File + ": ")
+	}
+	if e.Function != "" {
+		fmt.Fprintf(&b, "function %q, ", e.Function)
+	}
+	if e.Method != "" {
+		fmt.Fprintf(&b, "method %q, ", e.Method)
+	}
+	fmt.Fprintf(&b, "field %s: %s", e.Field, e.Detail)
+	return b.String()
+}
+
+func (e *FieldError) Unwrap() error { return e.Err }
+
+// Default returns the embedded default model (default.yaml), validated on
+// its own (Validate(nil)). Each call returns a fresh copy.
+func Default() (*Model, error) {
+	m, err := Parse(defaultYAML, DefaultFile)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Validate(nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// Load reads and parses a cost model file. It does not validate it: call
+// Validate with the functions the run needs.
+func Load(path string) (*Model, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("calibration: %w", err)
+	}
+	return Parse(data, path)
+}
+
+// Parse decodes one YAML document into a Model, rejecting unknown fields.
+// name is the file name errors report. It does not validate the model.
+func Parse(data []byte, name string) (*Model, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var m Model
+	if err := dec.Decode(&m); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, &ParseError{File: name, Msg: "empty file, expected a cost model"}
+		}
+		return nil, yamlError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, yamlError(name, err)
+		}
+		line := extra.Line
+		if len(extra.Content) > 0 {
+			line = extra.Content[0].Line
+		}
+		return nil, &ParseError{File: name, Line: line, Msg: "a second YAML document; expected one"}
+	}
+	m.file = name
+	return &m, nil
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
+
+// yamlError turns a yaml.v3 error into a ParseError with the first line
+// number it mentions.
+func yamlError(name string, err error) *ParseError {
+	msgs := []string{err.Error()}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	}
+	pe := &ParseError{File: name, Err: err}
+	for i, msg := range msgs {
+		if sm := yamlLineRE.FindStringSubmatch(msg); sm != nil {
+			if pe.Line == 0 {
+				pe.Line, _ = strconv.Atoi(sm[1])
+			}
+			if i == 0 {
+				msg = strings.TrimPrefix(msg, sm[0])
+			}
+		}
+		msgs[i] = strings.TrimPrefix(msg, "yaml: ")
+	}
+	pe.Msg = strings.Join(msgs, "; ")
+	return pe
+}
+
+// SplitCopy splits a copy's name such as "pyaes_1" into its base
+// ("pyaes"): the text before the last "_" when all after it are digits.
+// ok is false for a name that is not a copy.
+func SplitCopy(name string) (base string, ok bool) {
+	i := strings.LastIndexByte(name, '_')
+	if i <= 0 || i == len(name)-1 {
+		return "", false
+	}
+	for _, r := range name[i+1:] {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return name[:i], true
+}
+
+// Cost returns the costs of a function and the factor its execution time
+// is scaled by. A name with its own Functions entry gets that entry and
+// factor 1; a copy ("pyaes_1") gets its base's entry and its Variants exec
+// factor. Anything else is an error wrapping ErrUnknownFunction.
+func (m *Model) Cost(function string) (Function, float64, error) {
+	if f, ok := m.Functions[function]; ok {
+		return f, 1, nil
+	}
+	base, ok := SplitCopy(function)
+	if !ok {
+		return Function{}, 0, fmt.Errorf("%w %q: no cost entry", ErrUnknownFunction, function)
+	}
+	v, ok := m.Variants[function]
+	if !ok {
+		return Function{}, 0, fmt.Errorf("%w %q: a copy of %q without a variants entry", ErrUnknownFunction, function, base)
+	}
+	f, ok := m.Functions[base]
+	if !ok {
+		return Function{}, 0, fmt.Errorf("%w %q: its base %q has no cost entry", ErrUnknownFunction, function, base)
+	}
+	return f, v.ExecFactor.Value, nil
+}
+
+// Median is the distribution's median as a Duration.
+func (d Dist) Median() time.Duration { return msToDuration(d.MedianMs) }
+
+// Quantile returns the p-quantile, median·exp(Sigma·Φ⁻¹(p)); Quantile(0.5)
+// is the median and Quantile(0.99) = median·exp(2.326·Sigma). With Sigma 0
+// every quantile is the median. Otherwise p ≤ 0 gives 0, p ≥ 1 the largest
+// Duration, and NaN gives 0.
+func (d Dist) Quantile(p float64) time.Duration {
+	if d.Sigma == 0 {
+		return d.Median()
+	}
+	if math.IsNaN(p) || p <= 0 {
+		return 0
+	}
+	if p >= 1 {
+		return math.MaxInt64
+	}
+	return d.FromNormal(math.Sqrt2 * math.Erfinv(2*p-1))
+}
+
+// FromNormal maps a standard normal draw z to the distribution:
+// median·exp(Sigma·z). The caller draws z from its own seeded source. The
+// result is clamped to [0, the largest Duration]; a NaN z gives 0.
+func (d Dist) FromNormal(z float64) time.Duration {
+	if d.Sigma == 0 {
+		return d.Median()
+	}
+	return msToDuration(d.MedianMs * math.Exp(d.Sigma*z))
+}
+
+// msToDuration converts milliseconds to a Duration, rounded to the
+// nanosecond and clamped to [0, the largest Duration]; NaN gives 0.
+func msToDuration(ms float64) time.Duration {
+	ns := math.Round(ms * 1e6)
+	switch {
+	case math.IsNaN(ns) || ns <= 0:
+		return 0
+	case ns >= math.MaxInt64:
+		return math.MaxInt64
+	}
+	return time.Duration(ns)
+}
+
+// Validate checks the model and that it covers functions (names as the
+// run uses them: a base name needs a Functions entry; a copy such as
+// "pyaes_1" needs a Variants entry and its base a Functions entry). It
+// always checks every entry the model has, listed or not: version, sources,
+// platform costs for every method key, and for every function every method
+// key in startup, first_exec_factor, warm_exec_factor and resident_mb, with
+// no unknown keys; medians, factors and resident sizes positive and finite;
+// sigmas, the HTTP overhead and slowdowns non-negative and finite; every
+// number with a source naming a key of Sources (or starting "estimate:" or
+// "fitted:" followed by how). All problems are returned, joined, each a
+// *FieldError naming the function, method key and field.
+func (m *Model) Validate(functions []string) error {
+	c := &checker{m: m}
+	if m.Version != FormatVersion {
+		c.fail("", "", "version", ErrValue, "must be %d, got %d", FormatVersion, m.Version)
+	}
+	for _, k := range sortedKeys(m.Sources) {
+		if strings.TrimSpace(k) == "" || strings.ContainsAny(k, " \t\n") {
+			c.fail("", "", "sources", ErrSource, "key %q must be one word", k)
+		}
+		if strings.TrimSpace(m.Sources[k]) == "" {
+			c.fail("", "", "sources."+k, ErrSource, "empty reference")
+		}
+	}
+
+	p := m.Platform
+	c.number("", "", "platform.http_overhead_ms", p.HTTPOverheadMs, false)
+	c.dist("", "", "platform.reuse", p.Reuse)
+	perMethod(c, "", "platform.concurrent_start_slowdown", p.ConcurrentStartSlowdown, func(method string, n Number) {
+		c.number("", method, "platform.concurrent_start_slowdown", n, false)
+	})
+
+	for _, name := range sortedKeys(m.Functions) {
+		f := m.Functions[name]
+		c.dist(name, "", "exec", f.Exec)
+		perMethod(c, name, "startup", f.Startup, func(method string, d Dist) { c.dist(name, method, "startup", d) })
+		perMethod(c, name, "first_exec_factor", f.FirstExecFactor, func(method string, n Number) {
+			c.number(name, method, "first_exec_factor", n, true)
+		})
+		perMethod(c, name, "warm_exec_factor", f.WarmExecFactor, func(method string, n Number) {
+			c.number(name, method, "warm_exec_factor", n, true)
+		})
+		perMethod(c, name, "resident_mb", f.ResidentMB, func(method string, n Number) {
+			c.number(name, method, "resident_mb", n, true)
+		})
+	}
+
+	for _, name := range sortedKeys(m.Variants) {
+		base, ok := SplitCopy(name)
+		switch {
+		case !ok:
+			c.fail(name, "", "variants", ErrValue, "not a copy's name (want base_N, e.g. pyaes_1)")
+		case !hasKey(m.Functions, base):
+			c.fail(name, "", "variants", ErrMissing, "its base %q has no functions entry", base)
+		}
+		c.number(name, "", "variants.exec_factor", m.Variants[name].ExecFactor, true)
+	}
+
+	for _, name := range functions {
+		if hasKey(m.Functions, name) {
+			continue
+		}
+		base, ok := SplitCopy(name)
+		switch {
+		case !ok:
+			c.fail(name, "", "functions", ErrMissing, "no cost entry for this function")
+		case !hasKey(m.Variants, name):
+			c.fail(name, "", "variants", ErrMissing, "no variants entry for this copy of %q", base)
+		case !hasKey(m.Functions, base):
+			// reported above, with the variants entry
+		}
+	}
+	return errors.Join(c.errs...)
+}
+
+// checker accumulates Validate's findings.
+type checker struct {
+	m    *Model
+	errs []error
+}
+
+func (c *checker) fail(function, method, field string, sentinel error, format string, args ...any) {
+	c.errs = append(c.errs, &FieldError{
+		File: c.m.file, Function: function, Method: method, Field: field,
+		Err: sentinel, Detail: fmt.Sprintf(format, args...),
+	})
+}
+
+// number checks a Number: finite, > 0 if positive else ≥ 0, with a source.
+func (c *checker) number(function, method, field string, n Number, positive bool) {
+	c.value(function, method, field+".value", n.Value, positive)
+	c.source(function, method, field+".source", n.Source)
+}
+
+// dist checks a Dist: a positive finite median, a non-negative finite
+// sigma, a source.
+func (c *checker) dist(function, method, field string, d Dist) {
+	c.value(function, method, field+".median_ms", d.MedianMs, true)
+	c.value(function, method, field+".sigma", d.Sigma, false)
+	c.source(function, method, field+".source", d.Source)
+}
+
+func (c *checker) value(function, method, field string, v float64, positive bool) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		c.fail(function, method, field, ErrValue, "must be finite, got %v", v)
+	case positive && v <= 0:
+		c.fail(function, method, field, ErrValue, "must be > 0, got %v", v)
+	case v < 0:
+		c.fail(function, method, field, ErrValue, "must be ≥ 0, got %v", v)
+	}
+}
+
+func (c *checker) source(function, method, field, src string) {
+	if err := checkSource(src, c.m.Sources); err != "" {
+		c.fail(function, method, field, ErrSource, "%s", err)
+	}
+}
+
+// checkSource returns what is wrong with src, or "".
+func checkSource(src string, sources map[string]string) string {
+	s := strings.TrimSpace(src)
+	if s == "" {
+		return "missing or empty; name a key of sources and the place, or start with \"estimate:\" and say how"
+	}
+	for _, prefix := range []string{EstimatePrefix, FittedPrefix} {
+		if strings.HasPrefix(s, prefix) {
+			if strings.TrimSpace(s[len(prefix):]) == "" {
+				return fmt.Sprintf("%q says nothing about how", s)
+			}
+			return ""
+		}
+	}
+	key := strings.TrimRight(strings.Fields(s)[0], ":,;")
+	if !hasKey(sources, key) {
+		return fmt.Sprintf("%q does not start with a key of sources (%s) or with \"estimate:\"/\"fitted:\"",
+			s, strings.Join(sortedKeys(sources), ", "))
+	}
+	return ""
+}
+
+// perMethod reports missing and unknown method keys of a per-method map and
+// calls each for the present ones, in Methods order.
+func perMethod[V any](c *checker, function, field string, m map[string]V, each func(method string, v V)) {
+	for _, method := range Methods {
+		v, ok := m[method]
+		if !ok {
+			c.fail(function, method, field, ErrMissing, "no entry for this method key")
+			continue
+		}
+		each(method, v)
+	}
+	for _, k := range sortedKeys(m) {
+		if !isMethod(k) {
+			c.fail(function, k, field, ErrUnknownMethod, "want one of %s", strings.Join(Methods, ", "))
+		}
+	}
+}
+
+func isMethod(k string) bool {
+	for _, m := range Methods {
+		if m == k {
+			return true
+		}
+	}
+	return false
+}
+
+func hasKey[V any](m map[string]V, k string) bool {
+	_, ok := m[k]
+	return ok
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,158 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"trenv-bench/sim/calibration"
+)
+
+// Start methods: TrEnv, and the five baselines faasd runs with --baseline.
+const (
+	MethodTrEnv   = "trenv"
+	MethodCold    = "cold"
+	MethodCRIU    = "criu"
+	MethodLazy    = "lazy"
+	MethodFaaSnap = "faasnap"
+	MethodREAP    = "reap"
+)
+
+// Methods lists the start methods, TrEnv first.
+var Methods = []string{MethodTrEnv, MethodCold, MethodCRIU, MethodLazy, MethodFaaSnap, MethodREAP}
+
+// Memory pools of TrEnv's mm-templates.
+const (
+	PoolCXL  = "cxl"
+	PoolRDMA = "rdma"
+)
+
+// Platform defaults, as upstream test.sh and faasd set them.
+const (
+	// DefaultMemGB is test.sh's --mem: the bound on the sum of declared
+	// memory limits of live instances, in GiB.
+	DefaultMemGB = 64
+	// DefaultGCMinutes is test.sh's --gc: baseline keep-alive, minutes.
+	DefaultGCMinutes = 10
+	// DefaultIdleNum is faasd's --idle-num: generic sandboxes TrEnv seeds.
+	DefaultIdleNum = 70
+)
+
+// Fixed behaviour of the faasd fork (spec/trenv-stack.md §2.7, §2.8).
+const (
+	// StartWorkers is the number of start workers (cold, criu, lazy, and
+	// TrEnv's cold starts); SnapshotStartWorkers for faasnap and reap.
+	StartWorkers         = 10
+	SnapshotStartWorkers = 6
+	// StartQueueSlots is the capacity of the channel that feeds the start
+	// workers: a start is refused when no worker is free and it is full.
+	StartQueueSlots = 2
+	// StartRetry is how long a refused start waits before the whole
+	// decision is made again.
+	StartRetry = 50 * time.Millisecond
+	// ServerDeadline bounds a request's start-slot wait.
+	ServerDeadline = 55 * time.Second
+	// GCInterval is how often the baseline keep-alive task scans.
+	GCInterval = 5 * time.Second
+	// SeedChargeBytes is what each generic h-hello-world sandbox of TrEnv's
+	// idle pool is charged against --mem (256M, the idle-pool task's spec).
+	SeedChargeBytes = 256_000_000
+	// SeedFunction is the function the idle pool's sandboxes run.
+	SeedFunction = "h-hello-world"
+	// ThrottleBase and the maxima are the FaaSnap/REAP start workers'
+	// adaptive back-off: ThrottleBase × 2^stage, at most the maximum.
+	ThrottleBase       = 100 * time.Millisecond
+	FaaSnapThrottleMax = 800 * time.Millisecond
+	REAPThrottleMax    = 3200 * time.Millisecond
+)
+
+// Config is the platform's configuration: faasd provider's flags as
+// test.sh passes them.
+type Config struct {
+	// Method is one of Methods.
+	Method string
+	// Pool is PoolCXL or PoolRDMA; TrEnv only ("" = cxl).
+	Pool string
+	// MemBytes is the --mem bound in bytes (GiB × 2^30).
+	MemBytes int64
+	// GC is the baseline keep-alive: idle instances older than this are
+	// killed by the scan every GCInterval. 0 disables it. Ignored by TrEnv.
+	GC time.Duration
+	// IdleNum is the number of generic sandboxes TrEnv seeds (without
+	// NoBgTask).
+	IdleNum int
+	// NoReuse never reuses an idle instance of the same function.
+	NoReuse bool
+	// NoBgTask disables the background tasks: keep-alive GC (baseline) and
+	// the idle-pool seeding (TrEnv).
+	NoBgTask bool
+	// Seed seeds the cost model's random draws.
+	Seed uint64
+}
+
+// DefaultConfig returns the configuration of test.sh's defaults for method.
+func DefaultConfig(method string) Config {
+	return Config{
+		Method:   method,
+		Pool:     PoolCXL,
+		MemBytes: DefaultMemGB << 30,
+		GC:       DefaultGCMinutes * time.Minute,
+		IdleNum:  DefaultIdleNum,
+	}
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("sim: bad configuration")
+
+// Validate checks the configuration and fills an empty Pool.
+func (c *Config) Validate() error {
+	if !slices.Contains(Methods, c.Method) {
+		return fmt.Errorf("%w: method %q: expected one of %s", ErrConfig, c.Method, strings.Join(Methods, ", "))
+	}
+	if c.Pool == "" {
+		c.Pool = PoolCXL
+	}
+	if c.Pool != PoolCXL && c.Pool != PoolRDMA {
+		return fmt.Errorf("%w: pool %q: expected cxl or rdma", ErrConfig, c.Pool)
+	}
+	if c.MemBytes <= 0 || c.MemBytes >= 256<<30 {
+		return fmt.Errorf("%w: memory bound %d bytes: expected more than 0 and less than 256 GiB (faasd refuses larger)", ErrConfig, c.MemBytes)
+	}
+	if c.GC < 0 || c.IdleNum < 0 {
+		return fmt.Errorf("%w: negative --gc or --idle-num", ErrConfig)
+	}
+	return nil
+}
+
+// trenv reports whether the platform runs TrEnv's policy.
+func (c *Config) trenv() bool { return c.Method == MethodTrEnv }
+
+// startCost is the cost-model key of a new instance's start: the baseline's
+// method, or a cold start in TrEnv mode.
+func (c *Config) startCost() string {
+	if c.trenv() {
+		return calibration.MethodCold
+	}
+	return c.Method
+}
+
+// switchCost is the cost-model key of TrEnv's repurposing on the pool.
+func (c *Config) switchCost() string {
+	if c.Pool == PoolRDMA {
+		return calibration.MethodTrEnvRDMA
+	}
+	return calibration.MethodTrEnvCXL
+}
+
+// startWorkers returns the start concurrency and the throttle maximum.
+func (c *Config) startWorkers() (int, time.Duration) {
+	switch c.Method {
+	case MethodFaaSnap:
+		return SnapshotStartWorkers, FaaSnapThrottleMax
+	case MethodREAP:
+		return SnapshotStartWorkers, REAPThrottleMax
+	}
+	return StartWorkers, 0
+}

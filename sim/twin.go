@@ -1,0 +1,323 @@
+package sim
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"trenv-bench/sim/calibration"
+	"trenv-bench/workloads"
+)
+
+// MaxRequestBody bounds the bodies the twin reads (register payloads and
+// invocation bodies), in bytes; larger ones get 413.
+const MaxRequestBody = 1 << 20
+
+// TwinConfig configures a Twin.
+type TwinConfig struct {
+	Platform Config
+	Model    *calibration.Model
+	// Password is the basic-auth password of user "admin" for
+	// /system/register (faasd reads it from basic-auth-password). Empty
+	// refuses every registration.
+	Password string
+	// Speed compresses time: the model runs Speed× faster than the wall
+	// clock (1 = real time). Latencies the twin reports are model time.
+	Speed float64
+}
+
+// Twin serves the platform model behind the faasd provider API that the
+// harness and upstream's driver use, in real (optionally compressed) time.
+// It wraps the same Platform as the engine, as raft's Node wraps RawNode.
+type Twin struct {
+	cfg   TwinConfig
+	mu    sync.Mutex // guards p
+	p     *Platform
+	start time.Time
+	// now returns the wall clock; a test may replace it.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+}
+
+// NewTwin returns a twin whose model clock starts now.
+func NewTwin(cfg TwinConfig) (*Twin, error) {
+	if cfg.Speed == 0 {
+		cfg.Speed = 1
+	}
+	if !(cfg.Speed > 0) || math.IsInf(cfg.Speed, 0) {
+		return nil, fmt.Errorf("%w: speed %v: expected a positive number", ErrConfig, cfg.Speed)
+	}
+	p, err := NewPlatform(cfg.Platform, cfg.Model)
+	if err != nil {
+		return nil, err
+	}
+	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx}
+	t.start = t.now()
+	return t, nil
+}
+
+// modelNow is the model time: wall time since start × Speed.
+func (t *Twin) modelNow() time.Duration {
+	return time.Duration(float64(t.now().Sub(t.start)) * t.cfg.Speed)
+}
+
+// wall converts a model duration into wall time.
+func (t *Twin) wall(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / t.cfg.Speed)
+}
+
+// Register registers a function directly (as a successful
+// /system/register would).
+func (t *Twin) Register(name string, chargeBytes int64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.p.Register(name, chargeBytes)
+}
+
+// Memory returns the model's resident and charged bytes now.
+func (t *Twin) Memory() (resident, charged int64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.p.ResidentBytes(), t.p.ChargedBytes()
+}
+
+// RunBackground runs the background tasks (the baseline keep-alive scan
+// every GCInterval of model time) until ctx ends.
+func (t *Twin) RunBackground(ctx context.Context) {
+	tick := time.NewTicker(t.wall(GCInterval))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			t.mu.Lock()
+			t.p.GC(t.modelNow())
+			t.mu.Unlock()
+		}
+	}
+}
+
+// invokeName is what faasd's router accepts as a function name.
+var invokeName = regexp.MustCompile(`^[-a-zA-Z_0-9.]+$`)
+
+// Handler returns the HTTP API: /invoke/<name>, /system/register,
+// /system/metrics (GET, DELETE), /system/functions, /danger/kill,
+// /healthz, and /sim/memory (the model's memory, JSON; not in faasd).
+func (t *Twin) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/invoke/", t.handleInvoke)
+	mux.HandleFunc("POST /system/register", t.handleRegister)
+	mux.HandleFunc("GET /system/metrics", t.handleMetrics)
+	mux.HandleFunc("DELETE /system/metrics", t.handleMetrics)
+	mux.HandleFunc("GET /system/functions", t.handleFunctions)
+	mux.HandleFunc("/danger/kill", t.handleKill)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("GET /sim/memory", t.handleMemory)
+	return mux
+}
+
+// InvokeResponse is the body of a successful invocation, shaped like the
+// benchmark functions' answers plus what the model knows.
+type InvokeResponse struct {
+	// Latency is the function's execution time in seconds (model time).
+	Latency float64 `json:"latency"`
+	// StartKind is how the instance was obtained: cold|restore|switch|reuse.
+	StartKind string `json:"start_kind"`
+	// StartupS is faasd's startup time for this invocation, seconds.
+	StartupS float64 `json:"startup_s"`
+	// Instance is the instance's id, "<function>-<n>".
+	Instance string `json:"instance"`
+}
+
+func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
+	rest := strings.TrimPrefix(r.URL.Path, "/invoke/")
+	name, _, _ := strings.Cut(rest, "/")
+	if !invokeName.MatchString(name) {
+		http.Error(w, "404 page not found", http.StatusNotFound)
+		return
+	}
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions:
+	default:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxRequestBody)); err != nil {
+		http.Error(w, "request body too large: at most 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	since := t.modelNow()
+	var g Grant
+	for {
+		t.mu.Lock()
+		now := t.modelNow()
+		var err error
+		g, err = t.p.Acquire(now, since, name)
+		t.mu.Unlock()
+		if err == nil {
+			break
+		}
+		switch {
+		case errors.Is(err, ErrStartBusy):
+			if t.sleep(r.Context(), t.wall(StartRetry)) != nil {
+				return // the client went away
+			}
+			continue
+		case errors.Is(err, ErrNotFound):
+			// faasd answers 500 here; 404 says more (a deliberate difference).
+			http.Error(w, fmt.Sprintf("function %q is not registered (POST /system/register first)", name), http.StatusNotFound)
+		default:
+			http.Error(w, "Failed to make ctr instance for "+name+": "+err.Error(), http.StatusInternalServerError)
+		}
+		return
+	}
+	// The invocation runs to its end whether or not the client waits.
+	end := since + g.Startup + g.Exec
+	if d := end - t.modelNow(); d > 0 {
+		t.sleep(context.Background(), t.wall(d))
+	}
+	t.mu.Lock()
+	t.p.Release(t.modelNow(), g)
+	t.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(InvokeResponse{
+		Latency:   g.Exec.Seconds(),
+		StartKind: string(g.Kind),
+		StartupS:  g.Startup.Seconds(),
+		Instance:  g.InstanceID(),
+	})
+}
+
+// functionDeployment is the part of faas-provider's FunctionDeployment the
+// twin reads (encoding/json matches keys case-insensitively, as faasd).
+type functionDeployment struct {
+	Service string `json:"service"`
+	Limits  *struct {
+		Memory string `json:"memory"`
+	} `json:"limits"`
+}
+
+func (t *Twin) handleRegister(w http.ResponseWriter, r *http.Request) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || user != "admin" || t.cfg.Password == "" ||
+		subtle.ConstantTimeCompare([]byte(pass), []byte(t.cfg.Password)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Restricted"`)
+		w.WriteHeader(http.StatusUnauthorized)
+		io.WriteString(w, "invalid credentials")
+		return
+	}
+	var fd functionDeployment
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBody))
+	if err != nil {
+		http.Error(w, "request body too large: at most 1 MiB", http.StatusRequestEntityTooLarge)
+		return
+	}
+	if err := json.Unmarshal(body, &fd); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if !workloads.ValidName(fd.Service) {
+		http.Error(w, fmt.Sprintf("fill app overlay for %s failed: service name must be lower-case letters, digits and '-', with an optional _N suffix", fd.Service), http.StatusBadRequest)
+		return
+	}
+	charge := int64(workloads.DefaultMemoryBytes)
+	if fd.Limits != nil && fd.Limits.Memory != "" {
+		if charge, err = (workloads.Function{Memory: fd.Limits.Memory}).MemoryBytes(); err != nil {
+			http.Error(w, fmt.Sprintf("parse memory limit %s failed: %v", fd.Limits.Memory, err), http.StatusBadRequest)
+			return
+		}
+	}
+	if err := t.Register(fd.Service, charge); err != nil {
+		http.Error(w, fmt.Sprintf("fill app overlay for %s failed: %v", fd.Service, err), http.StatusBadRequest)
+		return
+	}
+}
+
+func (t *Twin) handleMetrics(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if r.Method == http.MethodDelete {
+		t.p.Metrics().Reset()
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	t.p.Metrics().WriteTo(w)
+}
+
+// functionStatus is an entry of GET /system/functions: faasd lists one per
+// tracked instance, with only the name filled in.
+type functionStatus struct {
+	Name      string `json:"name"`
+	Image     string `json:"image"`
+	Namespace string `json:"namespace"`
+	Replicas  int    `json:"replicas"`
+}
+
+func (t *Twin) handleFunctions(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	ids := t.p.Instances()
+	t.mu.Unlock()
+	list := make([]functionStatus, len(ids))
+	for i, id := range ids {
+		list[i] = functionStatus{Name: id, Namespace: "openfaas-fn"}
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(list)
+}
+
+func (t *Twin) handleKill(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPost, http.MethodPut:
+	default:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	t.mu.Lock()
+	t.p.KillAll()
+	t.mu.Unlock()
+}
+
+// MemoryState is the body of GET /sim/memory.
+type MemoryState struct {
+	// ModelTimeS is the model's clock, seconds since the twin started.
+	ModelTimeS float64 `json:"model_time_s"`
+	// ResidentBytes is what the function cgroup's memory.current would show.
+	ResidentBytes int64 `json:"resident_bytes"`
+	// ChargedBytes is faasd's accounting of declared limits.
+	ChargedBytes int64 `json:"charged_bytes"`
+	// Instances is the number of live instances.
+	Instances int `json:"instances"`
+}
+
+func (t *Twin) handleMemory(w http.ResponseWriter, r *http.Request) {
+	t.mu.Lock()
+	st := MemoryState{ModelTimeS: t.modelNow().Seconds(), ResidentBytes: t.p.ResidentBytes(),
+		ChargedBytes: t.p.ChargedBytes(), Instances: t.p.Live()}
+	t.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(st)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

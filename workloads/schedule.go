@@ -1,0 +1,57 @@
+package workloads
+
+import (
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// Arrival is one request of a phase: the index of its function in the
+// phase and its intended send time, since the phase started.
+type Arrival struct {
+	Function int
+	At       time.Duration
+}
+
+// Schedule yields a phase's requests second by second, as upstream's driver
+// schedules them: each of second t's requests at t + U[0,1), U drawn from a
+// source seeded with the jitter seed (upstream's is unseeded). Within a
+// second the arrivals come in time order. The same phase and seed always
+// give the same schedule, whoever replays it.
+type Schedule struct {
+	phase  Phase
+	rng    *rand.Rand
+	second int
+	buf    []Arrival
+}
+
+// NewSchedule returns the schedule of p for seed.
+func NewSchedule(p Phase, seed uint64) *Schedule {
+	return &Schedule{phase: p, rng: rand.New(rand.NewPCG(seed, 0x6a6974746572))}
+}
+
+// Next returns the arrivals of the next second of the phase, sorted by
+// time, and false after the last second. The slice is reused by the next
+// call.
+func (s *Schedule) Next() ([]Arrival, bool) {
+	if s.second >= s.phase.Seconds() {
+		return nil, false
+	}
+	t := s.second
+	s.second++
+	s.buf = s.buf[:0]
+	base := time.Duration(t) * time.Second
+	for fi, series := range s.phase {
+		for k := 0; k < series.Counts[t]; k++ {
+			u := time.Duration(s.rng.Float64() * float64(time.Second))
+			s.buf = append(s.buf, Arrival{Function: fi, At: base + u})
+		}
+	}
+	slices.SortFunc(s.buf, func(a, b Arrival) int {
+		if a.At != b.At {
+			return int(a.At - b.At)
+		}
+		return a.Function - b.Function
+	})
+	return s.buf, true
+}

@@ -134,6 +134,13 @@ type Metrics struct {
 // the latency metric label. label must be one of LatencyLabels; any other is
 // a programming error and panics.
 func (m *Metrics) AddLatency(label, key string, d time.Duration) {
+	m.AddLatencyMs(label, key, DurationMs(d))
+}
+
+// AddLatencyMs appends a value already in milliseconds (as DurationMs gives
+// it) to key's values under the latency metric label; it panics as
+// AddLatency does.
+func (m *Metrics) AddLatencyMs(label, key string, ms float32) {
 	if kindOf(label) != kindLatency {
 		panic(fmt.Sprintf("results: AddLatency: %q is not a latency metric", label))
 	}
@@ -145,7 +152,7 @@ func (m *Metrics) AddLatency(label, key string, d time.Duration) {
 		byKey = make(map[string][]float32)
 		m.LatencyMs[label] = byKey
 	}
-	byKey[key] = append(byKey[key], DurationMs(d))
+	byKey[key] = append(byKey[key], ms)
 }
 
 // AddCount adds n to the count of key under the counter label. label must be

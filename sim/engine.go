@@ -76,13 +76,13 @@ const (
 	evSample                   // memory sample
 )
 
+// event is kept small (32 bytes): the queue moves it around a lot.
 type event struct {
-	at    time.Duration
-	seq   uint64
-	kind  eventKind
-	req   int32 // index into engine.reqs
-	gen   int32 // the request's generation: stale events are dropped
-	grant Grant
+	at   time.Duration
+	seq  uint64
+	req  int32 // index into engine.reqs, or into engine.grants for evRelease
+	gen  int32 // the request's generation: stale events are dropped
+	kind eventKind
 }
 
 // request is a request in flight.
@@ -107,16 +107,16 @@ type engine struct {
 	q        eventQueue
 	reqs     []request
 	free     []int32
+	grants   []Grant // invocations running server-side, by evRelease's req
+	freeG    []int32
 	names    []string
+	handles  []Handle
 	overhead time.Duration
-	// current phase; phaseGen tags its evSecond events
-	phaseGen   int32
+	// current phase
 	phase      string
 	phaseStart time.Duration
 	deadline   time.Duration
-	sched      *workloads.Schedule
 	inFlight   int
-	moreToCome bool
 	sum        Summary
 	rec        results.Request
 }
@@ -150,7 +150,9 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 	}
 	e := &engine{cfg: cfg, p: p, sinks: sinks,
 		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
-	e.push(event{at: 0, kind: evSample})
+	if sinks.Memory != nil {
+		e.push(event{at: 0, kind: evSample})
+	}
 	if !cfg.Platform.trenv() && !cfg.Platform.NoBgTask && cfg.Platform.GC > 0 {
 		e.push(event{at: GCInterval, kind: evGC})
 	}
@@ -166,7 +168,7 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 			}
 		}
 		if name == PhaseWarmup {
-			p.Metrics().Reset()
+			p.ResetMetrics()
 		}
 	}
 	e.sum.End = now
@@ -174,41 +176,54 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 }
 
 // runPhase runs one phase from start and returns when it ended: when its
-// last request ended, or at its deadline.
+// last request ended, or at its deadline. Arrivals come straight from the
+// schedule, a second at a time, merged with the event queue by time (an
+// arrival goes first on a tie), so they never enter the queue.
 func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, start time.Duration) (time.Duration, error) {
 	e.phase, e.phaseStart = name, start
-	e.phaseGen++
-	e.names = e.names[:0]
+	e.names, e.handles = e.names[:0], e.handles[:0]
 	for _, s := range ph {
+		h, _ := e.p.Handle(s.Function) // Run registered every function
 		e.names = append(e.names, s.Function)
+		e.handles = append(e.handles, h)
 	}
 	e.deadline = start + time.Duration(math.Floor(float64(ph.Seconds())*PhaseDeadlineFactor))*time.Second
-	e.sched = workloads.NewSchedule(ph, e.cfg.JitterSeed)
-	e.moreToCome = ph.Seconds() > 0
-	if e.moreToCome {
-		e.push(event{at: start, kind: evSecond, gen: e.phaseGen})
-	}
+	sched := workloads.NewSchedule(ph, e.cfg.JitterSeed)
+	var arr []workloads.Arrival
+	more := true
 	now := start
-	for steps := 0; e.moreToCome || e.inFlight > 0; steps++ {
+	for steps := 0; ; steps++ {
 		if steps&0xffff == 0 && ctx.Err() != nil {
 			return now, ctx.Err()
+		}
+		for len(arr) == 0 && more {
+			arr, more = sched.Next()
+		}
+		if len(arr) == 0 && e.inFlight == 0 {
+			return now, nil
+		}
+		if len(arr) > 0 && (len(e.q.h) == 0 || start+arr[0].At <= e.q.h[0].at) {
+			a := arr[0]
+			arr = arr[1:]
+			now = start + a.At
+			i := e.newRequest(int32(a.Function), now)
+			r := &e.reqs[i]
+			if err := e.client(event{at: now, kind: evArrive, req: i, gen: r.gen}, r); err != nil {
+				return now, err
+			}
+			continue
 		}
 		ev := e.q.pop()
 		if ev.at >= e.deadline && ev.kind != evRelease && ev.kind != evGC && ev.kind != evSample {
 			// The deadline passes before anything more reaches the client.
 			e.q.push(ev)
-			now = e.deadline
-			if err := e.abandonAll(now); err != nil {
-				return now, err
-			}
-			break
+			return e.deadline, e.abandonAll(e.deadline)
 		}
 		now = ev.at
 		if err := e.handle(ev); err != nil {
 			return now, err
 		}
 	}
-	return now, nil
 }
 
 func (e *engine) handle(ev event) error {
@@ -224,21 +239,9 @@ func (e *engine) handle(ev event) error {
 		e.p.GC(ev.at)
 		e.push(event{at: ev.at + GCInterval, kind: evGC})
 	case evRelease:
-		e.p.Release(ev.at, ev.grant)
-	case evSecond:
-		if ev.gen != e.phaseGen {
-			return nil // a phase that ended at its deadline
-		}
-		arr, ok := e.sched.Next()
-		if !ok {
-			e.moreToCome = false
-			return nil
-		}
-		for _, a := range arr {
-			i := e.newRequest(int32(a.Function), e.phaseStart+a.At)
-			e.push(event{at: e.phaseStart + a.At, kind: evArrive, req: i, gen: e.reqs[i].gen})
-		}
-		e.push(event{at: ev.at + time.Second, kind: evSecond, gen: e.phaseGen})
+		e.p.Release(ev.at, e.grants[ev.req])
+		e.grants[ev.req] = Grant{}
+		e.freeG = append(e.freeG, ev.req)
 	default:
 		r := &e.reqs[ev.req]
 		if !r.live || r.gen != ev.gen {
@@ -272,7 +275,7 @@ func (e *engine) client(ev event, r *request) error {
 
 // decide asks the platform for an instance and schedules what follows.
 func (e *engine) decide(now time.Duration, i int32, r *request) error {
-	g, err := e.p.Acquire(now, r.since, e.names[r.fn])
+	g, err := e.p.AcquireHandle(now, r.since, e.handles[r.fn])
 	switch {
 	case errors.Is(err, ErrStartBusy):
 		e.push(event{at: now + StartRetry, kind: evDecide, req: i, gen: r.gen})
@@ -283,7 +286,7 @@ func (e *engine) decide(now time.Duration, i int32, r *request) error {
 		return nil
 	}
 	done := r.since + g.Startup + g.Exec // server-side end of the invocation
-	e.push(event{at: done, kind: evRelease, grant: g})
+	e.push(event{at: done, kind: evRelease, req: e.holdGrant(g)})
 	resp := done + e.overhead
 	if resp-r.attempt > ClientTimeout {
 		r.lastErr = "attempt timed out after 60 s"
@@ -293,6 +296,18 @@ func (e *engine) decide(now time.Duration, i int32, r *request) error {
 	r.kind, r.exec = g.Kind, g.Exec
 	e.push(event{at: resp, kind: evRespond, req: i, gen: r.gen})
 	return nil
+}
+
+// holdGrant keeps a grant until its evRelease and returns its index.
+func (e *engine) holdGrant(g Grant) int32 {
+	if n := len(e.freeG); n > 0 {
+		i := e.freeG[n-1]
+		e.freeG = e.freeG[:n-1]
+		e.grants[i] = g
+		return i
+	}
+	e.grants = append(e.grants, g)
+	return int32(len(e.grants) - 1)
 }
 
 func (e *engine) newRequest(fn int32, at time.Duration) int32 {
@@ -360,7 +375,6 @@ func (e *engine) abandonAll(now time.Duration) error {
 			}
 		}
 	}
-	e.moreToCome = false
 	return nil
 }
 

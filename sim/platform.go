@@ -1,7 +1,7 @@
 package sim
 
 import (
-	"container/heap"
+	"cmp"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -34,7 +34,7 @@ var (
 // instance is one sandbox: starting, busy or idle.
 type instance struct {
 	id       string
-	fn       string
+	fn       *function
 	cost     string // cost-model key of how it started (calibration.Method*)
 	charge   int64  // declared memory charged against --mem, bytes
 	resident int64  // resident memory, bytes
@@ -54,6 +54,28 @@ type function struct {
 	variant float64 // exec factor of a copy (1 for a base)
 	idle    idleHeap
 	nextID  int
+	m       fnMetrics
+}
+
+// fnMetrics are one function's faasd metrics, by decision class (start-new,
+// switch, reuse).
+type fnMetrics struct {
+	startup, exec [3][]float32 // ms, as results.DurationMs converts
+	count         [3]int
+	e2e           []float32
+}
+
+// Decision classes of fnMetrics, and their metric labels.
+const (
+	classStartNew = iota
+	classSwitch
+	classReuse
+)
+
+var classLabels = [3][3]string{
+	{results.LabelStartNewLatency, results.LabelStartNewExecLatency, results.LabelStartNewCount},
+	{results.LabelSwitchLatency, results.LabelSwitchExecLatency, results.LabelSwitchCount},
+	{results.LabelReuseLatency, results.LabelReuseExecLatency, results.LabelReuseCount},
 }
 
 // Grant is what Acquire gives an invocation: an instance and the modelled
@@ -84,7 +106,10 @@ type Platform struct {
 	resident int64
 	live     map[*instance]struct{}
 	seq      uint64
-	metrics  *results.Metrics
+	// faasd's metrics: per-function lists live in function.m (no map
+	// look-ups on the hot path); Metrics builds the results form.
+	invokes int
+	peak    int64
 }
 
 // NewPlatform returns a platform running cfg with the cost model. In TrEnv
@@ -102,7 +127,6 @@ func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 		funcs:   map[string]*function{},
 		live:    map[*instance]struct{}{},
 		workers: newStartWorkers(n, throttle),
-		metrics: &results.Metrics{},
 	}
 	p.lru.global = true
 	if cfg.trenv() && !cfg.NoBgTask && cfg.IdleNum > 0 {
@@ -154,6 +178,26 @@ func (p *Platform) Acquire(now, since time.Duration, fn string) (Grant, error) {
 	if !ok {
 		return Grant{}, fmt.Errorf("service %s: [LambdaManager] %w", fn, ErrNotFound)
 	}
+	return p.acquire(now, since, f)
+}
+
+// Handle is a registered function, for callers that invoke by handle
+// instead of by name (the engine: no map look-up per invocation).
+type Handle struct{ f *function }
+
+// Handle returns the handle of a registered function.
+func (p *Platform) Handle(name string) (Handle, bool) {
+	f, ok := p.funcs[name]
+	return Handle{f}, ok
+}
+
+// AcquireHandle is Acquire for a function's handle.
+func (p *Platform) AcquireHandle(now, since time.Duration, h Handle) (Grant, error) {
+	return p.acquire(now, since, h.f)
+}
+
+func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error) {
+	fn := f.name
 	if now-since >= ServerDeadline {
 		return Grant{}, fmt.Errorf("timeout MakeCtrInstanceFor %s spent more than 30 seconds: %w", fn, ErrDeadline)
 	}
@@ -230,18 +274,25 @@ func (p *Platform) Acquire(now, since time.Duration, fn string) (Grant, error) {
 func (p *Platform) Release(now time.Duration, g Grant) {
 	inst := g.inst
 	inst.uses++
-	labels := map[StartKind][3]string{
-		results.StartCold:    {results.LabelStartNewLatency, results.LabelStartNewExecLatency, results.LabelStartNewCount},
-		results.StartRestore: {results.LabelStartNewLatency, results.LabelStartNewExecLatency, results.LabelStartNewCount},
-		results.StartSwitch:  {results.LabelSwitchLatency, results.LabelSwitchExecLatency, results.LabelSwitchCount},
-		results.StartReuse:   {results.LabelReuseLatency, results.LabelReuseExecLatency, results.LabelReuseCount},
-	}[g.Kind]
-	p.metrics.AddLatency(labels[0], inst.fn, g.Startup)
-	p.metrics.AddLatency(labels[1], inst.fn, g.Exec)
-	p.metrics.AddCount(labels[2], inst.fn, 1)
-	p.metrics.AddLatency(results.LabelEndToEndLatency, inst.fn, g.Startup+g.Exec)
-	p.metrics.InvokeCount++
+	c := classOf(g.Kind)
+	m := &inst.fn.m
+	m.startup[c] = append(m.startup[c], results.DurationMs(g.Startup))
+	m.exec[c] = append(m.exec[c], results.DurationMs(g.Exec))
+	m.count[c]++
+	m.e2e = append(m.e2e, results.DurationMs(g.Startup+g.Exec))
+	p.invokes++
 	p.makeIdle(inst, now)
+}
+
+// classOf maps a decision to its metrics class.
+func classOf(k StartKind) int {
+	switch k {
+	case results.StartSwitch:
+		return classSwitch
+	case results.StartReuse:
+		return classReuse
+	}
+	return classStartNew
 }
 
 // GC runs the baseline keep-alive scan at now: idle instances whose
@@ -275,7 +326,37 @@ func (p *Platform) KillAll() int {
 }
 
 // Metrics returns faasd's metrics as the platform recorded them.
-func (p *Platform) Metrics() *results.Metrics { return p.metrics }
+// The result is a copy.
+func (p *Platform) Metrics() *results.Metrics {
+	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak}
+	for name, f := range p.funcs {
+		for c, labels := range classLabels {
+			if f.m.count[c] == 0 {
+				continue
+			}
+			for _, v := range f.m.startup[c] {
+				out.AddLatencyMs(labels[0], name, v)
+			}
+			for _, v := range f.m.exec[c] {
+				out.AddLatencyMs(labels[1], name, v)
+			}
+			out.AddCount(labels[2], name, f.m.count[c])
+		}
+		for _, v := range f.m.e2e {
+			out.AddLatencyMs(results.LabelEndToEndLatency, name, v)
+		}
+	}
+	return out
+}
+
+// ResetMetrics clears faasd's metric lists and counters but not the peak
+// (DELETE /system/metrics).
+func (p *Platform) ResetMetrics() {
+	for _, f := range p.funcs {
+		f.m = fnMetrics{}
+	}
+	p.invokes = 0
+}
 
 // ResidentBytes is the resident memory of all live instances: what the
 // function cgroup's memory.current would show.
@@ -300,10 +381,16 @@ func (p *Platform) Instances() []string {
 
 // IdleInstances lists the idle instances' ids, least recently used first.
 func (p *Platform) IdleInstances() []string {
-	h := idleHeap{items: append([]*instance(nil), p.lru.items...)}
-	var ids []string
-	for h.Len() > 0 {
-		ids = append(ids, heap.Pop(&h).(*instance).id)
+	idle := slices.Clone(p.lru.items)
+	slices.SortFunc(idle, func(a, b *instance) int {
+		if a.lastActive != b.lastActive {
+			return cmp.Compare(a.lastActive, b.lastActive)
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	ids := make([]string, len(idle))
+	for i, inst := range idle {
+		ids[i] = inst.id
 	}
 	return ids
 }
@@ -312,7 +399,7 @@ func (p *Platform) newInstance(f *function, cost string) *instance {
 	f.nextID++
 	mb := f.cost.ResidentMB[cost].Value
 	inst := &instance{
-		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f.name, cost: cost,
+		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f, cost: cost,
 		charge: f.charge, resident: int64(mb * 1e6), poolIdx: -1, lruIdx: -1,
 	}
 	p.resident += inst.resident
@@ -334,9 +421,7 @@ func (p *Platform) kill(inst *instance) {
 
 func (p *Platform) charge(b int64) {
 	p.charged += b
-	if p.charged > p.metrics.PeakMem {
-		p.metrics.PeakMem = p.charged
-	}
+	p.peak = max(p.peak, p.charged)
 }
 
 func (p *Platform) uncharge(b int64) { p.charged -= b }
@@ -344,13 +429,13 @@ func (p *Platform) uncharge(b int64) { p.charged -= b }
 func (p *Platform) makeIdle(inst *instance, lastActive time.Duration) {
 	p.seq++
 	inst.lastActive, inst.seq = lastActive, p.seq
-	heap.Push(&p.funcs[inst.fn].idle, inst)
-	heap.Push(&p.lru, inst)
+	inst.fn.idle.push(inst)
+	p.lru.push(inst)
 }
 
 func (p *Platform) takeIdle(inst *instance) {
-	heap.Remove(&p.funcs[inst.fn].idle, inst.poolIdx)
-	heap.Remove(&p.lru, inst.lruIdx)
+	inst.fn.idle.remove(inst.poolIdx)
+	p.lru.remove(inst.lruIdx)
 }
 
 // exec draws the execution time of the instance's next invocation.
@@ -369,44 +454,84 @@ func (p *Platform) draw(d calibration.Dist) time.Duration {
 
 // idleHeap orders idle instances by lastActive, then by when they became
 // idle. One type serves the per-function pools and the global LRU; global
-// says which index field it maintains.
+// says which index field it maintains. It is container/heap's algorithm
+// written out for *instance, which the engine's hot path calls directly.
 type idleHeap struct {
 	items  []*instance
 	global bool
 }
 
-func (h idleHeap) Len() int { return len(h.items) }
-func (h idleHeap) Less(i, j int) bool {
+func (h *idleHeap) Len() int { return len(h.items) }
+
+func (h *idleHeap) less(i, j int) bool {
 	a, b := h.items[i], h.items[j]
 	if a.lastActive != b.lastActive {
 		return a.lastActive < b.lastActive
 	}
 	return a.seq < b.seq
 }
-func (h idleHeap) Swap(i, j int) {
+
+func (h *idleHeap) setIdx(i, v int) {
+	if h.global {
+		h.items[i].lruIdx = v
+	} else {
+		h.items[i].poolIdx = v
+	}
+}
+
+func (h *idleHeap) swap(i, j int) {
 	h.items[i], h.items[j] = h.items[j], h.items[i]
-	h.setIdx(i)
-	h.setIdx(j)
+	h.setIdx(i, i)
+	h.setIdx(j, j)
 }
-func (h idleHeap) setIdx(i int) {
-	if h.global {
-		h.items[i].lruIdx = i
-	} else {
-		h.items[i].poolIdx = i
+
+func (h *idleHeap) push(inst *instance) {
+	h.items = append(h.items, inst)
+	n := len(h.items) - 1
+	h.setIdx(n, n)
+	h.up(n)
+}
+
+// remove takes out the item at index i.
+func (h *idleHeap) remove(i int) {
+	n := len(h.items) - 1
+	if i != n {
+		h.swap(i, n)
+	}
+	h.setIdx(n, -1)
+	h.items[n] = nil
+	h.items = h.items[:n]
+	if i != n && !h.down(i) {
+		h.up(i)
 	}
 }
-func (h *idleHeap) Push(x any) {
-	h.items = append(h.items, x.(*instance))
-	h.setIdx(len(h.items) - 1)
-}
-func (h *idleHeap) Pop() any {
-	old := h.items
-	x := old[len(old)-1]
-	h.items = old[:len(old)-1]
-	if h.global {
-		x.lruIdx = -1
-	} else {
-		x.poolIdx = -1
+
+func (h *idleHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
 	}
-	return x
+}
+
+func (h *idleHeap) down(i0 int) bool {
+	i, n := i0, len(h.items)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && h.less(r, j) {
+			j = r
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"container/heap"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -39,10 +40,16 @@ type TwinConfig struct {
 // harness and upstream's driver use, in real (optionally compressed) time.
 // It wraps the same Platform as the engine, as raft's Node wraps RawNode.
 type Twin struct {
-	cfg   TwinConfig
-	mu    sync.Mutex // guards p
-	p     *Platform
-	start time.Time
+	cfg TwinConfig
+	mu  sync.Mutex // guards p and running
+	p   *Platform
+	// running holds the invocations in progress by their end in model
+	// time. An instance returns to the pools at that end exactly, as in
+	// the engine, whoever next locks the platform (see lock): the
+	// handler's timer wakes late, and ~1 ms of wall time is Speed ms of
+	// model time.
+	running releaseQueue
+	start   time.Time
 	// now returns the wall clock; a test may replace it.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -75,17 +82,35 @@ func (t *Twin) wall(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / t.cfg.Speed)
 }
 
+// lock locks the platform and brings it to the model time now, which it
+// returns: every invocation that has ended by now releases its instance.
+func (t *Twin) lock() time.Duration {
+	t.mu.Lock()
+	now := t.modelNow()
+	t.releaseUntil(now)
+	return now
+}
+
+// releaseUntil releases the instances of the invocations that end by at,
+// each at its end, in end order. t.mu must be held.
+func (t *Twin) releaseUntil(at time.Duration) {
+	for t.running.Len() > 0 && t.running.items[0].end <= at {
+		r := heap.Pop(&t.running).(release)
+		t.p.Release(r.end, r.g)
+	}
+}
+
 // Register registers a function directly (as a successful
 // /system/register would).
 func (t *Twin) Register(name string, chargeBytes int64) error {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	return t.p.Register(name, chargeBytes)
 }
 
 // Memory returns the model's resident and charged bytes now.
 func (t *Twin) Memory() (resident, charged int64) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	return t.p.ResidentBytes(), t.p.ChargedBytes()
 }
@@ -100,8 +125,8 @@ func (t *Twin) RunBackground(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			t.mu.Lock()
-			t.p.GC(t.modelNow())
+			now := t.lock()
+			t.p.GC(now)
 			t.mu.Unlock()
 		}
 	}
@@ -158,11 +183,16 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	}
 	since := t.modelNow()
 	var g Grant
+	var end time.Duration
 	for {
-		t.mu.Lock()
-		now := t.modelNow()
+		now := t.lock()
 		var err error
 		g, err = t.p.Acquire(now, since, name)
+		if err == nil {
+			end = since + g.Startup + g.Exec
+			t.running.seq++
+			heap.Push(&t.running, release{end: end, seq: t.running.seq, g: g})
+		}
 		t.mu.Unlock()
 		if err == nil {
 			break
@@ -181,13 +211,14 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	// The invocation runs to its end whether or not the client waits.
-	end := since + g.Startup + g.Exec
+	// The invocation runs to its end whether or not the client waits. Its
+	// instance is released at end, by an earlier lock or here (where the
+	// wall time, rounded down to the nanosecond, may stop a hair short).
 	if d := end - t.modelNow(); d > 0 {
 		t.sleep(context.Background(), t.wall(d))
 	}
-	t.mu.Lock()
-	t.p.Release(t.modelNow(), g)
+	t.lock()
+	t.releaseUntil(end)
 	t.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(InvokeResponse{
@@ -244,10 +275,10 @@ func (t *Twin) handleRegister(w http.ResponseWriter, r *http.Request) {
 }
 
 func (t *Twin) handleMetrics(w http.ResponseWriter, r *http.Request) {
-	t.mu.Lock()
+	t.lock()
 	defer t.mu.Unlock()
 	if r.Method == http.MethodDelete {
-		t.p.Metrics().Reset()
+		t.p.ResetMetrics()
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain")
@@ -264,7 +295,7 @@ type functionStatus struct {
 }
 
 func (t *Twin) handleFunctions(w http.ResponseWriter, r *http.Request) {
-	t.mu.Lock()
+	t.lock()
 	ids := t.p.Instances()
 	t.mu.Unlock()
 	list := make([]functionStatus, len(ids))
@@ -282,7 +313,7 @@ func (t *Twin) handleKill(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
-	t.mu.Lock()
+	t.lock()
 	t.p.KillAll()
 	t.mu.Unlock()
 }
@@ -300,12 +331,39 @@ type MemoryState struct {
 }
 
 func (t *Twin) handleMemory(w http.ResponseWriter, r *http.Request) {
-	t.mu.Lock()
-	st := MemoryState{ModelTimeS: t.modelNow().Seconds(), ResidentBytes: t.p.ResidentBytes(),
+	now := t.lock()
+	st := MemoryState{ModelTimeS: now.Seconds(), ResidentBytes: t.p.ResidentBytes(),
 		ChargedBytes: t.p.ChargedBytes(), Instances: t.p.Live()}
 	t.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
+}
+
+// release is an invocation in progress: its grant and its end in model
+// time.
+type release struct {
+	end time.Duration
+	seq uint64 // breaks ties in start order
+	g   Grant
+}
+
+// releaseQueue is a min-heap of releases by (end, seq).
+type releaseQueue struct {
+	items []release
+	seq   uint64
+}
+
+func (q releaseQueue) Len() int { return len(q.items) }
+func (q releaseQueue) Less(i, j int) bool {
+	a, b := q.items[i], q.items[j]
+	return a.end < b.end || a.end == b.end && a.seq < b.seq
+}
+func (q releaseQueue) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
+func (q *releaseQueue) Push(x any)   { q.items = append(q.items, x.(release)) }
+func (q *releaseQueue) Pop() any {
+	x := q.items[len(q.items)-1]
+	q.items = q.items[:len(q.items)-1]
+	return x
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

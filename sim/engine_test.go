@@ -1,0 +1,210 @@
+package sim
+
+import (
+	"context"
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"trenv-bench/results"
+	"trenv-bench/sim/calibration"
+	"trenv-bench/workloads"
+)
+
+// collect runs the engine and returns its records and phase metrics.
+func collect(t testing.TB, cfg EngineConfig, w workloads.Workload) ([]results.Request, map[string]int, Summary) {
+	t.Helper()
+	var recs []results.Request
+	invokes := map[string]int{}
+	sum, err := Run(context.Background(), cfg, w, Sinks{
+		Request: func(r *results.Request) error { recs = append(recs, *r); return nil },
+		PhaseEnd: func(phase string, m *results.Metrics) error {
+			invokes[phase] = m.InvokeCount
+			return nil
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, invokes, sum
+}
+
+func defaultModel(t testing.TB) *calibration.Model {
+	t.Helper()
+	m, err := calibration.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func w1(t testing.TB) workloads.Workload {
+	t.Helper()
+	res, err := workloads.Generate(context.Background(), "1", workloads.Options{Seed: workloads.DefaultSeed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Workload
+}
+
+// TestEngineW1 runs W1 on every method: every request of the workload ends
+// exactly once, the counts agree, and the run is deterministic.
+func TestEngineW1(t *testing.T) {
+	w := w1(t)
+	model := defaultModel(t)
+	for _, method := range Methods {
+		cfg := EngineConfig{Platform: DefaultConfig(method), Model: model, JitterSeed: 7}
+		cfg.Platform.GC = 2 * time.Minute // W1's baseline setting
+		recs, invokes, sum := collect(t, cfg, w)
+		want := map[string]map[string]int{PhaseWarmup: {}, PhaseTest: {}}
+		for _, s := range w.Warmup {
+			want[PhaseWarmup][s.Function] = (workloads.Phase{s}).Requests()
+		}
+		for _, s := range w.Test {
+			want[PhaseTest][s.Function] = (workloads.Phase{s}).Requests()
+		}
+		got := map[string]map[string]int{PhaseWarmup: {}, PhaseTest: {}}
+		ok := map[string]int{}
+		for _, r := range recs {
+			got[r.Phase][r.Function]++
+			if r.Status == results.StatusOK {
+				ok[r.Phase]++
+				if r.StartKind == "" || math.IsNaN(r.E2EMs) || r.TotalMs < r.E2EMs || r.DoneS < r.ScheduledS {
+					t.Fatalf("%s: inconsistent ok record %+v", method, r)
+				}
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: records per phase and function differ from the workload", method)
+		}
+		if sum.Scheduled != len(recs) || sum.OK+sum.Failed+sum.Abandoned != sum.Scheduled {
+			t.Errorf("%s: summary %+v for %d records", method, sum, len(recs))
+		}
+		if invokes[PhaseTest] != ok[PhaseTest] {
+			t.Errorf("%s: test-phase invoke-count %d, ok records %d", method, invokes[PhaseTest], ok[PhaseTest])
+		}
+		if method == MethodTrEnv {
+			again, _, _ := collect(t, cfg, w)
+			if !reflect.DeepEqual(recs, again) {
+				t.Errorf("same seeds, different records")
+			}
+		}
+	}
+}
+
+// TestEngineFailuresRetry: a function charged above the memory bound fails
+// every attempt; the client retries 3 times with 0.5/1/2 s back-off.
+func TestEngineFailuresRetry(t *testing.T) {
+	cat, err := workloads.ParseCatalog([]byte("functions:\n  - {name: big, base: big, language: python, memory: 2G}\n"), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := EngineConfig{Platform: baseline(MethodCold, 1<<30), Model: tinyModel("big"), Catalog: cat}
+	w := workloads.Workload{Test: workloads.Phase{{Function: "big", Counts: []int{1, 0, 0, 0, 0, 0}}}}
+	recs, _, sum := collect(t, cfg, w)
+	if len(recs) != 1 || sum.Failed != 1 {
+		t.Fatalf("records %+v, summary %+v", recs, sum)
+	}
+	r := recs[0]
+	if r.Status != results.StatusFailed || r.Attempts != 4 || !strings.Contains(r.Error, "reach memory limitation") {
+		t.Errorf("record %+v", r)
+	}
+	// 4 answers of 1 ms overhead each, and 0.5 + 1 + 2 s of back-off.
+	if got, want := r.TotalMs, 3504.0; math.Abs(got-want) > 1e-6 {
+		t.Errorf("total %v ms, want %v", got, want)
+	}
+}
+
+// TestEngineAbandons: a request still running at 1.2 × the phase length is
+// recorded as abandoned, not dropped.
+func TestEngineAbandons(t *testing.T) {
+	cat, _ := workloads.ParseCatalog([]byte("functions:\n  - {name: slow, base: slow, language: python, memory: 1M}\n"), "test")
+	cfg := EngineConfig{Platform: baseline(MethodCold, 1<<30), Model: tinyModel("slow"), Catalog: cat}
+	// One second of phase: the deadline is int(1 × 1.2) = 1 s; the request
+	// needs 0.1 s to start and 1 s to run.
+	w := workloads.Workload{Test: workloads.Phase{{Function: "slow", Counts: []int{2}}}}
+	recs, _, sum := collect(t, cfg, w)
+	if sum.Abandoned != 2 || len(recs) != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	for _, r := range recs {
+		if r.Status != results.StatusAbandoned || !math.IsNaN(r.DoneS) || r.Attempts != 1 {
+			t.Errorf("record %+v", r)
+		}
+	}
+	if sum.End != time.Second {
+		t.Errorf("run ended at %v, want the 1 s deadline", sum.End)
+	}
+}
+
+func TestEngineMemorySamples(t *testing.T) {
+	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(t), JitterSeed: 1}
+	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{5, 0, 0, 0}}}}
+	var samples []float64
+	var bytes []int64
+	_, err := Run(context.Background(), cfg, w, Sinks{Memory: func(ts float64, b int64) error {
+		samples = append(samples, ts)
+		bytes = append(bytes, b)
+		return nil
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) < 2 || samples[0] != 0 || samples[1] != 1 {
+		t.Fatalf("samples at %v", samples)
+	}
+	// 70 seeds resident from the start.
+	seed := defaultModel(t).Functions[SeedFunction].ResidentMB[calibration.MethodCold].Value
+	if bytes[0] != int64(70*seed*1e6) {
+		t.Errorf("resident at 0 s: %d, want 70 seeds × %v MB", bytes[0], seed)
+	}
+}
+
+// BenchmarkEngineW1 measures simulated invocations per second of W1
+// (5,197 requests) under TrEnv, records discarded.
+func BenchmarkEngineW1(b *testing.B) {
+	w := w1(b)
+	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(b), JitterSeed: 1,
+		Catalog: workloads.DefaultCatalog()}
+	n := w.Warmup.Requests() + w.Test.Requests()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), cfg, w, Sinks{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
+}
+
+// BenchmarkEngineAzureAllMethods runs the azure workload (built-in sample
+// dataset) once for each of the six methods per iteration, records written
+// to requests.csv in memory.
+func BenchmarkEngineAzureAllMethods(b *testing.B) {
+	sel, _ := workloads.AzureSelection()
+	ds, err := azureSample(sel)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := workloads.Generate(context.Background(), "azure", workloads.Options{Seed: workloads.DefaultSeed, Azure: ds})
+	if err != nil {
+		b.Fatal(err)
+	}
+	model := defaultModel(b)
+	n := 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, m := range Methods {
+			var buf strings.Builder
+			rw := results.NewRequestWriter(&buf)
+			sum, err := Run(context.Background(), EngineConfig{Platform: DefaultConfig(m), Model: model, JitterSeed: 1},
+				res.Workload, Sinks{Request: rw.Write})
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += sum.Scheduled
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "inv/s")
+}

@@ -7,7 +7,17 @@
 //     byte for byte as faasd serves it (Metrics, ParseMetrics,
 //     Metrics.WriteTo), and metrics.json, its parsed form (Metrics.WriteJSON,
 //     ParseMetricsJSON);
-//   - memory.csv: 1 Hz resident-memory samples (MemoryWriter, MemoryReader).
+//   - memory.csv: 1 Hz resident-memory samples (MemoryWriter, MemoryReader);
+//   - test.log: the upstream driver's log lines (TestLogWriter, PyFloatRepr);
+//   - summary.csv: per phase × function counts and e2e percentiles
+//     (Summarize, Summarizer, WriteSummary, ReadSummary; nearest-rank
+//     percentiles, see Percentile);
+//   - manifest.json: what the run was and how it ended (Manifest,
+//     ReadManifest, HostFacts, IsComplete).
+//
+// RunDir ties them together: CreateRunDir starts a run directory,
+// WriteMetrics stores faasd's metrics, Finish writes summary.csv and the
+// final manifest.
 //
 // A requests.csv looks like this (times in seconds since the phase started,
 // latencies in milliseconds, an empty cell where a value does not apply):
@@ -23,5 +33,8 @@
 // file, line and column, wrapping one of the Err* sentinels (or the
 // underlying reader's I/O error).
 //
-// It may import workloads; it imports only the standard library for now.
+// It may import workloads; it imports only the standard library and
+// internal/atomicfile (every whole file is written atomically) for now.
+// Summaries use encoding/csv and sorting rather than gota data frames, which
+// the module proxy this project reaches does not serve.
 package results

@@ -45,6 +45,15 @@ func (c agreeCounts) add(fn string, k results.StartKind) {
 	c[fn][k]++
 }
 
+// count sums the counts of fn over kinds.
+func (c agreeCounts) count(fn string) int {
+	n := 0
+	for _, v := range c[fn] {
+		n += v
+	}
+	return n
+}
+
 // total sums the counts of kind k over functions ("" = every kind).
 func (c agreeCounts) total(k results.StartKind) int {
 	n := 0
@@ -64,8 +73,8 @@ func (c agreeCounts) total(k results.StartKind) int {
 // Two cycles, because the second is where state carries over: TrEnv's idle
 // instances of cycle 1 are reused or repurposed, and a baseline's are
 // killed by the 2-minute keep-alive (every function's last call of cycle 1
-// ends ≥ 125 s before its first of cycle 2, so the 5 s scan has removed
-// it whatever its phase). The warmup is dropped: it is two more cycles of
+// ends ≥ 130 s before its first of cycle 2, so a scan every 5 s has
+// removed it by then whatever its phase). The warmup is dropped: it is two more cycles of
 // the same bursts, exercising no other path (the test phase's first cycle
 // already starts from a fresh platform), and keeping it would double the
 // wall time — or the speed-up, and with it the twin's timing error.
@@ -106,8 +115,9 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 // agreeReplay is a small open-loop client: it replays the phase's schedule
 // (the engine's, same seed) against a twin at speed, one goroutine per
 // request started at its time, and counts the answers' start kinds. It
-// returns the counts, the number of requests sent and the failures.
-func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, int, []string) {
+// returns the counts, the number of requests sent, the failures and the
+// twin's invoke-count.
+func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, int, []string, int) {
 	t.Helper()
 	twin, err := NewTwin(TwinConfig{Platform: cfg, Model: model, Speed: speed})
 	if err != nil {
@@ -128,9 +138,9 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 		}
 	}
 	// The schedule's time 0 is the twin's model time 0, a little ahead so
-	// that the server and the background task are up by then; arrivals
-	// and keep-alive scans then fall at the engine's model times. Nothing
-	// has touched the twin's clock yet.
+	// that the server and the background task are up by then: arrivals
+	// are due at the engine's model times. (Nothing has read the twin's
+	// clock yet.)
 	t0 := time.Now().Add(50 * time.Millisecond)
 	twin.start = t0
 	srv := httptest.NewServer(twin.Handler())
@@ -178,7 +188,10 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 		}
 	}
 	wg.Wait()
-	return counts, sent, failures
+	twin.lock()
+	invoked := twin.p.Metrics().InvokeCount
+	twin.mu.Unlock()
+	return counts, sent, failures, invoked
 }
 
 // agreeInvoke sends one invocation and returns the answer's start kind.
@@ -234,13 +247,21 @@ func TestAgreeTwinEngine(t *testing.T) {
 				t.Fatalf("engine: %+v, want all %d requests ok", sum, w.Test.Requests())
 			}
 			start := time.Now()
-			got, sent, failures := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
+			got, sent, failures, invoked := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
 			t.Logf("twin at %gx: %d requests in %v", agreeSpeed, sent, time.Since(start).Round(time.Millisecond))
 			for _, f := range failures {
 				t.Errorf("twin: %s", f)
 			}
-			if sent != sum.Scheduled || got.total("") != sum.OK {
-				t.Errorf("twin: %d sent, %d answered; engine: %d scheduled, %d ok", sent, got.total(""), sum.Scheduled, sum.OK)
+			// Every request answered once, by both.
+			if sent != sum.Scheduled || got.total("") != sum.OK || invoked != sum.OK {
+				t.Errorf("twin: %d sent, %d answered, invoke-count %d; engine: %d scheduled, %d ok",
+					sent, got.total(""), invoked, sum.Scheduled, sum.OK)
+			}
+			for _, s := range w.Test {
+				n := workloads.Phase{s}.Requests()
+				if e, g := want.count(s.Function), got.count(s.Function); e != n || g != n {
+					t.Errorf("%s: engine answered %d, twin %d, of %d", s.Function, e, g, n)
+				}
 			}
 			agreeCompare(t, want, got)
 		})
@@ -258,18 +279,21 @@ func TestAgreeTwinEngine(t *testing.T) {
 // ~1–2 ms of wall time late: 60–120 ms of model time. (Instances are freed
 // at their exact model end since twin.go releases pending invocations
 // whenever it locks the platform; before that the twin also freed them a
-// timer's lateness late, and started 2–4× more instances than the
-// engine for dynamic-html.) A decision flips only when an instance frees
+// timer's lateness late, and started up to twice as many instances of
+// dynamic-html as the engine.) A decision flips only when an instance frees
 // within that window of an arrival, and each flip moves one request of
 // one function between a start kind and reuse. How many requests straddle
 // grows with the function's requests in a burst — for dynamic-html 200 in
 // a second, 5 ms apart, each executing in ~1 ms — plus a few at any burst's
-// edge. Hence the bounds: per function and kind 4 + 5 % of its requests,
-// overall per kind 5 + 3 % of all requests. Observed over 12 runs: at most
-// 11 of 397 (dynamic-html), 4 of 41 (chameleon) and 2 for every other
-// function; 13 of 865 overall; the bounds leave about twice that for a
-// loaded machine. A twin that got a policy wrong — say, no reuse across
-// cycles, or the keep-alive not killing — misses by tens per function.
+// edge. Hence the bounds: per function and kind 6 + 5 % of its requests,
+// overall per kind 5 + 4 % of all requests. Observed on an idle machine
+// over 12 runs: at most 11 of 397 (dynamic-html), 4 of 41 (chameleon) and
+// 2 for every other function, 13 of 865 overall; with both cores kept busy
+// by other processes, 5 of 41 (chameleon) and 26 overall. A policy that
+// differs moves whole bursts instead: without the keep-alive scan, CRIU's
+// second cycle reuses what the engine restores, tens of requests per
+// function. (The late-release bias itself is pinned down exactly by
+// TestTwinReleaseAtModelEnd.)
 func agreeCompare(t *testing.T, engine, twin agreeCounts) {
 	t.Helper()
 	var b strings.Builder
@@ -300,17 +324,14 @@ func agreeCompare(t *testing.T, engine, twin agreeCounts) {
 
 	all := engine.total("")
 	for _, k := range agreeKinds {
-		if d, tol := agreeAbs(engine.total(k)-twin.total(k)), 5+all*3/100; d > tol {
+		if d, tol := agreeAbs(engine.total(k)-twin.total(k)), 5+all*4/100; d > tol {
 			t.Errorf("%s: engine %d, twin %d: off by %d, more than %d", k, engine.total(k), twin.total(k), d, tol)
 		}
 	}
 	for _, fn := range names {
-		n := 0
-		for _, v := range engine[fn] {
-			n += v
-		}
+		n := engine.count(fn)
 		for _, k := range agreeKinds {
-			if d, tol := agreeAbs(engine[fn][k]-twin[fn][k]), 4+n*5/100; d > tol {
+			if d, tol := agreeAbs(engine[fn][k]-twin[fn][k]), 6+n*5/100; d > tol {
 				t.Errorf("%s %s: engine %d, twin %d (of %d): off by %d, more than %d", fn, k, engine[fn][k], twin[fn][k], n, d, tol)
 			}
 		}

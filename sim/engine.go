@@ -53,6 +53,9 @@ type EngineConfig struct {
 	Catalog  *workloads.Catalog
 	// JitterSeed seeds the schedule's U[0,1) offsets (workloads.Schedule).
 	JitterSeed uint64
+	// PhaseStart, if not nil, is told when each phase starts (virtual time
+	// since the run started), before any of its records.
+	PhaseStart func(phase string, at time.Duration)
 }
 
 // Summary counts a run's requests.
@@ -181,6 +184,9 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 // arrival goes first on a tie), so they never enter the queue.
 func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, start time.Duration) (time.Duration, error) {
 	e.phase, e.phaseStart = name, start
+	if e.cfg.PhaseStart != nil {
+		e.cfg.PhaseStart(name, start)
+	}
 	e.names, e.handles = e.names[:0], e.handles[:0]
 	for _, s := range ph {
 		h, _ := e.p.Handle(s.Function) // Run registered every function

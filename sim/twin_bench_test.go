@@ -21,8 +21,8 @@ import (
 func BenchmarkTwinInvoke(b *testing.B) {
 	// TrEnv with its default seeds: the first invocations switch, the rest
 	// reuse — the steady state of a warm benchmark.
-	_, srv := twNew(b, DefaultConfig(MethodTrEnv), 1e4, "pyaes", "json-serde", "dynamic-html", "crypto")
-	fns := []string{"pyaes", "json-serde", "dynamic-html", "crypto"}
+	_, srv := twNew(b, DefaultConfig(MethodTrEnv), 100, "dynamic-html", "dynamic-html_1", "dynamic-html_2", "h-hello-world")
+	fns := []string{"dynamic-html", "dynamic-html_1", "dynamic-html_2", "h-hello-world"}
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}

@@ -94,6 +94,7 @@ traces), from streamed datasets, in one fast binary.`,
 		newCmdGen(s, nil),
 		newCmdTraces(s),
 		newCmdSim(s),
+		newCmdRun(s, nil),
 		newCmdVersion(s),
 	)
 	return root

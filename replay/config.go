@@ -1,0 +1,260 @@
+package replay
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"trenv-bench/results"
+	"trenv-bench/workloads"
+)
+
+// Upstream's client policy (faasd-testdriver test_driver.py, config.yml;
+// spec/upstream-tooling.md §3.3–3.6), in model time.
+const (
+	// AttemptTimeout bounds one attempt (upstream's timeout: 60, which
+	// requests applies to connecting and to each read; here it bounds the
+	// whole attempt, headers and body).
+	AttemptTimeout = 60 * time.Second
+	// MaxRetries is how many times a failed attempt is retried (upstream's
+	// max_retry: 3), so a request makes at most MaxRetries+1 attempts.
+	MaxRetries = 3
+	// BackoffBase is the wait before retry k (k = 0, 1, 2):
+	// BackoffBase × 2^k, i.e. 0.5, 1 and 2 s.
+	BackoffBase = 500 * time.Millisecond
+	// PhaseDeadlineFactor × the phase's length in seconds, truncated to
+	// whole seconds, is when a phase stops waiting for its requests
+	// (upstream's gevent.joinall(timeout=int(len × 1.2))); requests still
+	// unfinished then are abandoned.
+	PhaseDeadlineFactor = 1.2
+)
+
+// Defaults of Config.
+const (
+	// DefaultSpeed replays in real time.
+	DefaultSpeed = 1.0
+	// DefaultGrace is how long, in wall time, requests in flight may
+	// still finish after the run's context is cancelled.
+	DefaultGrace = 5 * time.Second
+	// ProgressInterval is the least time between two Progress calls.
+	ProgressInterval = 100 * time.Millisecond
+)
+
+// Phase names, as requests.csv writes them.
+const (
+	PhaseWarmup = "warmup"
+	PhaseTest   = "test"
+)
+
+// Backoff returns the wait before retry k (0-based), in model time.
+func Backoff(k int) time.Duration { return BackoffBase << k }
+
+// Config configures Run. Only Target is required.
+//
+// Time compression: with Speed X > 1 the replay runs X times faster than
+// the workload says. Request i of a phase is sent at phase start +
+// At/X (wall), the attempt timeout, the back-offs and the phase deadline
+// are divided by X, and every time and latency recorded (scheduled_s,
+// sent_s, done_s, e2e_ms, total_ms; LogEvent.E2ES) is measured on the wall
+// clock and multiplied by X, so records stay in model time and read as if
+// the replay had run at speed 1. The function's own reported latency
+// (func_ms, LogEvent.LatencyS) is taken as is: a target that compresses
+// time as well (the twin with the same speed) reports model time already.
+// Dispatch lateness is magnified by X too: at X = 100, 1 ms late reads as
+// 100 ms. Grace and Progress's rate are wall time and not compressed.
+type Config struct {
+	// Target receives the requests; required. Usually a *Gateway.
+	Target Target
+	// Catalog gives each function's payload; nil means
+	// workloads.DefaultCatalog(). Every function of the workload must be
+	// in it.
+	Catalog *workloads.Catalog
+	// JitterSeed seeds the U[0,1) send offsets within each second
+	// (workloads.NewSchedule): the simulator and the replayer given the
+	// same seed send at the same times.
+	JitterSeed uint64
+	// Speed compresses time (see above); 0 means DefaultSpeed. It must be
+	// positive and finite.
+	Speed float64
+	// AttemptTimeout bounds each attempt, in model time; 0 means
+	// AttemptTimeout (60 s). It must not be negative.
+	AttemptTimeout time.Duration
+	// Grace is how long in-flight requests may still finish after ctx is
+	// cancelled, in wall time, before they are cancelled and recorded as
+	// abandoned; 0 means DefaultGrace, a negative value none.
+	Grace time.Duration
+
+	// OnRecord receives one record per request when it ends, from one
+	// goroutine at a time (calls never overlap), in the order requests
+	// end. Times in it are seconds since its phase started, model time.
+	// An error stops the run: dispatching stops, requests in flight are
+	// cancelled at once, OnRecord is not called again, and Run returns the
+	// error. nil discards the records.
+	OnRecord func(*results.Request) error
+	// OnEvent receives upstream's test.log events (START lines, one INFO
+	// per successful request, WARNING per failed attempt that is retried,
+	// ERROR when a request gives up, the final counts), from the same
+	// goroutine as OnRecord; a request's events come before its record.
+	// nil discards them.
+	OnEvent func(LogEvent)
+	// OnMetrics receives faasd's raw /system/metrics text at the end of
+	// each phase: ("warmup", text) before the reset, ("test", text) at the
+	// end. An error stops the run. nil discards it.
+	OnMetrics func(phase string, raw []byte) error
+	// Progress, when not nil, is called about every ProgressInterval
+	// while a phase runs, and once when it ends, from one goroutine.
+	Progress func(Progress)
+}
+
+// Level is a LogEvent's level, as Python's logging names it.
+type Level string
+
+// The levels upstream's driver logs at.
+const (
+	LevelInfo    Level = "INFO"
+	LevelWarning Level = "WARNING"
+	LevelError   Level = "ERROR"
+)
+
+// EventKind says which of upstream's test.log lines a LogEvent stands for.
+type EventKind int
+
+// The kinds of LogEvent. Upstream's line for each is shown after it.
+const (
+	// EventPhaseStart: INFO, Message "START warmup..." or "START test...".
+	EventPhaseStart EventKind = iota
+	// EventOK: INFO, a successful request: Function, E2ES, LatencyS,
+	// RetryCount. Upstream: `<fn> {'e2e_latency': E2ES, 'latency':
+	// LatencyS, 'retry_count': RetryCount}`.
+	EventOK
+	// EventRetry: WARNING, attempt RetryCount (0-based) failed and will be
+	// retried: Function, Message = the failure. Upstream: `invoke <fn> try
+	// <RetryCount>th failed: <Message>`.
+	EventRetry
+	// EventGiveUp: ERROR, the last attempt failed: Function, Message.
+	// Upstream: `invoke <fn> FINALLY failed: <Message>`.
+	EventGiveUp
+	// EventPhaseEnd: INFO, the final counts, Message holding upstream's
+	// line ("warm up finished: failed num X, succeed num Y !", "test
+	// succeed and finish: failed num X succeed_num Y !").
+	EventPhaseEnd
+	// EventRunError: ERROR, the run stops (e.g. the metrics reset failed):
+	// Message.
+	EventRunError
+)
+
+// LogEvent is one line of upstream's test.log, as data: another package
+// formats it ("[<Level>] <Time> <text>"). Fields that do not apply to its
+// Kind are zero.
+type LogEvent struct {
+	Kind EventKind
+	// Time is when it happened (wall clock).
+	Time  time.Time
+	Level Level
+	// Phase is PhaseWarmup or PhaseTest ("" for run-level events).
+	Phase    string
+	Function string
+	// E2ES is the successful attempt's client-side duration, seconds,
+	// model time (upstream's e2e_latency).
+	E2ES float64
+	// LatencyS is the function's reported latency, seconds.
+	LatencyS float64
+	// RetryCount is, for EventOK, the number of failed attempts before
+	// the success; for EventRetry, the failed attempt's 0-based index.
+	RetryCount int
+	// Message is the text of the line for EventPhaseStart, EventPhaseEnd
+	// and EventRunError, and the failure for EventRetry and EventGiveUp.
+	Message string
+}
+
+// Progress is a phase's state, for a progress bar.
+type Progress struct {
+	Phase string
+	// Scheduled is the number of requests of the phase.
+	Scheduled int
+	// Sent is how many have had a first attempt sent.
+	Sent int
+	// Completed is how many have ended (ok, failed or abandoned), Failed
+	// how many of them failed or were abandoned.
+	Completed, Failed int
+	// InFlight is how many are dispatched and not yet ended.
+	InFlight int
+	// ElapsedS is the phase's model time so far, seconds.
+	ElapsedS float64
+}
+
+// PhaseSummary counts one phase's requests.
+type PhaseSummary struct {
+	// Ran reports whether the phase started.
+	Ran bool
+	// Scheduled = OK + Failed + Abandoned when the phase ran to its end.
+	Scheduled, Sent, OK, Failed, Abandoned int
+	// PeakInFlight is the most requests dispatched and not yet ended at
+	// once.
+	PeakInFlight int
+	// Start is when the phase started (wall clock); Wall how long it took.
+	Start time.Time
+	Wall  time.Duration
+	// DeadlineHit reports whether the phase ended at its deadline with
+	// requests unfinished.
+	DeadlineHit bool
+}
+
+// Summary is what Run did.
+type Summary struct {
+	Warmup, Test PhaseSummary
+	// OpenFilesLimit is the soft RLIMIT_NOFILE the run had after raising
+	// it to the hard limit (0 where unknown).
+	OpenFilesLimit uint64
+}
+
+// ErrConfig is wrapped by every configuration error Run reports before
+// sending anything.
+var ErrConfig = errors.New("replay: bad configuration")
+
+// resolved is a validated Config with defaults filled in.
+type resolved struct {
+	Config
+	attemptWall time.Duration // AttemptTimeout / Speed
+}
+
+func (c Config) resolve(w workloads.Workload) (resolved, error) {
+	if c.Target == nil {
+		return resolved{}, fmt.Errorf("%w: no target (a *Gateway)", ErrConfig)
+	}
+	if c.Catalog == nil {
+		c.Catalog = workloads.DefaultCatalog()
+	}
+	if c.Speed == 0 {
+		c.Speed = DefaultSpeed
+	}
+	if !(c.Speed > 0) || math.IsInf(c.Speed, 0) {
+		return resolved{}, fmt.Errorf("%w: speed %v: expected a positive finite number", ErrConfig, c.Speed)
+	}
+	if c.AttemptTimeout < 0 {
+		return resolved{}, fmt.Errorf("%w: attempt timeout %v: expected ≥ 0", ErrConfig, c.AttemptTimeout)
+	}
+	if c.AttemptTimeout == 0 {
+		c.AttemptTimeout = AttemptTimeout
+	}
+	if c.Grace == 0 {
+		c.Grace = DefaultGrace
+	}
+	if c.Grace < 0 {
+		c.Grace = 0
+	}
+	if err := w.Validate(c.Catalog); err != nil {
+		return resolved{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	r := resolved{Config: c, attemptWall: c.wall(c.AttemptTimeout)}
+	if r.attemptWall <= 0 {
+		r.attemptWall = 1
+	}
+	return r, nil
+}
+
+// wall converts a model duration into wall time.
+func (c Config) wall(d time.Duration) time.Duration {
+	return time.Duration(float64(d) / c.Speed)
+}

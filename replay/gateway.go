@@ -1,0 +1,409 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"trenv-bench/workloads"
+)
+
+// Defaults of the gateway client.
+const (
+	// DefaultGatewayURL is where faasd provider listens (upstream
+	// config.yml's provider.gateway).
+	DefaultGatewayURL = "http://127.0.0.1:8081"
+	// DefaultUser is faasd's basic-auth user, the only one it has.
+	DefaultUser = "admin"
+	// MaxIdleConnsPerHost is the keep-alive pool of NewClient's transport,
+	// sized for bursts (upstream's requests adapter keeps 500; a W1
+	// dynamic-html burst is up to 220 requests in one second, an Azure
+	// second a few hundred).
+	MaxIdleConnsPerHost = 4096
+	// MaxResponseBody bounds the body read from an answer, in bytes; a
+	// longer body fails the attempt. The benchmark functions answer a few
+	// kB at most (json-serde's data is not echoed).
+	MaxResponseBody = 64 << 20
+	// maxErrorBody bounds how much of a failed answer's body an error
+	// message quotes, in bytes.
+	maxErrorBody = 1024
+)
+
+// Errors of the gateway client; test for them with errors.Is.
+var (
+	// ErrNoLatency means an HTTP 200 whose body is not a JSON object with a
+	// numeric "latency" (missing, null, a string…). Upstream's driver fails
+	// such a request without retrying it, and so does Run.
+	ErrNoLatency = errors.New("replay: answer has no numeric JSON \"latency\"")
+	// ErrBodyTooLarge means an answer longer than MaxResponseBody.
+	ErrBodyTooLarge = errors.New("replay: answer body too large")
+)
+
+// StatusError is an answer whose HTTP status was not 200. Its message is
+// upstream's driver's: "[<code> <reason>] <body>", e.g.
+// "[500 Internal Server Error] Failed to make ctr instance for pyaes: …".
+type StatusError struct {
+	// Code is the HTTP status code.
+	Code int
+	// Status is the status line's text, e.g. "500 Internal Server Error".
+	Status string
+	// Body is the start of the answer's body (at most 1 KiB).
+	Body string
+}
+
+func (e *StatusError) Error() string {
+	return "[" + e.Status + "] " + e.Body
+}
+
+// Gateway is a client of faasd provider's HTTP API (or of anything serving
+// it, such as the twin): /healthz, /system/register, /system/metrics and
+// /invoke/<function>. Its methods are safe for concurrent use.
+//
+// Password is never written into an error, and String hides it, so a
+// Gateway can be printed with %v.
+type Gateway struct {
+	// URL is faasd's base URL, e.g. DefaultGatewayURL; a trailing slash
+	// is ignored.
+	URL string
+	// Client sends the requests; nil means a client made once by
+	// NewClient. Per-request deadlines come from the context.
+	Client *http.Client
+	// User and Password are the basic-auth credentials of
+	// /system/register; User "" means DefaultUser. The password is faasd's
+	// basic-auth-password secret.
+	User, Password string
+}
+
+// Target is what Run replays a workload against: invocations and faasd's
+// metrics. *Gateway implements it over HTTP; a test may use anything else.
+type Target interface {
+	// Invoke invokes fn once with body (nil = no body). A nil error means
+	// HTTP 200 with a numeric latency; otherwise the error wraps
+	// ErrNoLatency (a 200 without one: not worth retrying), is a
+	// *StatusError (another status), or is a transport error.
+	Invoke(ctx context.Context, fn workloads.Function, body []byte) (Response, error)
+	// Metrics returns faasd's metrics text, as served.
+	Metrics(ctx context.Context) ([]byte, error)
+	// ResetMetrics clears faasd's metrics.
+	ResetMetrics(ctx context.Context) error
+}
+
+var _ Target = (*Gateway)(nil)
+
+// Response is an invocation's answer.
+type Response struct {
+	// Status is the HTTP status code.
+	Status int
+	// Body is the answer's body, as received.
+	Body []byte
+	// LatencyS is the function's own compute time, its JSON "latency", in
+	// seconds (required on a 200).
+	LatencyS float64
+	// StartKind is the JSON "start_kind" when the answer has one as a
+	// string (the twin says cold|restore|switch|reuse; faasd says
+	// nothing), else "".
+	StartKind string
+}
+
+// NewClient returns the HTTP client a Gateway uses by default: one
+// connection pool for every request, keeping up to MaxIdleConnsPerHost
+// idle connections to faasd and opening as many as a burst needs
+// (MaxConnsPerHost 0 = no limit). It sets no overall timeout: Run bounds
+// each attempt with its context.
+func NewClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns = 0 // no limit
+	tr.MaxIdleConnsPerHost = MaxIdleConnsPerHost
+	tr.MaxConnsPerHost = 0
+	tr.IdleConnTimeout = 90 * time.Second
+	tr.DialContext = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: tr}
+}
+
+// String describes the gateway without its password.
+func (g *Gateway) String() string {
+	pw := ""
+	if g.Password != "" {
+		pw = " password:<hidden>"
+	}
+	return fmt.Sprintf("replay.Gateway{URL:%s User:%s%s}", redactURL(g.URL), g.user(), pw)
+}
+
+// GoString is String, so %#v hides the password too.
+func (g *Gateway) GoString() string { return g.String() }
+
+func (g *Gateway) user() string {
+	if g.User == "" {
+		return DefaultUser
+	}
+	return g.User
+}
+
+func (g *Gateway) client() *http.Client {
+	if g.Client != nil {
+		return g.Client
+	}
+	return defaultClient
+}
+
+// defaultClient is shared by Gateways without a Client: one pool, so
+// connections are reused across them. It is never modified after init.
+var defaultClient = NewClient()
+
+func (g *Gateway) url(path string) string {
+	return strings.TrimSuffix(g.URL, "/") + path
+}
+
+// redactURL hides a password written into a URL's user info.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
+}
+
+// do sends a request and reads the whole answer (at most MaxResponseBody
+// bytes).
+func (g *Gateway) do(req *http.Request) (int, string, []byte, error) {
+	resp, err := g.client().Do(req)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp)
+	if err != nil {
+		return resp.StatusCode, resp.Status, body, err
+	}
+	return resp.StatusCode, resp.Status, body, nil
+}
+
+func readBody(resp *http.Response) ([]byte, error) {
+	var buf []byte
+	if resp.ContentLength >= 0 && resp.ContentLength <= MaxResponseBody {
+		buf = make([]byte, 0, resp.ContentLength+1)
+	}
+	b := bytes.NewBuffer(buf)
+	n, err := b.ReadFrom(io.LimitReader(resp.Body, MaxResponseBody+1))
+	if err != nil {
+		return b.Bytes(), fmt.Errorf("reading the answer: %w", err)
+	}
+	if n > MaxResponseBody {
+		return b.Bytes()[:MaxResponseBody], fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, MaxResponseBody)
+	}
+	return b.Bytes(), nil
+}
+
+func statusError(code int, status string, body []byte) *StatusError {
+	if status == "" {
+		status = strconv.Itoa(code) + " " + http.StatusText(code)
+	}
+	if len(body) > maxErrorBody {
+		body = append(body[:maxErrorBody:maxErrorBody], "…"...)
+	}
+	return &StatusError{Code: code, Status: status, Body: string(body)}
+}
+
+// Health checks that faasd answers GET /healthz with 200. The error says
+// which URL was tried and what happened.
+func (g *Gateway) Health(ctx context.Context) error {
+	u := g.url("/healthz")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return fmt.Errorf("replay: health check of the gateway: %w", err)
+	}
+	code, status, body, err := g.do(req)
+	if err == nil && code != http.StatusOK {
+		err = statusError(code, status, body)
+	}
+	if err != nil {
+		return fmt.Errorf("replay: health check GET %s failed (is faasd provider or the twin running there?): %w",
+			redactURL(u), err)
+	}
+	return nil
+}
+
+// functionDeployment is faas-provider's FunctionDeployment as faas-cli
+// register fills it from stack.yml (the fields faasd reads).
+type functionDeployment struct {
+	Service     string            `json:"service"`
+	Image       string            `json:"image"`
+	EnvProcess  string            `json:"envProcess"`
+	EnvVars     map[string]string `json:"envVars"`
+	Limits      *functionLimits   `json:"limits,omitempty"`
+	Labels      map[string]string `json:"labels"`
+	Annotations map[string]string `json:"annotations"`
+}
+
+type functionLimits struct {
+	Memory string `json:"memory"`
+}
+
+// envProcess is the fprocess of the function's template: hybrid-py runs
+// "python index.py", hybrid-node18 "node index.js".
+func envProcess(language string) string {
+	if language == "node" {
+		return "node index.js"
+	}
+	return "python index.py"
+}
+
+// Deployment returns the FunctionDeployment JSON that Register posts for
+// fn: service, image "jialianghuang/<base>:latest", envProcess of its
+// template, envVars {"port": watchdog port}, limits {"memory"} (omitted
+// when fn declares none: faasd then charges 1G), empty labels and
+// annotations.
+func Deployment(fn workloads.Function) ([]byte, error) {
+	d := functionDeployment{
+		Service:     fn.Name,
+		Image:       "jialianghuang/" + fn.Base + ":latest",
+		EnvProcess:  envProcess(fn.Language),
+		EnvVars:     map[string]string{"port": strconv.Itoa(fn.WatchdogPort)},
+		Labels:      map[string]string{},
+		Annotations: map[string]string{},
+	}
+	if fn.Memory != "" {
+		d.Limits = &functionLimits{Memory: fn.Memory}
+	}
+	return json.Marshal(d)
+}
+
+// Register registers fn with faasd (POST /system/register with basic auth
+// and the body of Deployment), as faas-cli register does. Registering a
+// name twice is harmless: faasd keeps the first. A non-200 answer is an
+// error quoting the server's message (a *StatusError).
+func (g *Gateway) Register(ctx context.Context, fn workloads.Function) error {
+	body, err := Deployment(fn)
+	if err != nil {
+		return fmt.Errorf("replay: register %s: %w", fn.Name, err)
+	}
+	u := g.url("/system/register")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("replay: register %s: %w", fn.Name, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.SetBasicAuth(g.user(), g.Password)
+	code, status, ans, err := g.do(req)
+	if err == nil && code != http.StatusOK {
+		err = statusError(code, status, bytes.TrimSpace(ans))
+	}
+	if err != nil {
+		return fmt.Errorf("replay: register %s at POST %s: %w", fn.Name, redactURL(u), err)
+	}
+	return nil
+}
+
+// Metrics returns faasd's metrics (GET /system/metrics), the raw text as
+// served. A non-200 answer is an error (a *StatusError).
+func (g *Gateway) Metrics(ctx context.Context) ([]byte, error) {
+	u := g.url("/system/metrics")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("replay: metrics: %w", err)
+	}
+	code, status, body, err := g.do(req)
+	if err == nil && code != http.StatusOK {
+		err = statusError(code, status, body)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replay: GET %s: %w", redactURL(u), err)
+	}
+	return body, nil
+}
+
+// ResetMetrics clears faasd's metrics (DELETE /system/metrics). A non-200
+// answer is an error (a *StatusError).
+func (g *Gateway) ResetMetrics(ctx context.Context) error {
+	u := g.url("/system/metrics")
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, u, nil)
+	if err != nil {
+		return fmt.Errorf("replay: reset metrics: %w", err)
+	}
+	code, status, body, err := g.do(req)
+	if err == nil && code != http.StatusOK {
+		err = statusError(code, status, body)
+	}
+	if err != nil {
+		return fmt.Errorf("replay: DELETE %s: %w", redactURL(u), err)
+	}
+	return nil
+}
+
+// Invoke invokes fn once: POST /invoke/<name> with body, as upstream's
+// driver does — with "Content-Type: application/json" when there is a
+// body, and no body and no content type otherwise (Content-Length: 0).
+// It reads the whole answer. The error is nil only for a 200 whose body is
+// a JSON object with a numeric "latency"; a 200 without one returns the
+// Response and an error wrapping ErrNoLatency; any other status returns the
+// Response and a *StatusError; a transport error (refused, reset, timed
+// out, cancelled) is returned as the client gives it.
+func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte) (Response, error) {
+	var rd io.Reader = http.NoBody
+	if len(body) > 0 {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, g.url("/invoke/"+fn.Name), rd)
+	if err != nil {
+		return Response{}, err
+	}
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	code, status, ans, err := g.do(req)
+	resp := Response{Status: code, Body: ans}
+	if err != nil {
+		return resp, err
+	}
+	if code != http.StatusOK {
+		return resp, statusError(code, status, ans)
+	}
+	resp.LatencyS, resp.StartKind, err = parseAnswer(ans)
+	return resp, err
+}
+
+// answer is the part of a function's JSON answer the replayer reads.
+type answer struct {
+	Latency   json.RawMessage `json:"latency"`
+	StartKind json.RawMessage `json:"start_kind"`
+}
+
+// parseAnswer reads the required numeric "latency" (seconds) and the
+// optional string "start_kind" of a JSON object.
+func parseAnswer(body []byte) (latencyS float64, startKind string, err error) {
+	var a answer
+	if err := json.Unmarshal(body, &a); err != nil {
+		return 0, "", fmt.Errorf("%w: %v", ErrNoLatency, err)
+	}
+	lat := string(a.Latency)
+	if lat == "" || lat == "null" {
+		return 0, "", fmt.Errorf("%w: the answer has none", ErrNoLatency)
+	}
+	if c := lat[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, "", fmt.Errorf("%w: latency is %s", ErrNoLatency, truncate(lat, 64))
+	}
+	latencyS, err = strconv.ParseFloat(lat, 64)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: latency %s: %v", ErrNoLatency, truncate(lat, 64), err)
+	}
+	if len(a.StartKind) > 0 && a.StartKind[0] == '"' {
+		_ = json.Unmarshal(a.StartKind, &startKind) // optional: ignore a bad one
+	}
+	return latencyS, startKind, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,505 @@
+package replay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"trenv-bench/results"
+	"trenv-bench/workloads"
+)
+
+// spinWindow is how long before a send time the dispatcher stops sleeping
+// and starts spinning: Go's timers wake up to ~1.3 ms late on Linux (the
+// netpoller waits in whole milliseconds), so the dispatcher sleeps until
+// spinWindow before the send time, then polls the monotonic clock, yielding
+// its processor (runtime.Gosched) between polls so request goroutines keep
+// running on it.
+const spinWindow = 2 * time.Millisecond
+
+// Reasons a phase stops early; their text goes into the records.
+var (
+	errDeadline    = errors.New("phase deadline passed")
+	errInterrupted = errors.New("interrupted")
+	errSinkFailed  = errors.New("run stopped: a record could not be written")
+)
+
+// Run replays the workload against cfg.Target, open loop, as upstream's
+// driver does (spec/upstream-tooling.md §3):
+//
+//  1. the warmup phase, if it has any function;
+//  2. GET /system/metrics → cfg.OnMetrics("warmup", text);
+//  3. DELETE /system/metrics; if that fails Run stops with an error and the
+//     test phase sends nothing (upstream skips the test and exits 0);
+//  4. the test phase;
+//  5. GET /system/metrics → cfg.OnMetrics("test", text).
+//
+// Within a phase every request's send time is computed before the phase
+// starts (plan: workloads.NewSchedule with cfg.JitterSeed) and one
+// scheduler goroutine starts each request at its time in a goroutine of its
+// own, with no limit on how many are in flight. A request is retried as
+// upstream does (AttemptTimeout, MaxRetries, Backoff). A phase ends when
+// all its requests have ended, or at its deadline (PhaseDeadlineFactor),
+// when those still unfinished are cancelled and recorded as abandoned.
+// Every request of a phase that started yields exactly one record.
+//
+// When ctx is cancelled Run stops dispatching at once, records the requests
+// never sent as abandoned ("interrupted before sending"), lets those in
+// flight finish for cfg.Grace, then cancels them (abandoned,
+// "interrupted"), and returns the Summary so far with an error wrapping
+// ctx.Err(). A phase that never started has no records.
+//
+// The configuration and the workload (Workload.Validate with the catalog)
+// are checked before anything is sent; errors wrap ErrConfig.
+func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error) {
+	r, err := cfg.resolve(w)
+	if err != nil {
+		return Summary{}, err
+	}
+	sum := Summary{OpenFilesLimit: raiseOpenFiles()}
+	run := &runner{resolved: r}
+	if len(w.Warmup) > 0 {
+		if sum.Warmup, err = run.phase(ctx, PhaseWarmup, w.Warmup); err != nil {
+			return sum, err
+		}
+	}
+	if err := run.metrics(ctx, PhaseWarmup); err != nil {
+		return sum, err
+	}
+	if err := r.Target.ResetMetrics(ctx); err != nil {
+		if ctx.Err() != nil {
+			return sum, fmt.Errorf("replay: interrupted resetting the metrics: %w", ctx.Err())
+		}
+		err = fmt.Errorf("replay: resetting faasd's metrics after the warmup failed, so the test phase was not run: %w", err)
+		run.event(LogEvent{Kind: EventRunError, Time: time.Now(), Level: LevelError, Message: err.Error()})
+		return sum, err
+	}
+	if sum.Test, err = run.phase(ctx, PhaseTest, w.Test); err != nil {
+		return sum, err
+	}
+	if err := run.metrics(ctx, PhaseTest); err != nil {
+		return sum, err
+	}
+	now := time.Now()
+	if sum.Warmup.Ran {
+		run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseWarmup,
+			Message: fmt.Sprintf("warm up finished: failed num %d, succeed num %d !", sum.Warmup.Failed, sum.Warmup.OK)})
+	} else {
+		run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseWarmup,
+			Message: "warm up finished: failed num 0, succeed num 0 !"})
+	}
+	run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseTest,
+		Message: fmt.Sprintf("test succeed and finish: failed num %d succeed_num %d !", sum.Test.Failed, sum.Test.OK)})
+	return sum, nil
+}
+
+// runner holds what the phases of one Run share.
+type runner struct {
+	resolved
+}
+
+func (r *runner) event(ev LogEvent) {
+	if r.OnEvent != nil {
+		r.OnEvent(ev)
+	}
+}
+
+// metrics fetches faasd's metrics at the end of a phase and hands them to
+// OnMetrics.
+func (r *runner) metrics(ctx context.Context, phase string) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("replay: interrupted after the %s phase: %w", phase, err)
+	}
+	raw, err := r.Target.Metrics(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("replay: interrupted after the %s phase: %w", phase, ctx.Err())
+		}
+		return fmt.Errorf("replay: faasd's metrics at the end of the %s phase: %w", phase, err)
+	}
+	if r.OnMetrics != nil {
+		if err := r.OnMetrics(phase, raw); err != nil {
+			return fmt.Errorf("replay: %s metrics: %w", phase, err)
+		}
+	}
+	return nil
+}
+
+// note is what request goroutines and the dispatcher tell the collector: a
+// log event, or a request's record.
+type note struct {
+	isEvent bool
+	ev      LogEvent
+	rec     results.Request
+	// For a successful record: the unscaled e2e (s, model time) and the
+	// reported latency (s), and when it ended (wall).
+	e2eS, latencyS float64
+	done           time.Time
+}
+
+// phaseRun is one phase in progress.
+type phaseRun struct {
+	*runner
+	name   string
+	arr    []arrival
+	fns    []workloads.Function
+	bodies [][]byte
+	start  time.Time
+
+	// ctx is cancelled (with one of the err* reasons as its cause) to
+	// abandon the requests in flight.
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+
+	// Dispatching stops when stopping is set (by stop): the dispatcher
+	// then records the requests not yet sent with stopReason.
+	stopOnce   sync.Once
+	stopping   atomic.Bool
+	stopCh     chan struct{}
+	stopReason string
+
+	out     chan note
+	sinkErr chan error // the collector's OnRecord error, at most one
+
+	sent, completed, failed, inFlight, peak atomic.Int64
+}
+
+// phase runs one phase and returns its summary.
+func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (PhaseSummary, error) {
+	p := &phaseRun{runner: r, name: name, arr: plan(ph, r.JitterSeed),
+		stopCh: make(chan struct{}), out: make(chan note, 1024), sinkErr: make(chan error, 1)}
+	for _, s := range ph {
+		fn, _ := r.Catalog.Lookup(s.Function) // resolve checked every name
+		p.fns = append(p.fns, fn)
+		var body []byte
+		if fn.Payload != "" {
+			body = []byte(fn.Payload)
+		}
+		p.bodies = append(p.bodies, body)
+	}
+	p.ctx, p.cancel = context.WithCancelCause(context.Background())
+	defer p.cancel(nil)
+
+	r.event(LogEvent{Kind: EventPhaseStart, Time: time.Now(), Level: LevelInfo, Phase: name,
+		Message: "START " + name + "..."})
+	sum := PhaseSummary{Ran: true, Scheduled: len(p.arr)}
+	var okN, failedN, abandonedN int
+	collected := make(chan struct{})
+	dispatched := make(chan struct{})
+	progressDone := make(chan struct{})
+	progressStop := make(chan struct{})
+
+	p.start = time.Now()
+	sum.Start = p.start
+	go func() { // the collector: the one goroutine calling OnRecord and OnEvent
+		defer close(collected)
+		okN, failedN, abandonedN = p.collect()
+	}()
+	go func() {
+		defer close(dispatched)
+		p.dispatch()
+	}()
+	go func() {
+		defer close(progressDone)
+		p.reportProgress(progressStop)
+	}()
+
+	deadline := time.NewTimer(r.wall(phaseDeadline(ph.Seconds())))
+	defer deadline.Stop()
+	var graceC <-chan time.Time
+	ctxDone := ctx.Done()
+	var sinkErr error
+	interrupted := false
+wait:
+	for {
+		select {
+		case <-collected:
+			break wait
+		case <-deadline.C:
+			sum.DeadlineHit = true
+			p.stop("phase deadline passed before sending")
+			p.cancel(errDeadline)
+		case <-ctxDone:
+			ctxDone, interrupted = nil, true
+			p.stop("interrupted before sending")
+			grace := time.NewTimer(r.Grace)
+			defer grace.Stop()
+			graceC = grace.C
+		case <-graceC:
+			p.cancel(errInterrupted)
+		case sinkErr = <-p.sinkErr:
+			p.stop(errSinkFailed.Error())
+			p.cancel(errSinkFailed)
+		}
+	}
+	<-dispatched
+	close(progressStop)
+	<-progressDone
+	p.progress()
+
+	sum.Sent = int(p.sent.Load())
+	sum.OK, sum.Failed, sum.Abandoned = okN, failedN, abandonedN
+	sum.PeakInFlight = int(p.peak.Load())
+	sum.Wall = time.Since(p.start)
+	if sum.Abandoned == 0 {
+		sum.DeadlineHit = false
+	}
+	switch {
+	case sinkErr != nil:
+		return sum, fmt.Errorf("replay: %s phase: %w", name, sinkErr)
+	case interrupted:
+		return sum, fmt.Errorf("replay: %s phase interrupted: %w", name, ctx.Err())
+	}
+	return sum, nil
+}
+
+// stop stops dispatching; the requests not yet sent are recorded as
+// abandoned with the reason's text. Only the first call counts.
+func (p *phaseRun) stop(notSent string) {
+	p.stopOnce.Do(func() {
+		p.stopReason = notSent
+		p.stopping.Store(true)
+		close(p.stopCh)
+	})
+}
+
+// wallAt is an intended send time (model time since the phase started) as
+// wall time since the phase started.
+func (p *phaseRun) wallAt(at time.Duration) time.Duration {
+	if p.Speed == 1 {
+		return at
+	}
+	return time.Duration(float64(at) / p.Speed)
+}
+
+// model is a wall-clock instant as model seconds since the phase started.
+func (p *phaseRun) model(t time.Time) float64 {
+	return t.Sub(p.start).Seconds() * p.Speed
+}
+
+// dispatch is the scheduler: it waits for each request's send time and
+// starts it in a goroutine of its own, until all are started or stop.
+func (p *phaseRun) dispatch() {
+	tm := time.NewTimer(time.Hour)
+	tm.Stop()
+	var peak int64
+	for i := range p.arr {
+		if !p.waitUntil(p.wallAt(p.arr[i].at), tm) {
+			p.abandonFrom(i)
+			break
+		}
+		if n := p.inFlight.Add(1); n > peak {
+			peak = n
+			p.peak.Store(n)
+		}
+		go p.do(i)
+	}
+}
+
+// waitUntil waits until due (wall time since the phase started): it sleeps
+// until spinWindow before, then spins. It returns false if the phase stops
+// first.
+func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
+	for {
+		if p.stopping.Load() {
+			return false
+		}
+		left := due - time.Since(p.start)
+		if left <= 0 {
+			return true
+		}
+		if left > spinWindow {
+			tm.Reset(left - spinWindow)
+			select {
+			case <-tm.C:
+			case <-p.stopCh:
+				tm.Stop()
+				return false
+			}
+			continue
+		}
+		runtime.Gosched()
+	}
+}
+
+// abandonFrom records the requests from i on as never sent.
+func (p *phaseRun) abandonFrom(i int) {
+	for ; i < len(p.arr); i++ {
+		rec := p.record(p.arr[i])
+		rec.Status = results.StatusAbandoned
+		rec.Error = p.stopReason
+		p.out <- note{rec: rec}
+	}
+}
+
+// record returns a request's record before it is sent.
+func (p *phaseRun) record(a arrival) results.Request {
+	nan := math.NaN()
+	return results.Request{Phase: p.name, Function: p.fns[a.fn].Name, ScheduledS: a.at.Seconds(),
+		SentS: nan, DoneS: nan, E2EMs: nan, TotalMs: nan, FuncMs: nan}
+}
+
+// do sends request i, retrying as upstream does, and sends its record to the
+// collector.
+func (p *phaseRun) do(i int) {
+	a := p.arr[i]
+	fn := p.fns[a.fn]
+	n := note{rec: p.record(a)}
+	rec := &n.rec
+	for k := 0; ; k++ {
+		t0 := time.Now()
+		if k == 0 {
+			rec.SentS = p.model(t0)
+			p.sent.Add(1)
+		}
+		actx, cancel := context.WithTimeout(p.ctx, p.attemptWall)
+		resp, err := p.Target.Invoke(actx, fn, p.bodies[a.fn])
+		timedOut := err != nil && actx.Err() == context.DeadlineExceeded
+		cancel()
+		t1 := time.Now()
+		rec.Attempts++
+		if err == nil {
+			rec.Status = results.StatusOK
+			rec.DoneS = p.model(t1)
+			rec.TotalMs = (rec.DoneS - rec.ScheduledS) * 1000
+			n.e2eS = t1.Sub(t0).Seconds() * p.Speed
+			rec.E2EMs = n.e2eS * 1000
+			n.latencyS = resp.LatencyS
+			rec.FuncMs = resp.LatencyS * 1000
+			if k := results.StartKind(resp.StartKind); k.Valid() {
+				rec.StartKind = k
+			}
+			n.done = t1
+			break
+		}
+		if cause := context.Cause(p.ctx); cause != nil {
+			p.abandon(rec, cause)
+			break
+		}
+		if timedOut {
+			err = fmt.Errorf("attempt timed out after %v: %w", p.AttemptTimeout, err)
+		}
+		rec.Error = err.Error()
+		if errors.Is(err, ErrNoLatency) {
+			// Upstream fails a 200 without a latency at once and logs
+			// nothing.
+			p.fail(rec, t1)
+			break
+		}
+		if k == MaxRetries {
+			p.out <- note{isEvent: true, ev: LogEvent{Kind: EventGiveUp, Time: t1, Level: LevelError,
+				Phase: p.name, Function: fn.Name, RetryCount: k, Message: rec.Error}}
+			p.fail(rec, t1)
+			break
+		}
+		p.out <- note{isEvent: true, ev: LogEvent{Kind: EventRetry, Time: t1, Level: LevelWarning,
+			Phase: p.name, Function: fn.Name, RetryCount: k, Message: rec.Error}}
+		if !sleep(p.ctx, p.wall(Backoff(k))) {
+			p.abandon(rec, context.Cause(p.ctx))
+			break
+		}
+	}
+	p.out <- n
+	p.inFlight.Add(-1)
+}
+
+// fail marks a request failed at t.
+func (p *phaseRun) fail(rec *results.Request, t time.Time) {
+	rec.Status = results.StatusFailed
+	rec.DoneS = p.model(t)
+	rec.TotalMs = (rec.DoneS - rec.ScheduledS) * 1000
+}
+
+// abandon marks a request abandoned because the phase stopped (cause),
+// keeping the last attempt's failure, if any, in the message.
+func (p *phaseRun) abandon(rec *results.Request, cause error) {
+	rec.Status = results.StatusAbandoned
+	msg := cause.Error()
+	if rec.Error != "" {
+		msg += " (last failure: " + rec.Error + ")"
+	}
+	rec.Error = msg
+}
+
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// collect receives every note of the phase and hands them to OnEvent and
+// OnRecord, until it has one record per request. It returns the counts.
+func (p *phaseRun) collect() (ok, failed, abandoned int) {
+	var sinkErr error
+	for got := 0; got < len(p.arr); {
+		n := <-p.out
+		if n.isEvent {
+			if sinkErr == nil && p.OnEvent != nil {
+				p.OnEvent(n.ev)
+			}
+			continue
+		}
+		got++
+		switch n.rec.Status {
+		case results.StatusOK:
+			ok++
+		case results.StatusFailed:
+			failed++
+			p.failed.Add(1)
+		default:
+			abandoned++
+			p.failed.Add(1)
+		}
+		p.completed.Add(1)
+		if sinkErr != nil {
+			continue
+		}
+		if n.rec.Status == results.StatusOK && p.OnEvent != nil {
+			p.OnEvent(LogEvent{Kind: EventOK, Time: n.done, Level: LevelInfo, Phase: p.name,
+				Function: n.rec.Function, E2ES: n.e2eS, LatencyS: n.latencyS, RetryCount: n.rec.Attempts - 1})
+		}
+		if p.OnRecord != nil {
+			if sinkErr = p.OnRecord(&n.rec); sinkErr != nil {
+				p.sinkErr <- sinkErr
+			}
+		}
+	}
+	return ok, failed, abandoned
+}
+
+// reportProgress calls Progress every ProgressInterval until stop closes.
+func (p *phaseRun) reportProgress(stop <-chan struct{}) {
+	if p.Progress == nil {
+		return
+	}
+	t := time.NewTicker(ProgressInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			p.progress()
+		}
+	}
+}
+
+func (p *phaseRun) progress() {
+	if p.Progress == nil {
+		return
+	}
+	p.Progress(Progress{Phase: p.name, Scheduled: len(p.arr), Sent: int(p.sent.Load()),
+		Completed: int(p.completed.Load()), Failed: int(p.failed.Load()),
+		InFlight: int(p.inFlight.Load()), ElapsedS: p.model(time.Now())})
+}

@@ -1,0 +1,413 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"trenv-bench/internal/atomicfile"
+)
+
+// RunStatus is how a run ended, as manifest.json records it.
+type RunStatus string
+
+// The statuses of a run.
+const (
+	// RunComplete: every phase ran to its end and every file was written.
+	RunComplete RunStatus = "complete"
+	// RunInterrupted: the user stopped the run (a signal); the records up
+	// to then are intact.
+	RunInterrupted RunStatus = "interrupted"
+	// RunFailed: the run stopped on an error (Manifest.Error says which), or
+	// never finished: the manifest written when a run starts says failed,
+	// with NoteInProgress, so a crash leaves an honest manifest.
+	RunFailed RunStatus = "failed"
+)
+
+// Valid reports whether s is one of the statuses above.
+func (s RunStatus) Valid() bool {
+	switch s {
+	case RunComplete, RunInterrupted, RunFailed:
+		return true
+	}
+	return false
+}
+
+// Target is what a run measured.
+type Target string
+
+// The targets of a run (DESIGN.md, "Data flow").
+const (
+	// TargetHost: a real faasd on a TrEnv host, in real time.
+	TargetHost Target = "host"
+	// TargetTwin: the platform model behind faasd's HTTP API, in real time
+	// (or sped up, Manifest.Speed).
+	TargetTwin Target = "twin"
+	// TargetSim: the platform model in virtual time, no HTTP.
+	TargetSim Target = "sim"
+)
+
+// Valid reports whether t is one of the targets above.
+func (t Target) Valid() bool {
+	switch t {
+	case TargetHost, TargetTwin, TargetSim:
+		return true
+	}
+	return false
+}
+
+// NoteInProgress is the Note of the manifest written when a run starts; it
+// stays there if the run never finishes.
+const NoteInProgress = "run in progress (if this stays, the run did not finish: it crashed or was killed)"
+
+// DatasetBuiltInSample is WorkloadInfo.Dataset when the generator used its
+// built-in sample dataset instead of a file.
+const DatasetBuiltInSample = "built-in sample"
+
+// Manifest is manifest.json: what a run was, where it ran, and how it
+// ended. It has no field for a password or any other secret, and none may be
+// added: a gateway URL is recorded without its user information.
+//
+//	{
+//	  "tool_version": "v0.3.0 (rev 3ba4f20, go1.26.8)",
+//	  "command_line": ["trenv-bench", "run", "--method", "trenv", "-w", "1", "--target", "sim"],
+//	  "method": "trenv",
+//	  "pool": "cxl",
+//	  "target": "sim",
+//	  "platform": {"mem_gb": 64, "gc_min": 10, "idle_num": 70, "no_reuse": false, "no_bgtask": false},
+//	  "speed": 0,
+//	  "speed_note": "the simulator runs in virtual time: every time in this directory is model time",
+//	  "workload": {"name": "1", "workload_json_sha256": "…", "warmup_json_sha256": "…", "generator_seed": 2022310806},
+//	  "seeds": {"jitter": 1, "model": 1},
+//	  "host": {"os": "linux", "arch": "amd64", "kernel": "6.1.0-18-amd64", "cpu_model": "…", "cores": 2, "memory_bytes": 25769803776},
+//	  "started_at": "2024-04-09T12:00:00+02:00",
+//	  "ended_at": "2024-04-09T13:05:00+02:00",
+//	  "status": "complete",
+//	  "requests": {"scheduled": 4338, "ok": 4338, "failed": 0, "abandoned": 0},
+//	  "peak_in_flight": 212,
+//	  "files": ["manifest.json", "metrics.json", …]
+//	}
+type Manifest struct {
+	// ToolVersion names the trenv-bench build (release, VCS revision, Go
+	// version).
+	ToolVersion string `json:"tool_version"`
+	// CommandLine is the full command line, program name first, as given
+	// (os.Args).
+	CommandLine []string `json:"command_line"`
+
+	// Method is the start method: trenv, cold, criu, lazy, faasnap, reap.
+	Method string `json:"method"`
+	// Pool is TrEnv's memory pool, cxl or rdma; "" when it does not apply.
+	Pool string `json:"pool,omitempty"`
+	// Target is what was measured. Required.
+	Target Target `json:"target"`
+	// Gateway is faasd's gateway URL on host and twin runs, "" on sim
+	// runs. User information in the URL is dropped when written.
+	Gateway string `json:"gateway,omitempty"`
+	// Platform holds the platform flags of the run.
+	Platform PlatformFlags `json:"platform"`
+
+	// Speed is how many seconds of model time pass per second of wall time
+	// on the twin (>1: sped up); 1 on a host (real time); 0 on the
+	// simulator (virtual time, no wall clock).
+	Speed float64 `json:"speed"`
+	// SpeedNote says, on the simulator and on a twin whose Speed is not 1,
+	// that every time recorded in the directory (requests.csv, test.log,
+	// memory.csv, metrics) is model time, not wall time. When empty it is
+	// filled from Target and Speed as the manifest is written.
+	SpeedNote string `json:"speed_note,omitempty"`
+
+	// Workload says what was replayed.
+	Workload WorkloadInfo `json:"workload"`
+	// Seeds are the seeds of the run's own randomness.
+	Seeds Seeds `json:"seeds"`
+	// Host describes the machine the harness ran on (HostFacts).
+	Host HostInfo `json:"host"`
+
+	// StartedAt is when the run started; EndedAt when it ended (zero, and
+	// absent from the file, while it runs). RFC 3339 in the file, with
+	// the local offset.
+	StartedAt time.Time `json:"started_at,omitzero"`
+	EndedAt   time.Time `json:"ended_at,omitzero"`
+
+	// Status is how the run ended. Required.
+	Status RunStatus `json:"status"`
+	// Note is free text for the reader (NoteInProgress while running).
+	Note string `json:"note,omitempty"`
+	// Error is the error that ended a failed run, or that the run met
+	// while writing its files; "" if none.
+	Error string `json:"error,omitempty"`
+
+	// Requests counts the run's requests, all phases together.
+	Requests RequestCounts `json:"requests"`
+	// PeakInFlight is the largest number of requests in flight at once
+	// (sent and not yet done), all phases together; 0 if not measured.
+	PeakInFlight int `json:"peak_in_flight"`
+
+	// Files lists the run's files present in the directory when the
+	// manifest was written, sorted by name (manifest.json included).
+	Files []string `json:"files"`
+}
+
+// PlatformFlags are the platform flags of a run, named as test.sh and faasd
+// name them. Their upstream defaults are --mem 64, --gc 10, --idle-num 70.
+type PlatformFlags struct {
+	// MemGB is --mem: the bound on the sum of instances' declared memory,
+	// in GB.
+	MemGB float64 `json:"mem_gb"`
+	// GCMin is --gc: the baseline keep-alive, in minutes.
+	GCMin float64 `json:"gc_min"`
+	// IdleNum is --idle-num: the generic sandboxes TrEnv keeps.
+	IdleNum int `json:"idle_num"`
+	// NoReuse is --no-reuse: never reuse an idle instance of the same
+	// function.
+	NoReuse bool `json:"no_reuse"`
+	// NoBgTask is --no-bgtask: no background keep-alive task.
+	NoBgTask bool `json:"no_bgtask"`
+}
+
+// WorkloadInfo identifies the workload a run replayed.
+type WorkloadInfo struct {
+	// Name is the generator's -w value ("1", "2", "func", "azure",
+	// "huawei") or the directory given with --workload.
+	Name string `json:"name"`
+	// TestSHA256 and WarmupSHA256 are the hex SHA-256 digests of
+	// workload.json and warmup.json in their upstream JSON encoding
+	// (workloads.Phase.AppendJSON): equal digests mean equal workloads,
+	// however they were produced. See SHA256Hex.
+	TestSHA256   string `json:"workload_json_sha256"`
+	WarmupSHA256 string `json:"warmup_json_sha256"`
+	// GeneratorSeed is the seed the workload was generated with; nil when
+	// the workload came from a directory.
+	GeneratorSeed *uint64 `json:"generator_seed,omitempty"`
+	// Dataset is the dataset path the generator read, DatasetBuiltInSample,
+	// or "" when the workload needs none (or came from a directory).
+	Dataset string `json:"dataset,omitempty"`
+}
+
+// Seeds are the seeds of a run's randomness, so it can be repeated.
+type Seeds struct {
+	// Jitter seeds the U[0,1) send offset of every request.
+	Jitter uint64 `json:"jitter"`
+	// Model seeds the platform model's randomness on twin and sim; nil on
+	// a host.
+	Model *uint64 `json:"model,omitempty"`
+}
+
+// RequestCounts counts a run's requests by how they ended.
+type RequestCounts struct {
+	// Scheduled is the number of requests the run scheduled: the rows of
+	// requests.csv, or more if the caller knew of requests that were never
+	// recorded (the run stopped before they were due).
+	Scheduled int `json:"scheduled"`
+	OK        int `json:"ok"`
+	Failed    int `json:"failed"`
+	Abandoned int `json:"abandoned"`
+}
+
+// HostInfo describes the machine a run's harness ran on. Empty fields mean
+// unknown.
+type HostInfo struct {
+	// OS and Arch are Go's GOOS and GOARCH.
+	OS   string `json:"os"`
+	Arch string `json:"arch"`
+	// Kernel is the kernel release, as uname -r prints it.
+	Kernel string `json:"kernel,omitempty"`
+	// CPUModel is the first "model name" of /proc/cpuinfo.
+	CPUModel string `json:"cpu_model,omitempty"`
+	// Cores is the number of logical CPUs.
+	Cores int `json:"cores,omitempty"`
+	// MemoryBytes is the physical memory (MemTotal of /proc/meminfo), in
+	// bytes.
+	MemoryBytes int64 `json:"memory_bytes,omitempty"`
+}
+
+// SHA256Hex returns the lowercase hex SHA-256 digest of data; for a
+// workload file pass its upstream encoding, phase.AppendJSON(nil).
+func SHA256Hex(data []byte) string {
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// HostFacts describes this machine. On Linux it reads the kernel release
+// from /proc/sys/kernel/osrelease (uname's source), the CPU model and count
+// from /proc/cpuinfo and the memory from /proc/meminfo; elsewhere, or when a
+// file cannot be read, the fields it would fill stay empty (Cores then falls
+// back to runtime.NumCPU).
+func HostFacts() HostInfo {
+	return hostFactsFrom(os.DirFS("/proc"))
+}
+
+// hostFactsFrom reads host facts from a /proc file system.
+func hostFactsFrom(proc fs.FS) HostInfo {
+	h := HostInfo{OS: runtime.GOOS, Arch: runtime.GOARCH}
+	if b, err := fs.ReadFile(proc, "sys/kernel/osrelease"); err == nil {
+		h.Kernel = strings.TrimSpace(string(b))
+	}
+	if b, err := fs.ReadFile(proc, "cpuinfo"); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			key, val, ok := strings.Cut(sc.Text(), ":")
+			if !ok {
+				continue
+			}
+			key, val = strings.TrimSpace(key), strings.TrimSpace(val)
+			switch key {
+			case "processor":
+				h.Cores++
+			case "model name":
+				if h.CPUModel == "" {
+					h.CPUModel = val
+				}
+			}
+		}
+	}
+	if h.Cores == 0 {
+		h.Cores = runtime.NumCPU()
+	}
+	if b, err := fs.ReadFile(proc, "meminfo"); err == nil {
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			// "MemTotal:       24608124 kB"
+			f := strings.Fields(sc.Text())
+			if len(f) >= 2 && f[0] == "MemTotal:" {
+				if kb, err := strconv.ParseInt(f[1], 10, 64); err == nil && kb >= 0 {
+					h.MemoryBytes = kb * 1024
+				}
+				break
+			}
+		}
+	}
+	return h
+}
+
+// speedNote returns the SpeedNote for a target and speed: "" on a host
+// (real time) and on a twin at speed 1.
+func speedNote(target Target, speed float64) string {
+	switch {
+	case target == TargetSim:
+		return "the simulator runs in virtual time: every time in this directory is model time"
+	case target == TargetTwin && speed != 1:
+		return "the twin ran at " + strconv.FormatFloat(speed, 'g', -1, 64) +
+			"x real time: every time in this directory (requests.csv, test.log, memory.csv, metrics) is model time, not wall time"
+	}
+	return ""
+}
+
+// check validates m before it is written.
+func (m *Manifest) check() error {
+	if !m.Status.Valid() {
+		return fmt.Errorf("%w: status %s, want complete, interrupted or failed", ErrBadValue, quoteCell(string(m.Status)))
+	}
+	if m.Target != "" && !m.Target.Valid() {
+		return fmt.Errorf("%w: target %s, want host, twin or sim", ErrBadValue, quoteCell(string(m.Target)))
+	}
+	c := m.Requests
+	if c.Scheduled < 0 || c.OK < 0 || c.Failed < 0 || c.Abandoned < 0 || m.PeakInFlight < 0 {
+		return fmt.Errorf("%w: negative count", ErrBadValue)
+	}
+	return nil
+}
+
+// Marshal returns m as manifest.json holds it: indented JSON ending in a
+// newline. It checks m first (a known status, a known target or none,
+// no negative count; errors wrap ErrBadValue), fills SpeedNote, and strips
+// any user information (a password) from Gateway.
+func (m *Manifest) Marshal() ([]byte, error) {
+	if err := m.check(); err != nil {
+		return nil, fmt.Errorf("results: writing manifest: %w", err)
+	}
+	out := *m
+	out.Gateway = redactURL(m.Gateway)
+	if out.SpeedNote == "" {
+		out.SpeedNote = speedNote(m.Target, m.Speed)
+	}
+	if out.CommandLine == nil {
+		out.CommandLine = []string{}
+	}
+	if out.Files == nil {
+		out.Files = []string{}
+	}
+	b, err := json.MarshalIndent(&out, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("results: writing manifest: %w", err)
+	}
+	return append(b, '\n'), nil
+}
+
+// WriteFile writes m to path atomically (see Marshal): a reader sees the
+// old manifest or the new one, never half of one.
+func (m *Manifest) WriteFile(path string) error {
+	b, err := m.Marshal()
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return atomicfile.WriteFile(path, b, 0o644)
+}
+
+// redactURL drops the user information ("user:password@") of a URL.
+func redactURL(s string) string {
+	scheme, rest, ok := strings.Cut(s, "://")
+	if !ok {
+		return s
+	}
+	host, path := rest, ""
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host, path = rest[:i], rest[i:]
+	}
+	if i := strings.LastIndexByte(host, '@'); i >= 0 {
+		host = host[i+1:]
+	}
+	return scheme + "://" + host + path
+}
+
+// ReadManifest reads manifest.json. Unknown fields are ignored (a later
+// version may add some); the status must be one of RunStatus's. Errors are
+// *ParseError values naming path and line, wrapping ErrSyntax (not JSON),
+// ErrBadValue (a field of the wrong type or an unknown status) or
+// ErrMissing (no status); I/O errors are returned as they are.
+func ReadManifest(path string) (*Manifest, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(data, &m); err != nil {
+		line := 0
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			line = lineOf(data, se.Offset)
+		case errors.As(err, &te):
+			line = lineOf(data, te.Offset)
+		}
+		return nil, &ParseError{Path: path, Line: line, Err: jsonError(err)}
+	}
+	switch {
+	case m.Status == "":
+		return nil, &ParseError{Path: path, Column: "status", Err: ErrMissing}
+	case !m.Status.Valid():
+		return nil, &ParseError{Path: path, Column: "status",
+			Err: fmt.Errorf("%w: %s, want complete, interrupted or failed", ErrBadValue, quoteCell(string(m.Status)))}
+	}
+	return &m, nil
+}
+
+// IsComplete reports whether dir holds a finished run: its manifest.json
+// reads and says complete.
+func IsComplete(dir string) bool {
+	m, err := ReadManifest(filepath.Join(dir, ManifestFile))
+	return err == nil && m.Status == RunComplete
+}

@@ -1,0 +1,409 @@
+package results
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"trenv-bench/internal/atomicfile"
+)
+
+// Phase names, as requests.csv, the run directory's files and upstream's
+// log use them.
+const (
+	PhaseWarmup = "warmup"
+	PhaseTest   = "test"
+)
+
+// Files of a run directory (DESIGN.md, "File formats"). These, and the
+// temporary files atomicfile leaves beside them after a crash
+// (".<name>.tmp-*"), are the only files CreateRunDir removes under force.
+const (
+	ManifestFile      = "manifest.json"
+	RequestsFile      = "requests.csv"
+	TestLogFile       = "test.log"
+	MemoryFile        = "memory.csv"
+	CPUFile           = "cpu.csv"
+	WarmupMetricsFile = "warmup_metrics.output"
+	MetricsFile       = "metrics.output"
+	MetricsJSONFile   = "metrics.json"
+	SummaryFile       = "summary.csv"
+)
+
+// RunFiles returns the names of the files a run writes, sorted. The result is
+// a new slice each call.
+func RunFiles() []string {
+	return []string{CPUFile, ManifestFile, MemoryFile, MetricsJSONFile, MetricsFile,
+		RequestsFile, SummaryFile, TestLogFile, WarmupMetricsFile}
+}
+
+// isRunFile reports whether name is one of RunFiles or a temporary file
+// atomicfile made for one of them.
+func isRunFile(name string) bool {
+	for _, f := range RunFiles() {
+		if name == f || strings.HasPrefix(name, "."+f+".tmp-") {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrRunDirExists is wrapped when CreateRunDir meets a directory that is
+// not empty and force is not set.
+var ErrRunDirExists = errors.New("results: run directory exists and is not empty (pass --force to overwrite)")
+
+// RunDir is a run directory being written (DESIGN.md, "File formats"):
+//
+//	manifest.json          written when the run starts (status failed, NoteInProgress),
+//	                       rewritten by Begin and, at the end, by Finish
+//	requests.csv           Requests(), a row per request as the run goes
+//	test.log               Log(), upstream's driver log
+//	memory.csv             Memory(), 1 Hz samples
+//	warmup_metrics.output  WriteMetrics("warmup", …)
+//	metrics.output         WriteMetrics("test", …), and metrics.json, its parsed form
+//	summary.csv            Finish, from requests.csv
+//
+// Whole files (manifest, metrics, summary) are written atomically; the
+// streams are appended to as the run goes, so a crash leaves every file
+// parseable up to its last flushed row, and a manifest that says failed.
+//
+// The writers Requests and Memory buffer rows and flush them on a Write
+// once a second has passed since their last flush. Rows written just before
+// the stream goes quiet stay in the buffer until the next Write or Flush, so
+// the goroutine that writes records should also call Flush once a second
+// (a ticker in its select loop): then a crash loses at most a second of
+// records. A RunDir and its CSV writers are not safe for concurrent use:
+// feed them from one goroutine. Log is safe for concurrent use and does not
+// buffer.
+type RunDir struct {
+	path    string
+	started time.Time
+
+	requests, log, memory *runFile
+	rw                    *RequestWriter
+	lw                    *TestLogWriter
+	mw                    *MemoryWriter
+
+	closed   bool
+	closeErr error
+}
+
+// opener opens a stream file of a run directory for writing.
+type opener func(path string) (io.WriteCloser, error)
+
+func createFile(path string) (io.WriteCloser, error) {
+	return os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+}
+
+// CreateRunDir creates the run directory path (and its parents) and starts
+// a run in it: it writes a first manifest.json (status failed, note
+// NoteInProgress, the start time) and opens requests.csv (header written),
+// test.log and memory.csv (header written).
+//
+// An existing directory must be empty, unless force is set; then the files
+// of RunFiles (and leftover temporary files of them) are removed first and
+// anything else in it is left alone. Without force the error wraps
+// ErrRunDirExists.
+func CreateRunDir(path string, force bool) (*RunDir, error) {
+	return createRunDir(path, force, createFile, time.Now)
+}
+
+func createRunDir(path string, force bool, open opener, now func() time.Time) (*RunDir, error) {
+	entries, err := os.ReadDir(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, fmt.Errorf("results: run directory: %w", err)
+	case len(entries) > 0 && !force:
+		return nil, fmt.Errorf("%s: %w", path, ErrRunDirExists)
+	default:
+		for _, e := range entries {
+			if e.Type().IsRegular() && isRunFile(e.Name()) {
+				if err := os.Remove(filepath.Join(path, e.Name())); err != nil {
+					return nil, fmt.Errorf("results: run directory: %w", err)
+				}
+			}
+		}
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, fmt.Errorf("results: run directory: %w", err)
+	}
+	d := &RunDir{path: path, started: now()}
+	m := Manifest{Status: RunFailed, Note: NoteInProgress, StartedAt: d.started}
+	if err := m.WriteFile(d.file(ManifestFile)); err != nil {
+		return nil, fmt.Errorf("results: run directory: %w", err)
+	}
+	for _, f := range []struct {
+		name string
+		rf   **runFile
+	}{{RequestsFile, &d.requests}, {TestLogFile, &d.log}, {MemoryFile, &d.memory}} {
+		p := d.file(f.name)
+		w, err := open(p)
+		if err != nil {
+			d.closeFiles()
+			return nil, fmt.Errorf("results: run directory: %w", err)
+		}
+		*f.rf = &runFile{path: p, w: w}
+	}
+	d.rw = NewRequestWriter(d.requests)
+	d.lw = NewTestLogWriter(d.log)
+	d.mw = NewMemoryWriter(d.memory)
+	if err := errors.Join(d.rw.Flush(), d.mw.Flush()); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	return d, nil
+}
+
+// Path returns the directory's path.
+func (d *RunDir) Path() string { return d.path }
+
+func (d *RunDir) file(name string) string { return filepath.Join(d.path, name) }
+
+// Requests returns the writer of requests.csv.
+func (d *RunDir) Requests() *RequestWriter { return d.rw }
+
+// Log returns the writer of test.log.
+func (d *RunDir) Log() *TestLogWriter { return d.lw }
+
+// Memory returns the writer of memory.csv.
+func (d *RunDir) Memory() *MemoryWriter { return d.mw }
+
+// Begin rewrites manifest.json with what is known when the run starts
+// (method, flags, workload, seeds, host): m is written with status failed
+// and note NoteInProgress, whatever they say, so a crash leaves an honest
+// manifest. If m.StartedAt is zero it is set to the time CreateRunDir ran.
+func (d *RunDir) Begin(m *Manifest) error {
+	if m.StartedAt.IsZero() {
+		m.StartedAt = d.started
+	}
+	cp := *m
+	cp.Status, cp.Note = RunFailed, NoteInProgress
+	cp.Files = d.presentFiles()
+	return cp.WriteFile(d.file(ManifestFile))
+}
+
+// WriteMetrics writes faasd's /system/metrics text of a phase, raw, byte for
+// byte as served: PhaseWarmup to warmup_metrics.output, PhaseTest to
+// metrics.output and, parsed (ParseMetrics, Metrics.WriteJSON), to
+// metrics.json. Each file is written atomically. If raw does not parse, the
+// raw file is kept, no metrics.json is left, and the error wraps the
+// *ParseError; any other phase is an error wrapping ErrBadValue.
+func (d *RunDir) WriteMetrics(phase string, raw []byte) error {
+	var name string
+	switch phase {
+	case PhaseWarmup:
+		name = WarmupMetricsFile
+	case PhaseTest:
+		name = MetricsFile
+	default:
+		return fmt.Errorf("results: writing metrics: %w: phase %s, want %q or %q",
+			ErrBadValue, quoteCell(phase), PhaseWarmup, PhaseTest)
+	}
+	path := d.file(name)
+	if err := atomicfile.WriteFile(path, raw, 0o644); err != nil {
+		return fmt.Errorf("results: writing metrics: %w", err)
+	}
+	m, err := ParseMetrics(bytes.NewReader(raw), path)
+	if phase != PhaseTest {
+		if err != nil {
+			return fmt.Errorf("results: warmup metrics kept as served, but they do not parse: %w", err)
+		}
+		return nil
+	}
+	jsonPath := d.file(MetricsJSONFile)
+	if err != nil {
+		if rerr := os.Remove(jsonPath); rerr != nil && !errors.Is(rerr, fs.ErrNotExist) {
+			err = errors.Join(err, rerr)
+		}
+		return fmt.Errorf("results: metrics kept as served, but they do not parse, so no %s: %w", MetricsJSONFile, err)
+	}
+	var b bytes.Buffer
+	if err := m.WriteJSON(&b); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(jsonPath, b.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("results: writing metrics: %w", err)
+	}
+	return nil
+}
+
+// Flush flushes the buffered rows of requests.csv and memory.csv and
+// returns the first write error met so far by either (test.log is not
+// buffered: see Log().Err()).
+func (d *RunDir) Flush() error {
+	if d.closed {
+		return d.closeErr
+	}
+	return errors.Join(d.rw.Flush(), d.mw.Flush())
+}
+
+// Close flushes requests.csv and memory.csv, and syncs and closes the three
+// stream files. It returns every write error met by them during the run or
+// now (a full disk, say), each naming its file; what was written before an
+// error stays in place and parses. Closing twice returns the first result.
+func (d *RunDir) Close() error {
+	if d.closed {
+		return d.closeErr
+	}
+	d.closed = true
+	errs := []error{d.rw.Flush(), d.lw.Err(), d.mw.Flush()}
+	errs = append(errs, d.closeFiles())
+	d.closeErr = errors.Join(errs...)
+	return d.closeErr
+}
+
+func (d *RunDir) closeFiles() error {
+	var errs []error
+	for _, f := range []*runFile{d.requests, d.log, d.memory} {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Finish ends the run: it closes the stream files (Close), reads
+// requests.csv back to write summary.csv (Summarize) and to count the
+// requests, then rewrites manifest.json atomically from m.
+//
+// m.Status must be RunComplete, RunInterrupted or RunFailed, else nothing is
+// written. Finish fills in m: Requests (ok, failed, abandoned as counted;
+// scheduled the number of rows, or m.Requests.Scheduled if that is larger),
+// EndedAt (now, if zero), StartedAt (if zero), Files; it clears
+// NoteInProgress. If a file could not be written or read back, a run that
+// says complete is recorded as failed, the errors are added to m.Error, and
+// Finish returns them, joined.
+func (d *RunDir) Finish(m *Manifest) error {
+	if !m.Status.Valid() {
+		return fmt.Errorf("results: finishing run: %w: status %s, want complete, interrupted or failed",
+			ErrBadValue, quoteCell(string(m.Status)))
+	}
+	var problems []error
+	if err := d.Close(); err != nil {
+		problems = append(problems, err)
+	}
+	sum, err := d.summarize()
+	if err != nil {
+		problems = append(problems, err)
+	}
+	var b bytes.Buffer
+	if err := WriteSummary(&b, sum); err != nil {
+		problems = append(problems, err)
+	} else if err := atomicfile.WriteFile(d.file(SummaryFile), b.Bytes(), 0o644); err != nil {
+		problems = append(problems, fmt.Errorf("results: writing summary: %w", err))
+	}
+
+	counts := sum.Totals()
+	counts.Scheduled = max(counts.Scheduled, m.Requests.Scheduled)
+	m.Requests = counts
+	if m.StartedAt.IsZero() {
+		m.StartedAt = d.started
+	}
+	if m.EndedAt.IsZero() {
+		m.EndedAt = time.Now()
+	}
+	if m.Note == NoteInProgress {
+		m.Note = ""
+	}
+	if len(problems) > 0 {
+		if m.Status == RunComplete {
+			m.Status = RunFailed
+		}
+		msgs := make([]string, 0, len(problems)+1)
+		if m.Error != "" {
+			msgs = append(msgs, m.Error)
+		}
+		for _, p := range problems {
+			msgs = append(msgs, oneLine(p.Error()))
+		}
+		m.Error = strings.Join(msgs, "; ")
+	}
+	m.Files = d.presentFiles()
+	if !slices.Contains(m.Files, ManifestFile) {
+		m.Files = append(m.Files, ManifestFile)
+		slices.Sort(m.Files)
+	}
+	if err := m.WriteFile(d.file(ManifestFile)); err != nil {
+		problems = append(problems, err)
+	}
+	return errors.Join(problems...)
+}
+
+// summarize reads requests.csv back from disk.
+func (d *RunDir) summarize() (Summary, error) {
+	path := d.file(RequestsFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return Summary{}, fmt.Errorf("results: summarising: %w", err)
+	}
+	defer f.Close()
+	sum, err := Summarize(f, path)
+	if err != nil {
+		return sum, fmt.Errorf("results: summarising: %w", err)
+	}
+	return sum, nil
+}
+
+// presentFiles lists the run files in the directory, sorted.
+func (d *RunDir) presentFiles() []string {
+	var files []string
+	for _, name := range RunFiles() {
+		if fi, err := os.Stat(d.file(name)); err == nil && fi.Mode().IsRegular() {
+			files = append(files, name)
+		}
+	}
+	return files
+}
+
+// runFile is a stream file of a run directory; its errors name the file.
+type runFile struct {
+	path   string
+	w      io.WriteCloser
+	closed bool
+}
+
+func (f *runFile) Write(p []byte) (int, error) {
+	if f.closed {
+		return 0, f.wrap("write", os.ErrClosed)
+	}
+	n, err := f.w.Write(p)
+	if err != nil {
+		err = f.wrap("write", err)
+	}
+	return n, err
+}
+
+// Close syncs (if the file can) and closes the file.
+func (f *runFile) Close() error {
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	var err error
+	if s, ok := f.w.(interface{ Sync() error }); ok {
+		if serr := s.Sync(); serr != nil {
+			err = f.wrap("sync", serr)
+		}
+	}
+	if cerr := f.w.Close(); cerr != nil && err == nil {
+		err = f.wrap("close", cerr)
+	}
+	return err
+}
+
+// wrap names the file in err, unless err already does.
+func (f *runFile) wrap(op string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == f.path {
+		return err
+	}
+	return &fs.PathError{Op: op, Path: f.path, Err: err}
+}

@@ -183,6 +183,16 @@ It serves until interrupted.`,
 }
 
 func simServeRun(ctx context.Context, o *simServeOptions, cfg sim.TwinConfig) error {
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr: %w", err)
+	}
+	return serveTwin(ctx, o, cfg, ln)
+}
+
+// serveTwin serves the twin on ln until ctx ends.
+func serveTwin(ctx context.Context, o *simServeOptions, cfg sim.TwinConfig, ln net.Listener) error {
+	defer ln.Close()
 	twin, err := sim.NewTwin(cfg)
 	if err != nil {
 		return err
@@ -194,10 +204,6 @@ func simServeRun(ctx context.Context, o *simServeOptions, cfg sim.TwinConfig) er
 				return err
 			}
 		}
-	}
-	ln, err := net.Listen("tcp", o.Addr)
-	if err != nil {
-		return fmt.Errorf("--addr: %w", err)
 	}
 	srv := &http.Server{Handler: twin.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go twin.RunBackground(ctx)

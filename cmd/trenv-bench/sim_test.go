@@ -107,7 +107,6 @@ func TestSimServeAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s, _, errOut := testStreams()
@@ -118,8 +117,8 @@ func TestSimServeAnswers(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- simServeRun(ctx, &simServeOptions{Streams: s, Addr: addr, Register: true},
-			sim.TwinConfig{Platform: pcfg, Model: model, Speed: 1000})
+		done <- serveTwin(ctx, &simServeOptions{Streams: s, Addr: addr, Register: true},
+			sim.TwinConfig{Platform: pcfg, Model: model, Speed: 1000}, ln)
 	}()
 	var resp *http.Response
 	for i := 0; i < 100; i++ {

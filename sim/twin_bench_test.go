@@ -12,15 +12,18 @@ import (
 // parallel clients over keep-alive connections. It reports invocations per
 // second.
 //
-// The speed is 1e4: the longest invocation here (≈ 340 ms of model time)
-// sleeps 34 µs. A far larger speed does not work: the twin's own
-// scheduling delays count as model time too, and at 1e5 on a busy 2-core
-// machine a goroutine that waits 0.55 ms for the CPU has waited faasd's
-// 55 s ServerDeadline, so invocations fail with 500 (at 1e9 the deadline
-// is 55 ns). At 1e4 the deadline is 5.5 ms of wall time.
+// "No modelled delay" comes from short functions rather than a huge speed:
+// the twin's own delays count as model time too (since the request
+// arrived), so at speed S a goroutine that waits 55 s / S for a CPU or the
+// platform's lock has hit faasd's 55 s ServerDeadline and fails with 500.
+// At 1e9 that is 55 ns; on this 2-core machine, shared with other
+// processes, even 1e3 (55 ms) failed now and then. At speed 100 the
+// deadline is 0.55 s of wall time, and the four functions here — the
+// 1 ms dynamic-html family and hello-world, ≈ 2 ms on T-CXL — sleep
+// ≈ 20 µs each, about what the HTTP round trip costs.
 func BenchmarkTwinInvoke(b *testing.B) {
 	// TrEnv with its default seeds: the first invocations switch, the rest
-	// reuse — the steady state of a warm benchmark.
+	// reuse — the steady state of a warm platform.
 	_, srv := twNew(b, DefaultConfig(MethodTrEnv), 100, "dynamic-html", "dynamic-html_1", "dynamic-html_2", "h-hello-world")
 	fns := []string{"dynamic-html", "dynamic-html_1", "dynamic-html_2", "h-hello-world"}
 	tr := &http.Transport{MaxIdleConns: 256, MaxIdleConnsPerHost: 256}

@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,10 +70,13 @@ type options struct {
 	tools    []string
 
 	// child mode
-	child string
-	serve string
-	url   string
-	rate  int
+	child      string
+	serve      string
+	url        string
+	rate       int
+	cpuprofile string
+	progress   bool
+	timeline   string
 }
 
 func main() {
@@ -108,6 +112,9 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.serve, "serve", "", "internal: serve the no-delay server on this address")
 	fs.StringVar(&o.url, "url", "", "internal: the server's URL (child mode); empty = in-process")
 	fs.IntVar(&o.rate, "child-rate", 0, "internal: the rate of a child trial")
+	fs.StringVar(&o.timeline, "timeline", "", "child mode (replay): write each request's scheduled_s,sent_s,done_s to this CSV file")
+	fs.BoolVar(&o.progress, "progress", false, "child mode: print the replayer's progress to stderr")
+	fs.StringVar(&o.cpuprofile, "cpuprofile", "", "child mode: write a CPU profile of the trial to this file")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -330,17 +337,27 @@ func childMain(o options) error {
 		if err != nil {
 			return err
 		}
-		srv := &http.Server{Handler: handler()}
-		go srv.Serve(ln)
-		defer srv.Close()
+		go serve(ln)
+		defer ln.Close()
 		url = "http://" + ln.Addr().String()
 	}
 	secs, n := o.seconds(o.rate)
+	if o.cpuprofile != "" {
+		f, err := os.Create(o.cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var t trial
 	var err error
 	switch o.child {
 	case toolReplay:
-		t, err = trialReplay(url, o.rate, secs, n)
+		t, err = trialReplay(url, o.rate, secs, n, o.progress, o.timeline)
 	case toolVegeta:
 		t, err = trialVegeta(url, o.rate, n)
 	default:
@@ -416,7 +433,17 @@ func (s *sendSpan) rate() float64 {
 	return float64(s.n) / (s.last - s.first)
 }
 
-func trialReplay(url string, rate, secs, n int) (trial, error) {
+func trialReplay(url string, rate, secs, n int, progress bool, timeline string) (trial, error) {
+	var tl *bufio.Writer
+	if timeline != "" {
+		f, err := os.Create(timeline)
+		if err != nil {
+			return trial{}, err
+		}
+		defer f.Close()
+		tl = bufio.NewWriter(f)
+		defer tl.Flush()
+	}
 	counts := make([]int, secs)
 	for i := range counts {
 		counts[i] = min(rate, n-i*rate)
@@ -436,8 +463,17 @@ func trialReplay(url string, rate, secs, n int) (trial, error) {
 			if r.Status == results.StatusOK {
 				ok++
 			}
+			if tl != nil {
+				fmt.Fprintf(tl, "%.6f,%.6f,%.6f\n", r.ScheduledS, r.SentS, r.DoneS)
+			}
 			return nil
 		},
+	}
+	if progress {
+		cfg.Progress = func(p replay.Progress) {
+			fmt.Fprintf(os.Stderr, "%6.2fs sent %d completed %d failed %d in flight %d\n",
+				p.ElapsedS, p.Sent, p.Completed, p.Failed, p.InFlight)
+		}
 	}
 	start := time.Now()
 	sum, err := replay.Run(context.Background(), cfg, w)
@@ -490,28 +526,6 @@ func peakRSSKB() int64 {
 	return 0
 }
 
-// ---- the no-delay server ----
-
-// handler answers every invocation at once with a zero latency, and the
-// metrics routes the replayer calls.
-func handler() http.Handler {
-	mux := http.NewServeMux()
-	answer := []byte(`{"latency":0.0}`)
-	mux.HandleFunc("/invoke/", func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(answer)))
-		w.Write(answer)
-	})
-	mux.HandleFunc("GET /system/metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		io.WriteString(w, "Metrics:\n{\"label\":\"invoke-count\",\"data\":0}")
-	})
-	mux.HandleFunc("DELETE /system/metrics", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
-	return mux
-}
-
 // serveMain serves the no-delay server on addr, prints "LISTEN <url>", and
 // exits when its standard input closes (its parent ended).
 func serveMain(addr string) error {
@@ -520,12 +534,11 @@ func serveMain(addr string) error {
 		return err
 	}
 	fmt.Printf("LISTEN http://%s\n", ln.Addr())
-	srv := &http.Server{Handler: handler()}
 	go func() {
 		io.Copy(io.Discard, os.Stdin)
-		srv.Close()
+		os.Exit(0)
 	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+	if err := serve(ln); !errors.Is(err, net.ErrClosed) {
 		return err
 	}
 	return nil

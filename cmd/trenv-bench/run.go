@@ -3,16 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"trenv-bench/replay"
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
@@ -41,8 +49,9 @@ type runOptions struct {
 	Iter        int
 	Target      string
 	Speed       float64
-	Gateway     string
-	Name        string
+	Gateway      string
+	PasswordFile string
+	Name         string
 	OutDir      string
 	Force       bool
 	JitterSeed  uint64
@@ -109,6 +118,7 @@ running, e.g. trenv-bench sim serve, instead of starting the twin.`,
 	f.StringVar(&opts.Target, "target", TargetSim, "where to run: sim, twin or host")
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
 	f.StringVar(&opts.Gateway, "gateway", "", "replay against this faasd-compatible URL instead of starting the twin")
+	f.StringVar(&opts.PasswordFile, "password-file", "", "with --gateway: file holding admin's password, to register the functions")
 	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>)")
 	f.StringVar(&opts.OutDir, "out", "runs", "directory that holds run directories")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
@@ -350,6 +360,163 @@ func runSim(ctx context.Context, o *runOptions, rd *results.RunDir, w workloads.
 	return err
 }
 
+// runReplay replays the workload over HTTP: against --gateway, or against
+// the twin started in this process on a free loopback port.
 func runReplay(ctx context.Context, o *runOptions, rd *results.RunDir, w workloads.Workload, m *results.Manifest) error {
-	return fmt.Errorf("run: --target %s is not wired yet", o.Target)
+	cat := workloads.DefaultCatalog()
+	gw := &replay.Gateway{URL: o.Gateway}
+	var memory func() (int64, bool)
+	bg, stopBg := context.WithCancel(context.Background())
+	defer stopBg()
+	if o.Gateway == "" {
+		pw := make([]byte, 24)
+		if _, err := rand.Read(pw); err != nil {
+			return err
+		}
+		gw.Password = hex.EncodeToString(pw) // lives only in this process
+		twin, err := sim.NewTwin(sim.TwinConfig{Platform: o.platform, Model: o.model, Password: gw.Password, Speed: o.Speed})
+		if err != nil {
+			return err
+		}
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return fmt.Errorf("twin: %w", err)
+		}
+		srv := &http.Server{Handler: twin.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go srv.Serve(ln)
+		defer srv.Close()
+		go twin.RunBackground(bg)
+		gw.URL = "http://" + ln.Addr().String()
+		memory = func() (int64, bool) { r, _ := twin.Memory(); return r, true }
+	} else {
+		if o.PasswordFile != "" {
+			pw, err := os.ReadFile(o.PasswordFile)
+			if err != nil {
+				return fmt.Errorf("--password-file: %w", err)
+			}
+			gw.Password = strings.TrimSpace(string(pw))
+		}
+		memory = func() (int64, bool) { return gatewayMemory(bg, gw.URL) }
+	}
+	if err := gw.Health(ctx); err != nil {
+		return err
+	}
+	if gw.Password != "" {
+		for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
+			for _, s := range ph {
+				fn, _ := cat.Lookup(s.Function) // validated with the workload
+				if err := gw.Register(ctx, fn); err != nil {
+					return fmt.Errorf("registering %s at %s: %w", s.Function, gw.URL, err)
+				}
+			}
+		}
+	} else {
+		fmt.Fprintf(o.Streams.ErrOut, "run: no --password-file: assuming the functions are registered at %s\n", o.Gateway)
+	}
+
+	// One lock for the run directory's writers: records, memory samples
+	// and the flush that keeps at most a second of records in memory.
+	var mu sync.Mutex
+	start := time.Now()
+	go func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 0.0 // model seconds of the next memory sample
+		for {
+			select {
+			case <-bg.Done():
+				return
+			case <-tick.C:
+			}
+			mu.Lock()
+			model := time.Since(start).Seconds() * o.Speed
+			for ; next <= model; next++ {
+				if b, ok := memory(); ok {
+					rd.Memory().Write(next, b)
+				}
+			}
+			rd.Flush()
+			mu.Unlock()
+		}
+	}()
+	log := rd.Log()
+	counts := map[string]*[2]int{replay.PhaseWarmup: {}, replay.PhaseTest: {}} // ok, failed
+	bars := newPhaseBars(o.Streams)
+	defer bars.done()
+	sum, err := replay.Run(ctx, replay.Config{
+		Target:     gw,
+		Catalog:    cat,
+		JitterSeed: o.JitterSeed,
+		Speed:      o.Speed,
+		OnRecord: func(r *results.Request) error {
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.Status {
+			case results.StatusOK:
+				counts[r.Phase][0]++
+			case results.StatusFailed:
+				counts[r.Phase][1]++
+			}
+			return rd.Requests().Write(r)
+		},
+		OnEvent: func(ev replay.LogEvent) {
+			switch ev.Kind {
+			case replay.EventPhaseStart:
+				if ev.Phase == replay.PhaseWarmup {
+					log.StartWarmup(ev.Time)
+				} else {
+					log.StartTest(ev.Time)
+				}
+			case replay.EventOK:
+				log.Success(ev.Time, ev.Function, ev.E2ES, ev.LatencyS, ev.RetryCount)
+			case replay.EventRetry:
+				log.AttemptFailed(ev.Time, ev.Function, ev.RetryCount, ev.Message)
+			case replay.EventGiveUp:
+				log.FinallyFailed(ev.Time, ev.Function, ev.Message)
+			case replay.EventPhaseEnd:
+				c := counts[ev.Phase]
+				if ev.Phase == replay.PhaseWarmup {
+					log.WarmupFinished(ev.Time, c[1], c[0])
+				} else {
+					log.TestFinished(ev.Time, c[1], c[0])
+				}
+			}
+		},
+		OnMetrics: func(phase string, raw []byte) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return rd.WriteMetrics(phase, raw)
+		},
+		Progress: bars.update,
+	}, w)
+	stopBg()
+	for _, p := range []replay.PhaseSummary{sum.Warmup, sum.Test} {
+		m.Requests.Scheduled += p.Scheduled
+		m.Requests.OK += p.OK
+		m.Requests.Failed += p.Failed
+		m.Requests.Abandoned += p.Abandoned
+		m.PeakInFlight = max(m.PeakInFlight, p.PeakInFlight)
+	}
+	return err
+}
+
+// gatewayMemory reads GET /sim/memory of a twin served elsewhere (sim
+// serve); a real faasd has none, and then there is no memory.csv data.
+func gatewayMemory(ctx context.Context, base string) (int64, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/sim/memory", nil)
+	if err != nil {
+		return 0, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, false
+	}
+	defer resp.Body.Close()
+	var st sim.MemoryState
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st) != nil {
+		return 0, false
+	}
+	return st.ResidentBytes, true
 }

@@ -42,19 +42,19 @@ type runOptions struct {
 	Args     []string // the full command line, for the manifest
 	Platform platformFlags
 
-	Workload    string // -w kind
-	WorkloadDir string // --workload DIR
-	Dataset     string
-	GenSeed     int64
-	Iter        int
-	Target      string
-	Speed       float64
+	Workload     string // -w kind
+	WorkloadDir  string // --workload DIR
+	Dataset      string
+	GenSeed      int64
+	Iter         int
+	Target       string
+	Speed        float64
 	Gateway      string
 	PasswordFile string
 	Name         string
-	OutDir      string
-	Force       bool
-	JitterSeed  uint64
+	OutDir       string
+	Force        bool
+	JitterSeed   uint64
 
 	// Set by RunE from the flags.
 	platform sim.Config

@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"trenv-bench/results"
+	"trenv-bench/workloads"
+)
+
+// TestMain lets a test run the command in a child process (for signals):
+// with TRENV_BENCH_MAIN=1 the test binary is trenv-bench.
+func TestMain(m *testing.M) {
+	if os.Getenv("TRENV_BENCH_MAIN") == "1" {
+		os.Exit(int(Main(os.Args[1:], SystemStreams())))
+	}
+	os.Exit(m.Run())
+}
+
+func TestNewCmdRun(t *testing.T) {
+	cases := []struct {
+		line    string
+		check   func(o *runOptions) bool
+		wantErr string
+	}{
+		{line: "--method trenv -w 1", check: func(o *runOptions) bool {
+			return o.Target == "sim" && o.Workload == "1" && o.platform.Pool == "cxl" && o.runName() == "w1-trenv-cxl-sim" && o.OutDir == "runs"
+		}},
+		{line: "--method reap -w 2 --mem 32 --gc 3 --target twin --speed 20 --name x --out /tmp/r", check: func(o *runOptions) bool {
+			return o.platform.MemBytes == 32<<30 && o.platform.GC == 3*time.Minute && o.Speed == 20 && o.runName() == "x"
+		}},
+		{line: "--method cold --workload runs/w1 --gateway http://127.0.0.1:8081 --target twin", check: func(o *runOptions) bool {
+			return o.WorkloadDir == "runs/w1" && o.runName() == "runs_w1-cold-twin"
+		}},
+		{line: "--method trenv", wantErr: "give exactly one of -w KIND"},
+		{line: "--method trenv -w 1 --workload d", wantErr: "give exactly one of -w KIND"},
+		{line: "--method trenv -w 9", wantErr: `-w "9"`},
+		{line: "-w 1", wantErr: "--method is required"},
+		{line: "--method trenv -w 1 --target cloud", wantErr: `--target "cloud"`},
+		{line: "--method trenv -w 1 --speed 10", wantErr: "--speed compresses the twin's real time"},
+		{line: "--method trenv -w 1 --gateway http://x", wantErr: "--gateway replays over HTTP"},
+		{line: "--method trenv -w 1 --name ../x", wantErr: "--name"},
+		{line: "--method trenv -w 1 --dataset d", wantErr: "--dataset is only read by"},
+	}
+	for _, c := range cases {
+		t.Run(c.line, func(t *testing.T) {
+			s, _, _ := testStreams()
+			var got *runOptions
+			cmd := newCmdRun(s, func(_ context.Context, o *runOptions) error { got = o; return nil })
+			cmd.SetArgs(strings.Fields(c.line))
+			cmd.SetOut(io.Discard)
+			cmd.SetErr(io.Discard)
+			err := cmd.Execute()
+			if c.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
+					t.Fatalf("got %v, want an error containing %q", err, c.wantErr)
+				}
+				return
+			}
+			if err != nil || got == nil || !c.check(got) {
+				t.Fatalf("err %v, options %+v", err, got)
+			}
+		})
+	}
+}
+
+// writeWorkload writes a short workload directory: a few functions over a
+// few seconds.
+func writeWorkload(t *testing.T, seconds int) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "wl")
+	counts := func(every int) []int {
+		c := make([]int, seconds)
+		for i := 0; i < seconds; i += every {
+			c[i] = 3
+		}
+		return c
+	}
+	w := workloads.Workload{
+		Warmup: workloads.Phase{{Function: "pyaes", Counts: []int{2, 0}}, {Function: "dynamic-html", Counts: []int{5, 0}}},
+		Test: workloads.Phase{
+			{Function: "pyaes", Counts: counts(2)},
+			{Function: "dynamic-html", Counts: counts(1)},
+			{Function: "json-serde_1", Counts: counts(3)},
+		},
+	}
+	if err := workloads.WriteDir(dir, w, false); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// readRequests reads a run's requests.csv.
+func readRequests(t *testing.T, dir string) []results.Request {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "requests.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := results.NewRequestReader(f, "requests.csv")
+	var out []results.Request
+	for r.Next() {
+		out = append(out, r.Request())
+	}
+	if err := r.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRunTargets runs a short workload on the simulator and on the twin:
+// every request of the workload is in requests.csv exactly once, and the
+// manifest and summary agree.
+func TestRunTargets(t *testing.T) {
+	wl := writeWorkload(t, 6)
+	w, err := workloads.ReadDir(wl, workloads.DefaultCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := w.Warmup.Requests() + w.Test.Requests()
+	for _, target := range []string{"sim", "twin"} {
+		out := t.TempDir()
+		args := []string{"run", "--method", "criu", "--workload", wl, "--target", target, "--out", out, "--name", "r"}
+		if target == "twin" {
+			args = append(args, "--speed", "20")
+		}
+		s, _, errOut := testStreams()
+		if code := Main(args, s); code != ExitOK {
+			t.Fatalf("%s: exit %d: %s", target, code, errOut)
+		}
+		dir := filepath.Join(out, "r")
+		recs := readRequests(t, dir)
+		per := map[string]int{}
+		for _, r := range recs {
+			per[r.Phase+"/"+r.Function]++
+			if r.Status != results.StatusOK {
+				t.Errorf("%s: %+v", target, r)
+			}
+		}
+		for _, ph := range []struct {
+			name  string
+			phase workloads.Phase
+		}{{"warmup", w.Warmup}, {"test", w.Test}} {
+			for _, s := range ph.phase {
+				if n := (workloads.Phase{s}).Requests(); per[ph.name+"/"+s.Function] != n {
+					t.Errorf("%s: %s %s: %d records, %d requests", target, ph.name, s.Function, per[ph.name+"/"+s.Function], n)
+				}
+			}
+		}
+		m, err := results.ReadManifest(filepath.Join(dir, "manifest.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Status != results.RunComplete || m.Requests.Scheduled != want || m.Requests.OK != want || len(recs) != want {
+			t.Errorf("%s: manifest %+v, %d records, want %d", target, m.Requests, len(recs), want)
+		}
+		sf, _ := os.Open(filepath.Join(dir, "summary.csv"))
+		rows, _ := csv.NewReader(sf).ReadAll()
+		sf.Close()
+		total := 0
+		for _, row := range rows[1:] {
+			var n int
+			for _, c := range row[3] {
+				n = n*10 + int(c-'0')
+			}
+			total += n
+		}
+		if total != want {
+			t.Errorf("%s: summary ok column sums to %d, want %d", target, total, want)
+		}
+		for _, f := range []string{"metrics.output", "warmup_metrics.output", "metrics.json", "test.log", "memory.csv"} {
+			if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+				t.Errorf("%s: %s missing or empty", target, f)
+			}
+		}
+		// The same run directory again is refused without --force.
+		if code := Main(args, s); code != ExitError || !strings.Contains(errOut.String(), "exists") {
+			t.Errorf("%s: second run into the same directory: exit %d", target, code)
+		}
+	}
+}
+
+func TestRunHostSaysWhatIsMissing(t *testing.T) {
+	s, _, errOut := testStreams()
+	code := Main([]string{"run", "--method", "trenv", "-w", "func", "--target", "host", "--out", t.TempDir()}, s)
+	if code != ExitError || !strings.Contains(errOut.String(), "--target host is not available yet") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+func TestRunGatewayDown(t *testing.T) {
+	s, _, errOut := testStreams()
+	code := Main([]string{"run", "--method", "trenv", "-w", "func", "--target", "twin", "--gateway", "http://127.0.0.1:1", "--out", t.TempDir()}, s)
+	if code != ExitError || !strings.Contains(errOut.String(), "127.0.0.1:1") {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// TestRunInterrupted sends SIGINT to a twin run in a child process: it
+// exits 130 and leaves a complete, parseable run directory with status
+// interrupted.
+func TestRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process for a few seconds")
+	}
+	wl := writeWorkload(t, 60)
+	out := t.TempDir()
+	cmd := exec.Command(os.Args[0], "run", "--method", "trenv", "--workload", wl, "--target", "twin", "--speed", "5", "--out", out, "--name", "r")
+	cmd.Env = append(os.Environ(), "TRENV_BENCH_MAIN=1")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(out, "r")
+	// Wait until the test phase is under way, then interrupt.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if data, _ := os.ReadFile(filepath.Join(dir, "warmup_metrics.output")); len(data) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
+		t.Fatalf("exit: %v, want %d", err, ExitInterrupted)
+	}
+	m, err := results.ReadManifest(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := readRequests(t, dir)
+	if m.Status != results.RunInterrupted || len(recs) == 0 || m.Requests.Scheduled != len(recs) {
+		t.Errorf("manifest %s %+v, %d records", m.Status, m.Requests, len(recs))
+	}
+	abandoned := 0
+	for _, r := range recs {
+		if r.Status == results.StatusAbandoned {
+			abandoned++
+		}
+	}
+	if abandoned == 0 || abandoned != m.Requests.Abandoned {
+		t.Errorf("%d abandoned records, manifest says %d", abandoned, m.Requests.Abandoned)
+	}
+}

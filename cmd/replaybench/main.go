@@ -6,21 +6,25 @@
 //
 // Each trial (one tool at one rate) runs in a child process of its own (this
 // binary re-executed with -child), so peak RSS (VmHWM) and GC state are the
-// trial's alone. The server runs, by default, in one more child process
-// started once (-server proc); -server inproc starts it inside each trial's
-// process instead (client and server then share a heap, a GC and a
-// scheduler); a URL uses a server already running (it must answer POST
-// /invoke/<fn> with {"latency": …} and GET/DELETE /system/metrics).
+// trial's alone. The server (server.go: a minimal keep-alive HTTP/1.1
+// responder answering {"latency":0.0} at once) runs by default in one more
+// child process, started once (-server proc); -server inproc starts it
+// inside each trial's process instead (client and server then share a
+// heap, a garbage collector and GOMAXPROCS); a URL uses a server already
+// running (it must answer POST /invoke/<fn> with {"latency": …} and
+// GET/DELETE /system/metrics).
 //
-// The replayer replays a workload of one function (pyaes, with its JSON
+// The replayer replays a test phase of one function (pyaes, with its JSON
 // payload) and `rate` requests in each second, each at t + U[0,1) as
-// workloads.NewSchedule places them (uniform random within the second,
-// not evenly spaced); lateness is sent_s − scheduled_s from the records.
-// vegeta attacks with ConstantPacer{Freq: rate, Per: 1s} (evenly spaced);
-// its lateness is each hit's Timestamp − (attack start + (Seq+1)/rate), the
-// time ConstantPacer meant it for, the attack start being read just before
-// Attack is called. Achieved rate is requests sent ÷ (last send − first
-// send). Each figure is the median over -runs trials.
+// workloads.NewSchedule places them (uniformly random within the second,
+// not evenly spaced), through replay.Run with a default replay.Gateway;
+// lateness is sent_s − scheduled_s of its records. vegeta (lib v12) attacks
+// the same URL with the same body with ConstantPacer{Freq: rate, Per: 1s}
+// (evenly spaced) and its default workers; its lateness is each hit's
+// Timestamp − (attack start + (Seq+1)/rate), the time ConstantPacer meant
+// it for, the attack start being read just before Attack is called.
+// Achieved rate is requests sent ÷ (last send − first send). Each figure is
+// the median over -runs trials (each column's median on its own).
 package main
 
 import (
@@ -285,6 +289,7 @@ func printTable(w io.Writer, o options, all map[string]map[int][]trial) {
 		fmt  string
 	}
 	cols := []col{
+		{"sent", func(t trial) float64 { return float64(t.Sent) }, "%.0f"},
 		{"achieved req/s", func(t trial) float64 { return t.AchievedRate }, "%.0f"},
 		{"ok", func(t trial) float64 { return float64(t.OK) }, "%.0f"},
 		{"late p50 ms", func(t trial) float64 { return t.LateP50Us / 1000 }, "%.3f"},
@@ -308,6 +313,10 @@ func printTable(w io.Writer, o options, all map[string]map[int][]trial) {
 			for _, c := range cols {
 				m := median(ts, c.f)
 				med[tool] = append(med[tool], m)
+				if tool == toolVegeta && c.name == "peak in flight" {
+					fmt.Fprint(tw, "n/a\t") // vegeta does not say
+					continue
+				}
 				fmt.Fprintf(tw, c.fmt+"\t", m)
 			}
 			fmt.Fprintln(tw)
@@ -492,7 +501,7 @@ func trialVegeta(url string, rate, n int) (trial, error) {
 	atk := vegeta.NewAttacker(vegeta.Timeout(replay.AttemptTimeout), vegeta.KeepAlive(true),
 		vegeta.Connections(replay.MaxIdleConnsPerHost))
 	interval := time.Second / time.Duration(rate)
-	du := time.Duration(n) * interval
+	du := time.Duration(n)*interval + interval/2 // hit n-1 is due at n × interval
 	h := new(latencies)
 	var span sendSpan
 	var ok, sent int

@@ -1,26 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"trenv-bench/replay"
+	"trenv-bench/experiments"
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
@@ -31,9 +21,9 @@ import (
 
 // Targets of run.
 const (
-	TargetHost = "host"
-	TargetTwin = "twin"
-	TargetSim  = "sim"
+	TargetHost = experiments.TargetHost
+	TargetTwin = experiments.TargetTwin
+	TargetSim  = experiments.TargetSim
 )
 
 // runOptions are the inputs of `trenv-bench run`.
@@ -210,83 +200,50 @@ func (o *runOptions) runName() string {
 	w := o.Workload
 	if w == "" {
 		w = strings.ReplaceAll(strings.Trim(o.WorkloadDir, "/"), "/", "_")
-	} else if w == "1" || w == "2" {
-		w = "w" + w
 	}
-	name := w + "-" + o.Platform.Method
-	if o.Platform.Method == "trenv" {
-		name += "-" + o.Platform.Pool
-	}
-	return name + "-" + o.Target
+	return experiments.RunDirName(w, o.Platform.Method, o.Platform.Pool, o.Target)
 }
 
-// ErrHostTarget says what --target host still needs.
-var ErrHostTarget = errors.New("--target host is not available yet: it needs the host support " +
-	"(system/: stack checks, prepare and clean; baselines/: per-method faasd flags, CRIU binaries and daemons), " +
-	"which a later version adds; use --target sim, --target twin, or --gateway URL against a running faasd")
-
-func runRun(ctx context.Context, o *runOptions) (err error) {
+func runRun(ctx context.Context, o *runOptions) error {
 	if o.Target == TargetHost && o.Gateway == "" {
-		return ErrHostTarget
+		return experiments.ErrHostTarget
 	}
-	w, source, err := o.loadWorkload(ctx)
+	w, _, err := o.loadWorkload(ctx)
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(o.OutDir, o.runName())
-	rd, err := results.CreateRunDir(dir, o.Force)
-	if err != nil {
-		return err
+	spec := &experiments.Spec{
+		Dir: filepath.Join(o.OutDir, o.runName()), Force: o.Force,
+		Target: o.Target, Gateway: o.Gateway, Speed: o.Speed,
+		Platform: o.platform, Model: o.model, Workload: w,
+		Manifest: o.manifest(), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
 	}
-	m := o.manifest(w, source)
-	if err := rd.Begin(&m); err != nil {
-		rd.Close()
-		return err
+	if o.PasswordFile != "" {
+		pw, err := os.ReadFile(o.PasswordFile)
+		if err != nil {
+			return fmt.Errorf("--password-file: %w", err)
+		}
+		spec.Password = strings.TrimSpace(string(pw))
 	}
-	var runErr error
-	switch o.Target {
-	case TargetSim:
-		runErr = runSim(ctx, o, rd, w, &m)
-	default:
-		runErr = runReplay(ctx, o, rd, w, &m)
+	bars := newPhaseBars(o.Streams)
+	spec.Progress = bars.update
+	m, err := experiments.Execute(ctx, spec)
+	bars.done()
+	if m.Status != "" {
+		fmt.Fprintf(o.Streams.ErrOut, "%s: %s; %d requests: %d ok, %d failed, %d abandoned\n",
+			spec.Dir, m.Status, m.Requests.Scheduled, m.Requests.OK, m.Requests.Failed, m.Requests.Abandoned)
 	}
-	switch {
-	case runErr == nil:
-		m.Status = results.RunComplete
-	case errors.Is(runErr, context.Canceled):
-		m.Status = results.RunInterrupted
-		m.Error = "interrupted"
-	default:
-		m.Status = results.RunFailed
-		m.Error = runErr.Error()
-	}
-	finishErr := rd.Finish(&m)
-	fmt.Fprintf(o.Streams.ErrOut, "%s: %s; %d requests: %d ok, %d failed, %d abandoned\n",
-		dir, m.Status, m.Requests.Scheduled, m.Requests.OK, m.Requests.Failed, m.Requests.Abandoned)
-	return errors.Join(runErr, finishErr)
+	return err
 }
 
 // manifest describes the run before it starts.
-func (o *runOptions) manifest(w workloads.Workload, source string) results.Manifest {
+func (o *runOptions) manifest() results.Manifest {
 	p := o.Platform
 	m := results.Manifest{
 		ToolVersion: versionString(),
 		CommandLine: o.Args,
-		Method:      p.Method,
-		Target:      results.Target(o.Target),
-		Gateway:     o.Gateway,
 		Platform:    results.PlatformFlags{MemGB: p.MemGB, GCMin: p.GCMin, IdleNum: p.IdleNum, NoReuse: p.NoReuse, NoBgTask: p.NoBgTask},
-		Speed:       o.Speed,
-		Workload: results.WorkloadInfo{
-			Name:         o.Workload,
-			TestSHA256:   results.SHA256Hex(w.Test.AppendJSON(nil)),
-			WarmupSHA256: results.SHA256Hex(w.Warmup.AppendJSON(nil)),
-		},
-		Seeds: results.Seeds{Jitter: o.JitterSeed},
-		Host:  results.HostFacts(),
-	}
-	if p.Method == sim.MethodTrEnv {
-		m.Pool = p.Pool
+		Workload:    results.WorkloadInfo{Name: o.Workload},
 	}
 	if o.WorkloadDir != "" {
 		m.Workload.Name = o.WorkloadDir
@@ -300,223 +257,5 @@ func (o *runOptions) manifest(w workloads.Workload, source string) results.Manif
 			m.Workload.Dataset = results.DatasetBuiltInSample
 		}
 	}
-	if o.Gateway == "" { // the model runs in this process
-		seed := p.Seed
-		m.Seeds.Model = &seed
-	}
-	_ = source
 	return m
-}
-
-// runSim runs the workload on the platform model in virtual time. Wall
-// times in test.log are the run's start plus virtual time.
-func runSim(ctx context.Context, o *runOptions, rd *results.RunDir, w workloads.Workload, m *results.Manifest) error {
-	start := time.Now()
-	wall := func(phaseStart time.Duration, s float64) time.Time {
-		return start.Add(phaseStart + time.Duration(s*float64(time.Second)))
-	}
-	log := rd.Log()
-	var phaseStart time.Duration
-	log.StartWarmup(start)
-	ok, failed := 0, 0
-	sinks := sim.Sinks{
-		Request: func(r *results.Request) error {
-			if err := rd.Requests().Write(r); err != nil {
-				return err
-			}
-			switch r.Status {
-			case results.StatusOK:
-				ok++
-				return log.Success(wall(phaseStart, r.DoneS), r.Function, r.E2EMs/1000, r.FuncMs/1000, r.Attempts-1)
-			case results.StatusFailed:
-				failed++
-				return log.FinallyFailed(wall(phaseStart, r.DoneS), r.Function, r.Error)
-			}
-			return nil
-		},
-		Memory: func(ts float64, b int64) error { return rd.Memory().Write(ts, b) },
-		PhaseEnd: func(phase string, met *results.Metrics) error {
-			var raw bytes.Buffer
-			if _, err := met.WriteTo(&raw); err != nil {
-				return err
-			}
-			if err := rd.WriteMetrics(phase, raw.Bytes()); err != nil {
-				return err
-			}
-			t := start.Add(phaseStart)
-			if phase == sim.PhaseWarmup {
-				log.WarmupFinished(t, failed, ok)
-				ok, failed = 0, 0
-				return log.StartTest(t)
-			}
-			return log.TestFinished(t, failed, ok)
-		},
-	}
-	sum, err := sim.Run(ctx, sim.EngineConfig{
-		Platform: o.platform, Model: o.model, JitterSeed: o.JitterSeed,
-		PhaseStart: func(phase string, at time.Duration) { phaseStart = at },
-	}, w, sinks)
-	m.Requests = results.RequestCounts{Scheduled: sum.Scheduled, OK: sum.OK, Failed: sum.Failed, Abandoned: sum.Abandoned}
-	return err
-}
-
-// runReplay replays the workload over HTTP: against --gateway, or against
-// the twin started in this process on a free loopback port.
-func runReplay(ctx context.Context, o *runOptions, rd *results.RunDir, w workloads.Workload, m *results.Manifest) error {
-	cat := workloads.DefaultCatalog()
-	gw := &replay.Gateway{URL: o.Gateway}
-	var memory func() (int64, bool)
-	bg, stopBg := context.WithCancel(context.Background())
-	defer stopBg()
-	if o.Gateway == "" {
-		pw := make([]byte, 24)
-		if _, err := rand.Read(pw); err != nil {
-			return err
-		}
-		gw.Password = hex.EncodeToString(pw) // lives only in this process
-		twin, err := sim.NewTwin(sim.TwinConfig{Platform: o.platform, Model: o.model, Password: gw.Password, Speed: o.Speed})
-		if err != nil {
-			return err
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("twin: %w", err)
-		}
-		srv := &http.Server{Handler: twin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		go twin.RunBackground(bg)
-		gw.URL = "http://" + ln.Addr().String()
-		memory = func() (int64, bool) { r, _ := twin.Memory(); return r, true }
-	} else {
-		if o.PasswordFile != "" {
-			pw, err := os.ReadFile(o.PasswordFile)
-			if err != nil {
-				return fmt.Errorf("--password-file: %w", err)
-			}
-			gw.Password = strings.TrimSpace(string(pw))
-		}
-		memory = func() (int64, bool) { return gatewayMemory(bg, gw.URL) }
-	}
-	if err := gw.Health(ctx); err != nil {
-		return err
-	}
-	if gw.Password != "" {
-		for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
-			for _, s := range ph {
-				fn, _ := cat.Lookup(s.Function) // validated with the workload
-				if err := gw.Register(ctx, fn); err != nil {
-					return fmt.Errorf("registering %s at %s: %w", s.Function, gw.URL, err)
-				}
-			}
-		}
-	} else {
-		fmt.Fprintf(o.Streams.ErrOut, "run: no --password-file: assuming the functions are registered at %s\n", o.Gateway)
-	}
-
-	// One lock for the run directory's writers: records, memory samples
-	// and the flush that keeps at most a second of records in memory.
-	var mu sync.Mutex
-	start := time.Now()
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		next := 0.0 // model seconds of the next memory sample
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-tick.C:
-			}
-			mu.Lock()
-			model := time.Since(start).Seconds() * o.Speed
-			for ; next <= model; next++ {
-				if b, ok := memory(); ok {
-					rd.Memory().Write(next, b)
-				}
-			}
-			rd.Flush()
-			mu.Unlock()
-		}
-	}()
-	log := rd.Log()
-	counts := map[string]*[2]int{replay.PhaseWarmup: {}, replay.PhaseTest: {}} // ok, failed
-	bars := newPhaseBars(o.Streams)
-	defer bars.done()
-	sum, err := replay.Run(ctx, replay.Config{
-		Target:     gw,
-		Catalog:    cat,
-		JitterSeed: o.JitterSeed,
-		Speed:      o.Speed,
-		OnRecord: func(r *results.Request) error {
-			mu.Lock()
-			defer mu.Unlock()
-			switch r.Status {
-			case results.StatusOK:
-				counts[r.Phase][0]++
-			case results.StatusFailed:
-				counts[r.Phase][1]++
-			}
-			return rd.Requests().Write(r)
-		},
-		OnEvent: func(ev replay.LogEvent) {
-			switch ev.Kind {
-			case replay.EventPhaseStart:
-				if ev.Phase == replay.PhaseWarmup {
-					log.StartWarmup(ev.Time)
-				} else {
-					log.StartTest(ev.Time)
-				}
-			case replay.EventOK:
-				log.Success(ev.Time, ev.Function, ev.E2ES, ev.LatencyS, ev.RetryCount)
-			case replay.EventRetry:
-				log.AttemptFailed(ev.Time, ev.Function, ev.RetryCount, ev.Message)
-			case replay.EventGiveUp:
-				log.FinallyFailed(ev.Time, ev.Function, ev.Message)
-			case replay.EventPhaseEnd:
-				c := counts[ev.Phase]
-				if ev.Phase == replay.PhaseWarmup {
-					log.WarmupFinished(ev.Time, c[1], c[0])
-				} else {
-					log.TestFinished(ev.Time, c[1], c[0])
-				}
-			}
-		},
-		OnMetrics: func(phase string, raw []byte) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return rd.WriteMetrics(phase, raw)
-		},
-		Progress: bars.update,
-	}, w)
-	stopBg()
-	for _, p := range []replay.PhaseSummary{sum.Warmup, sum.Test} {
-		m.Requests.Scheduled += p.Scheduled
-		m.Requests.OK += p.OK
-		m.Requests.Failed += p.Failed
-		m.Requests.Abandoned += p.Abandoned
-		m.PeakInFlight = max(m.PeakInFlight, p.PeakInFlight)
-	}
-	return err
-}
-
-// gatewayMemory reads GET /sim/memory of a twin served elsewhere (sim
-// serve); a real faasd has none, and then there is no memory.csv data.
-func gatewayMemory(ctx context.Context, base string) (int64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/sim/memory", nil)
-	if err != nil {
-		return 0, false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, false
-	}
-	defer resp.Body.Close()
-	var st sim.MemoryState
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st) != nil {
-		return 0, false
-	}
-	return st.ResidentBytes, true
 }

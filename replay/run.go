@@ -14,17 +14,23 @@ import (
 	"trenv-bench/workloads"
 )
 
-// spinWindow is how long before a send time the dispatcher stops sleeping
-// and starts spinning: Go's timers wake up to ~1.3 ms late on Linux (the
-// netpoller waits in whole milliseconds), so the dispatcher sleeps until
-// spinWindow before the send time, then polls the monotonic clock, yielding
-// its processor (runtime.Gosched) between polls so request goroutines keep
-// running on it.
-const spinWindow = 2 * time.Millisecond
+// How the dispatcher waits for a send time (measured on a 2-core Linux VM;
+// see cmd/replaybench): Go's timers wake up to ~1.3 ms late when the
+// process is idle (the netpoller waits in whole milliseconds), so it
+// sleeps on a timer only until timerWindow before the send time; then it
+// sleeps with nanosleep (Linux; ~50 µs late at worst, the default timer
+// slack) until spinWindow before; then it polls the monotonic clock,
+// yielding its processor (runtime.Gosched) between polls so request
+// goroutines keep running on it. Spinning thus costs at most spinWindow of
+// CPU per wake-up.
+const (
+	timerWindow = 2 * time.Millisecond
+	spinWindow  = 60 * time.Microsecond
+)
 
 // Reasons a phase stops early; their text goes into the records.
 var (
-	errDeadline    = errors.New("phase deadline passed")
+	errDeadline    = errors.New("phase deadline passed") // after PhaseDeadlineFactor × its length
 	errInterrupted = errors.New("interrupted")
 	errSinkFailed  = errors.New("run stopped: a record could not be written")
 )
@@ -46,7 +52,20 @@ var (
 // upstream does (AttemptTimeout, MaxRetries, Backoff). A phase ends when
 // all its requests have ended, or at its deadline (PhaseDeadlineFactor),
 // when those still unfinished are cancelled and recorded as abandoned.
-// Every request of a phase that started yields exactly one record.
+// Every request of a phase that started yields exactly one record:
+//
+//   - sent_s is read just before the first attempt goes to the Target (in
+//     the request's goroutine), so sent_s − scheduled_s is the dispatch
+//     lateness;
+//   - e2e_ms is the successful attempt's duration, send to full body read
+//     (upstream's e2e_latency); total_ms is done_s − scheduled_s;
+//   - func_ms is the answer's latency × 1000; start_kind its start_kind
+//     when it is one results knows (cold, restore, switch, reuse), else
+//     empty;
+//   - error is the last failed attempt's message, kept even when a later
+//     attempt succeeded (then attempts > 1 says why); for an abandoned
+//     request, why it was abandoned, followed by "(last failure: …)" if an
+//     attempt had failed.
 //
 // When ctx is cancelled Run stops dispatching at once, records the requests
 // never sent as abandoned ("interrupted before sending"), lets those in
@@ -136,7 +155,7 @@ type note struct {
 	isEvent bool
 	ev      LogEvent
 	rec     results.Request
-	// For a successful record: the unscaled e2e (s, model time) and the
+	// For a successful record: the e2e (s, model time) and the
 	// reported latency (s), and when it ended (wall).
 	e2eS, latencyS float64
 	done           time.Time
@@ -237,6 +256,12 @@ wait:
 			p.cancel(errSinkFailed)
 		}
 	}
+	if sinkErr == nil {
+		select { // the collector may have failed on its last record
+		case sinkErr = <-p.sinkErr:
+		default:
+		}
+	}
 	<-dispatched
 	close(progressStop)
 	<-progressDone
@@ -301,29 +326,38 @@ func (p *phaseRun) dispatch() {
 	}
 }
 
-// waitUntil waits until due (wall time since the phase started): it sleeps
-// until spinWindow before, then spins. It returns false if the phase stops
-// first.
+// waitUntil waits until due (wall time since the phase started) as the
+// constants above say. It returns false if the phase stops first.
 func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
+	yielded := false
 	for {
 		if p.stopping.Load() {
 			return false
 		}
 		left := due - time.Since(p.start)
-		if left <= 0 {
+		switch {
+		case left <= 0:
 			return true
-		}
-		if left > spinWindow {
-			tm.Reset(left - spinWindow)
+		case left > timerWindow:
+			tm.Reset(left - timerWindow)
 			select {
 			case <-tm.C:
 			case <-p.stopCh:
 				tm.Stop()
 				return false
 			}
-			continue
+		case fineSleepOK && left > spinWindow:
+			if !yielded {
+				// Let the requests just started run before this
+				// thread blocks in nanosleep with their processor.
+				runtime.Gosched()
+				yielded = true
+				continue
+			}
+			fineSleep(left - spinWindow)
+		default:
+			runtime.Gosched()
 		}
-		runtime.Gosched()
 	}
 }
 

@@ -162,7 +162,7 @@ func runSim(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Worklo
 			return nil
 		},
 		Memory: func(ts float64, b int64) error { return rd.Memory().Write(ts, b) },
-		PhaseEnd: func(phase string, met *results.Metrics) error {
+		PhaseEnd: func(phase string, end time.Duration, met *results.Metrics) error {
 			var raw bytes.Buffer
 			if _, err := met.WriteTo(&raw); err != nil {
 				return err
@@ -170,7 +170,7 @@ func runSim(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Worklo
 			if err := rd.WriteMetrics(phase, raw.Bytes()); err != nil {
 				return err
 			}
-			t := start.Add(phaseStart)
+			t := start.Add(end)
 			if phase == sim.PhaseWarmup {
 				log.WarmupFinished(t, failed, ok)
 				ok, failed = 0, 0

@@ -40,10 +40,10 @@ type Sinks struct {
 	// Memory receives 1 Hz samples of resident memory: seconds since the
 	// run started, bytes.
 	Memory func(tS float64, bytes int64) error
-	// PhaseEnd receives faasd's metrics at the end of each phase, before
-	// the engine resets them after the warmup (as the driver GETs and
-	// DELETEs /system/metrics).
-	PhaseEnd func(phase string, m *results.Metrics) error
+	// PhaseEnd receives faasd's metrics at the end of each phase (at:
+	// virtual time since the run started), before the engine resets them
+	// after the warmup (as the driver GETs and DELETEs /system/metrics).
+	PhaseEnd func(phase string, at time.Duration, m *results.Metrics) error
 }
 
 // EngineConfig configures a simulated run.
@@ -166,7 +166,7 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 			return e.sum, err
 		}
 		if sinks.PhaseEnd != nil {
-			if err := sinks.PhaseEnd(name, p.Metrics()); err != nil {
+			if err := sinks.PhaseEnd(name, now, p.Metrics()); err != nil {
 				return e.sum, err
 			}
 		}

@@ -20,7 +20,7 @@ func collect(t testing.TB, cfg EngineConfig, w workloads.Workload) ([]results.Re
 	invokes := map[string]int{}
 	sum, err := Run(context.Background(), cfg, w, Sinks{
 		Request: func(r *results.Request) error { recs = append(recs, *r); return nil },
-		PhaseEnd: func(phase string, m *results.Metrics) error {
+		PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
 			invokes[phase] = m.InvokeCount
 			return nil
 		},

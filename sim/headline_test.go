@@ -72,7 +72,7 @@ func runHeadline(t testing.TB, kind string, cfg Config) headlineRun {
 			}{ts, b})
 			return nil
 		},
-		PhaseEnd: func(phase string, m *results.Metrics) error {
+		PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
 			if phase == PhaseWarmup {
 				testStart = float64(len(samples))
 			} else {

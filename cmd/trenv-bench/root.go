@@ -95,6 +95,8 @@ traces), from streamed datasets, in one fast binary.`,
 		newCmdTraces(s),
 		newCmdSim(s),
 		newCmdRun(s, nil),
+		newCmdReport(s, nil),
+		newCmdReproduce(s, nil, nil),
 		newCmdVersion(s),
 	)
 	return root

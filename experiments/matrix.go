@@ -1,0 +1,447 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"trenv-bench/results"
+	"trenv-bench/sim"
+	"trenv-bench/traces/azure"
+	"trenv-bench/traces/huawei"
+	"trenv-bench/traces/tracefile"
+	"trenv-bench/workloads"
+)
+
+//go:embed matrix.yaml
+var matrixYAML []byte
+
+// MatrixFile names the embedded matrix in errors.
+const MatrixFile = "experiments/matrix.yaml"
+
+// FigureAll selects every figure of a matrix.
+const FigureAll = "all"
+
+// Seeds of a reproduction's runs: trenv-bench run's defaults (--model-seed
+// 1, --jitter-seed 1), so `run` with the same flags repeats a matrix run.
+const (
+	DefaultModelSeed  uint64 = 1
+	DefaultJitterSeed uint64 = 1
+)
+
+// SampleSeed seeds the built-in synthetic Azure and Huawei samples used
+// when no dataset is given (as gen and run do).
+const SampleSeed = 1
+
+// ErrMatrix is wrapped by every error in a matrix's content.
+var ErrMatrix = errors.New("experiments: bad matrix")
+
+// System is one of the systems the paper compares: a start method and, for
+// TrEnv, its memory pool.
+type System struct {
+	// Name is the paper's name (T-CXL, T-RDMA, faasd, CRIU, FaaSnap+, REAP+).
+	Name string `yaml:"name"`
+	// Method is one of sim.Methods.
+	Method string `yaml:"method"`
+	// Pool is TrEnv's memory pool, sim.PoolCXL or sim.PoolRDMA; "" for the
+	// baselines.
+	Pool string `yaml:"pool"`
+}
+
+// Flags are a run's platform flags (test.sh's names). Zero values are
+// values, not defaults: Group fills the defaults when the matrix is read.
+type Flags struct {
+	// MemGB is --mem, GiB (default sim.DefaultMemGB).
+	MemGB float64
+	// GCMin is --gc, minutes (default sim.DefaultGCMinutes).
+	GCMin float64
+	// IdleNum is --idle-num (default sim.DefaultIdleNum).
+	IdleNum int
+	// NoReuse is --no-reuse; NoBgTask is --no-bgtask (default false).
+	NoReuse, NoBgTask bool
+}
+
+// WorkloadSpec says how to make a workload: generated (Kind) or built in
+// code (a steady stream to one Function).
+type WorkloadSpec struct {
+	// Kind is a workloads.Kinds value ("1", "2", "func", "azure",
+	// "huawei"), generated with upstream's seed; "" for a steady stream.
+	Kind string `yaml:"kind"`
+	// Iter is the number of func cycles (Kind func only; 0 =
+	// workloads.DefaultIter).
+	Iter int `yaml:"iter"`
+
+	// Name names a steady stream (the workload's name in run directory
+	// names and manifests): lowercase letters, digits and '-'.
+	Name string `yaml:"name"`
+	// Function receives PerSecond requests in each of Seconds seconds; the
+	// stream has no warmup.
+	Function  string `yaml:"function"`
+	Seconds   int    `yaml:"seconds"`
+	PerSecond int    `yaml:"per_second"`
+}
+
+// ID is the workload's name: Kind for a generated workload, else Name.
+func (w WorkloadSpec) ID() string {
+	if w.Kind != "" {
+		return w.Kind
+	}
+	return w.Name
+}
+
+// Group is a set of systems run with the same flags.
+type Group struct {
+	Systems []string
+	Flags   Flags
+}
+
+// Figure is one paper figure's experiment: every system of each group
+// runs every workload.
+type Figure struct {
+	Name      string
+	Title     string
+	Workloads []WorkloadSpec
+	Groups    []Group
+}
+
+// Matrix is the experiment matrix: the systems and the figures.
+type Matrix struct {
+	Systems []System
+	Figures []Figure
+}
+
+// yaml forms of Group and Matrix.
+type groupYAML struct {
+	Systems  []string `yaml:"systems"`
+	Mem      *float64 `yaml:"mem"`
+	GC       *float64 `yaml:"gc"`
+	IdleNum  *int     `yaml:"idle_num"`
+	NoReuse  bool     `yaml:"no_reuse"`
+	NoBgTask bool     `yaml:"no_bgtask"`
+}
+
+type figureYAML struct {
+	Name      string         `yaml:"name"`
+	Title     string         `yaml:"title"`
+	Workloads []WorkloadSpec `yaml:"workloads"`
+	Groups    []groupYAML    `yaml:"groups"`
+}
+
+type matrixYAMLDoc struct {
+	Systems []System     `yaml:"systems"`
+	Figures []figureYAML `yaml:"figures"`
+}
+
+// DefaultMatrix returns the paper's matrix (matrix.yaml, embedded), a new
+// copy each call.
+func DefaultMatrix() (*Matrix, error) {
+	return ParseMatrix(matrixYAML, MatrixFile)
+}
+
+// ParseMatrix reads a matrix in matrix.yaml's format (name names it in
+// errors), fills omitted flags with test.sh's defaults and validates it.
+// Unknown keys are errors.
+func ParseMatrix(data []byte, name string) (*Matrix, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var doc matrixYAMLDoc
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w: %w", name, ErrMatrix, err)
+	}
+	m := &Matrix{Systems: doc.Systems}
+	for _, f := range doc.Figures {
+		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads}
+		for _, g := range f.Groups {
+			fl := Flags{MemGB: sim.DefaultMemGB, GCMin: sim.DefaultGCMinutes, IdleNum: sim.DefaultIdleNum,
+				NoReuse: g.NoReuse, NoBgTask: g.NoBgTask}
+			if g.Mem != nil {
+				fl.MemGB = *g.Mem
+			}
+			if g.GC != nil {
+				fl.GCMin = *g.GC
+			}
+			if g.IdleNum != nil {
+				fl.IdleNum = *g.IdleNum
+			}
+			fig.Groups = append(fig.Groups, Group{Systems: slices.Clone(g.Systems), Flags: fl})
+		}
+		m.Figures = append(m.Figures, fig)
+	}
+	if err := m.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return m, nil
+}
+
+var workloadNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
+
+// Validate checks the matrix: known, distinct systems; distinct figure
+// names (not "all"); each workload either a known kind or a steady stream
+// to a catalog function; each group's systems known and its flags a valid
+// platform configuration (sim.Config.Validate); and every run that two
+// figures share (same run directory name) configured the same in both.
+// Errors wrap ErrMatrix.
+func (m *Matrix) Validate() error {
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", ErrMatrix, fmt.Sprintf(format, args...))
+	}
+	if len(m.Systems) == 0 || len(m.Figures) == 0 {
+		return bad("no systems or no figures")
+	}
+	systems := map[string]bool{}
+	for _, s := range m.Systems {
+		if s.Name == "" || systems[s.Name] {
+			return bad("system %q: empty or named twice", s.Name)
+		}
+		systems[s.Name] = true
+		cfg := sim.Config{Method: s.Method, Pool: s.Pool, MemBytes: 1 << 30}
+		if err := cfg.Validate(); err != nil {
+			return bad("system %s: %v", s.Name, err)
+		}
+		if s.Method != sim.MethodTrEnv && s.Pool != "" {
+			return bad("system %s: pool %q: only TrEnv has a memory pool", s.Name, s.Pool)
+		}
+	}
+	cat := workloads.DefaultCatalog()
+	figures := map[string]bool{}
+	for _, f := range m.Figures {
+		if f.Name == "" || f.Name == FigureAll || figures[f.Name] {
+			return bad("figure %q: empty, reserved or named twice", f.Name)
+		}
+		figures[f.Name] = true
+		if len(f.Workloads) == 0 || len(f.Groups) == 0 {
+			return bad("figure %s: no workloads or no groups", f.Name)
+		}
+		for _, w := range f.Workloads {
+			if err := w.validate(cat); err != nil {
+				return bad("figure %s: %v", f.Name, err)
+			}
+		}
+		for _, g := range f.Groups {
+			if len(g.Systems) == 0 {
+				return bad("figure %s: a group without systems", f.Name)
+			}
+			for _, s := range g.Systems {
+				if !systems[s] {
+					return bad("figure %s: unknown system %q", f.Name, s)
+				}
+			}
+		}
+	}
+	_, err := m.Plan(FigureAll, TargetSim) // checks runs shared by figures
+	return err
+}
+
+func (w WorkloadSpec) validate(cat *workloads.Catalog) error {
+	if w.Kind != "" {
+		if !slices.Contains(workloads.Kinds, w.Kind) {
+			return fmt.Errorf("workload kind %q: expected one of %s", w.Kind, strings.Join(workloads.Kinds, ", "))
+		}
+		if w.Name != "" || w.Function != "" || w.Seconds != 0 || w.PerSecond != 0 {
+			return fmt.Errorf("workload kind %q: name, function, seconds and per_second are for steady streams", w.Kind)
+		}
+		if w.Iter < 0 || (w.Iter != 0 && w.Kind != "func") {
+			return fmt.Errorf("workload kind %q: iter %d: only func takes a positive iter", w.Kind, w.Iter)
+		}
+		return nil
+	}
+	if !workloadNameRE.MatchString(w.Name) || slices.Contains(workloads.Kinds, w.Name) {
+		return fmt.Errorf("workload name %q: expected lowercase letters, digits and '-', not a kind", w.Name)
+	}
+	if _, ok := cat.Lookup(w.Function); !ok {
+		return fmt.Errorf("workload %s: function %q is not in the catalog", w.Name, w.Function)
+	}
+	if w.Seconds <= 0 || w.PerSecond <= 0 || w.Iter != 0 {
+		return fmt.Errorf("workload %s: expected positive seconds and per_second (and no iter)", w.Name)
+	}
+	return nil
+}
+
+// Run is one run of a plan: a system on a workload with flags, into the run
+// directory Name.
+type Run struct {
+	// Name is the run directory's name: RunDirName(workload, method, pool,
+	// target).
+	Name string
+	// Figures lists the figures that use the run, in matrix order.
+	Figures  []string
+	System   System
+	Workload WorkloadSpec
+	Flags    Flags
+}
+
+// Platform returns the run's platform configuration, model seeded with
+// seed.
+func (r *Run) Platform(seed uint64) sim.Config {
+	return sim.Config{
+		Method: r.System.Method, Pool: r.System.Pool,
+		MemBytes: int64(r.Flags.MemGB * (1 << 30)),
+		GC:       time.Duration(r.Flags.GCMin * float64(time.Minute)),
+		IdleNum:  r.Flags.IdleNum, NoReuse: r.Flags.NoReuse, NoBgTask: r.Flags.NoBgTask,
+		Seed: seed,
+	}
+}
+
+// PlatformFlags returns the flags as a manifest records them.
+func (f Flags) PlatformFlags() results.PlatformFlags {
+	return results.PlatformFlags{MemGB: f.MemGB, GCMin: f.GCMin, IdleNum: f.IdleNum, NoReuse: f.NoReuse, NoBgTask: f.NoBgTask}
+}
+
+// PlannedFigure is a figure of a plan and the runs it draws from.
+type PlannedFigure struct {
+	Name, Title string
+	// Runs are run directory names (Plan.Runs), in matrix order.
+	Runs []string
+}
+
+// Plan is what a reproduction runs: each run once, whichever figures share
+// it.
+type Plan struct {
+	Target  string
+	Runs    []Run
+	Figures []PlannedFigure
+}
+
+// Plan lists the runs of figure (a figure name or FigureAll) on target,
+// each run once: runs with the same directory name are one run, which
+// every figure using it shares (fig15 draws on fig13's Azure runs). Two
+// figures that give one run directory different configurations are an
+// error wrapping ErrMatrix.
+func (m *Matrix) Plan(figure, target string) (*Plan, error) {
+	p := &Plan{Target: target}
+	var figs []Figure
+	for _, f := range m.Figures {
+		if figure == FigureAll || f.Name == figure {
+			figs = append(figs, f)
+		}
+	}
+	if len(figs) == 0 {
+		return nil, fmt.Errorf("experiments: unknown figure %q: expected one of %s or %s",
+			figure, strings.Join(m.FigureNames(), ", "), FigureAll)
+	}
+	systems := map[string]System{}
+	for _, s := range m.Systems {
+		systems[s.Name] = s
+	}
+	index := map[string]int{}
+	for _, f := range figs {
+		pf := PlannedFigure{Name: f.Name, Title: f.Title}
+		for _, w := range f.Workloads {
+			for _, g := range f.Groups {
+				for _, sn := range g.Systems {
+					s := systems[sn]
+					r := Run{Name: RunDirName(w.ID(), s.Method, s.Pool, target), Figures: []string{f.Name},
+						System: s, Workload: w, Flags: g.Flags}
+					cfg := r.Platform(DefaultModelSeed)
+					if err := cfg.Validate(); err != nil {
+						return nil, fmt.Errorf("%w: figure %s, run %s: %v", ErrMatrix, f.Name, r.Name, err)
+					}
+					if i, ok := index[r.Name]; ok {
+						old := &p.Runs[i]
+						if old.System != r.System || old.Workload != r.Workload || old.Flags != r.Flags {
+							return nil, fmt.Errorf("%w: run %s: figures %s and %s configure it differently (%+v %+v vs %+v %+v)",
+								ErrMatrix, r.Name, old.Figures[0], f.Name, old.System, old.Flags, r.System, r.Flags)
+						}
+						if !slices.Contains(old.Figures, f.Name) {
+							old.Figures = append(old.Figures, f.Name)
+						}
+					} else {
+						index[r.Name] = len(p.Runs)
+						p.Runs = append(p.Runs, r)
+					}
+					if !slices.Contains(pf.Runs, r.Name) {
+						pf.Runs = append(pf.Runs, r.Name)
+					}
+				}
+			}
+		}
+		p.Figures = append(p.Figures, pf)
+	}
+	return p, nil
+}
+
+// FigureNames lists the matrix's figures in order.
+func (m *Matrix) FigureNames() []string {
+	names := make([]string, len(m.Figures))
+	for i, f := range m.Figures {
+		names[i] = f.Name
+	}
+	return names
+}
+
+// Datasets are the datasets of the trace workloads: paths as gen --dataset
+// takes them; "" = the built-in synthetic sample.
+type Datasets struct {
+	Azure, Huawei string
+}
+
+// Build makes the workload and the manifest's description of it: a
+// generated workload from workloads.Generate with upstream's seed (the
+// traces from ds, or the built-in samples), a steady stream in code. meter
+// observes dataset reading (nil = none).
+func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
+	cat := workloads.DefaultCatalog()
+	info := results.WorkloadInfo{Name: w.ID()}
+	if err := w.validate(cat); err != nil {
+		return workloads.Workload{}, info, fmt.Errorf("%w: %v", ErrMatrix, err)
+	}
+	if w.Kind == "" {
+		counts := make([]int, w.Seconds)
+		for i := range counts {
+			counts[i] = w.PerSecond
+		}
+		wl := workloads.Workload{Test: workloads.Phase{{Function: w.Function, Counts: counts}}}
+		return wl, info, wl.Validate(cat)
+	}
+	iter := w.Iter
+	if iter == 0 {
+		iter = workloads.DefaultIter
+	}
+	if meter == nil {
+		meter = tracefile.NopMeter{}
+	}
+	seed := uint64(workloads.DefaultSeed)
+	info.GeneratorSeed = &seed
+	gopts := workloads.Options{Seed: workloads.DefaultSeed, Iter: iter, Catalog: cat, Meter: meter}
+	var err error
+	switch w.Kind {
+	case "azure":
+		info.Dataset = ds.Azure
+		if ds.Azure == "" {
+			info.Dataset = results.DatasetBuiltInSample
+			var sel azure.Selection
+			if sel, err = workloads.AzureSelection(); err == nil {
+				gopts.Azure, err = azure.Sample(SampleSeed, sel)
+			}
+		} else {
+			gopts.Azure, err = azure.OpenDataset(ds.Azure)
+		}
+	case "huawei":
+		info.Dataset = ds.Huawei
+		if ds.Huawei == "" {
+			info.Dataset = results.DatasetBuiltInSample
+			var ws []huawei.Window
+			if ws, err = workloads.HuaweiWindows(); err == nil {
+				gopts.Huawei = huawei.Sample(SampleSeed, ws)
+			}
+		} else {
+			gopts.Huawei, err = huawei.OpenDataset(ds.Huawei)
+		}
+	}
+	if err != nil {
+		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
+	}
+	res, err := workloads.Generate(ctx, w.Kind, gopts)
+	if err != nil {
+		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
+	}
+	return res.Workload, info, nil
+}

@@ -1,0 +1,178 @@
+package experiments
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"trenv-bench/results"
+	"trenv-bench/sim"
+	"trenv-bench/workloads"
+)
+
+// TestDefaultMatrix checks the paper's matrix: every run well-formed, the
+// flags of spec/paper.md §1.6, shared runs deduplicated.
+func TestDefaultMatrix(t *testing.T) {
+	m, err := DefaultMatrix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(m.FigureNames(), " "); got != "fig10a fig10b fig11b fig12 fig13 fig15" {
+		t.Fatalf("figures %s", got)
+	}
+	plan, err := m.Plan(FigureAll, TargetSim)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 systems × (W1, W2, 2 density streams, func, huawei, azure); fig15
+	// adds nothing.
+	if len(plan.Runs) != 42 {
+		t.Errorf("%d runs, want 42", len(plan.Runs))
+	}
+	byName := map[string]Run{}
+	for _, r := range plan.Runs {
+		if _, dup := byName[r.Name]; dup {
+			t.Errorf("run %s twice", r.Name)
+		}
+		byName[r.Name] = r
+		cfg := r.Platform(DefaultModelSeed)
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s: %v", r.Name, err)
+		}
+		if !slices.Contains(sim.Methods, r.System.Method) {
+			t.Errorf("%s: method %s", r.Name, r.System.Method)
+		}
+	}
+
+	// Every workload builds (generated ones from the built-in samples).
+	ctx := context.Background()
+	for _, id := range []string{"1", "2", "func", "azure", "huawei", "density-image-recognition", "density-image-flip-rotate"} {
+		var spec *WorkloadSpec
+		for _, r := range plan.Runs {
+			if r.Workload.ID() == id {
+				spec = &r.Workload
+				break
+			}
+		}
+		if spec == nil {
+			t.Errorf("no run replays %s", id)
+			continue
+		}
+		w, info, err := spec.Build(ctx, Datasets{}, nil)
+		if err != nil {
+			t.Errorf("%s: %v", id, err)
+			continue
+		}
+		if info.Name != id || w.Test.Requests() == 0 {
+			t.Errorf("%s: info %+v, %d requests", id, info, w.Test.Requests())
+		}
+	}
+	density, _, _ := byName["density-image-recognition-reap-sim"].Workload.Build(ctx, Datasets{}, nil)
+	if density.Test.Requests() != 50 || density.Test.Seconds() != 25 || len(density.Warmup) != 0 {
+		t.Errorf("fig11b workload: %d requests over %d s, warmup %v", density.Test.Requests(), density.Test.Seconds(), density.Warmup)
+	}
+	fn, _, _ := byName["func-cold-sim"].Workload.Build(ctx, Datasets{}, nil)
+	w5, _ := workloads.Generate(ctx, "func", workloads.Options{Seed: workloads.DefaultSeed, Iter: 5})
+	if results.SHA256Hex(fn.Test.AppendJSON(nil)) != results.SHA256Hex(w5.Workload.Test.AppendJSON(nil)) {
+		t.Error("fig12's workload is not gen -w func --iter 5")
+	}
+
+	// Flags per figure (spec/upstream-tooling.md §7.1, spec/paper.md §1.6).
+	for _, c := range []struct {
+		run  string
+		want Flags
+	}{
+		{"w1-trenv-cxl-sim", Flags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{"w1-trenv-rdma-sim", Flags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{"w1-cold-sim", Flags{MemGB: 64, GCMin: 2, IdleNum: 70}},
+		{"w1-reap-sim", Flags{MemGB: 64, GCMin: 2, IdleNum: 70}},
+		{"w2-trenv-cxl-sim", Flags{MemGB: 32, GCMin: 10, IdleNum: 70}},
+		{"w2-faasnap-sim", Flags{MemGB: 32, GCMin: 3, IdleNum: 70}},
+		{"func-trenv-rdma-sim", Flags{MemGB: 64, GCMin: 10, IdleNum: 1}},
+		{"func-criu-sim", Flags{MemGB: 64, GCMin: 20, IdleNum: 70, NoReuse: true}},
+		{"func-reap-sim", Flags{MemGB: 32, GCMin: 20, IdleNum: 70, NoReuse: true}},
+		{"huawei-trenv-cxl-sim", Flags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{"azure-faasnap-sim", Flags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{"azure-reap-sim", Flags{MemGB: 32, GCMin: 10, IdleNum: 70}},
+		{"density-image-recognition-trenv-cxl-sim", Flags{MemGB: 80, GCMin: 10, IdleNum: 50, NoReuse: true}},
+		{"density-image-flip-rotate-cold-sim", Flags{MemGB: 80, GCMin: 10, IdleNum: 70, NoReuse: true, NoBgTask: true}},
+	} {
+		r, ok := byName[c.run]
+		if !ok {
+			t.Errorf("no run %s", c.run)
+			continue
+		}
+		if r.Flags != c.want {
+			t.Errorf("%s: flags %+v, want %+v", c.run, r.Flags, c.want)
+		}
+	}
+
+	// fig15 is fig13's Azure runs, shared, not re-run.
+	figs := map[string]PlannedFigure{}
+	for _, f := range plan.Figures {
+		figs[f.Name] = f
+	}
+	if len(figs["fig15"].Runs) != 6 || len(figs["fig13"].Runs) != 12 {
+		t.Fatalf("fig13 %v, fig15 %v", figs["fig13"].Runs, figs["fig15"].Runs)
+	}
+	for _, name := range figs["fig15"].Runs {
+		if !strings.HasPrefix(name, "azure-") || !slices.Contains(figs["fig13"].Runs, name) {
+			t.Errorf("fig15 run %s is not one of fig13's Azure runs", name)
+		}
+		if got := byName[name].Figures; !slices.Equal(got, []string{"fig13", "fig15"}) {
+			t.Errorf("%s: figures %v", name, got)
+		}
+	}
+	only15, err := m.Plan("fig15", TargetTwin)
+	if err != nil || len(only15.Runs) != 6 || only15.Runs[0].Name != "azure-trenv-cxl-twin" {
+		t.Errorf("fig15 alone: %v %v", only15, err)
+	}
+	for _, f := range []string{"fig10a", "fig10b", "fig12"} {
+		if n := len(figs[f].Runs); n != 6 {
+			t.Errorf("%s: %d runs", f, n)
+		}
+	}
+	if _, err := m.Plan("fig99", TargetSim); err == nil || !strings.Contains(err.Error(), "fig10a") {
+		t.Errorf("unknown figure: %v", err)
+	}
+}
+
+func TestParseMatrixErrors(t *testing.T) {
+	head := "systems:\n  - {name: A, method: cold}\n  - {name: B, method: trenv, pool: rdma}\nfigures:\n"
+	for _, c := range []struct{ name, yaml, want string }{
+		{"conflict", head + `
+  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], gc: 2}]}
+  - {name: y, workloads: [{kind: "1"}], groups: [{systems: [A], gc: 3}]}`, "configure it differently"},
+		{"unknown system", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [C]}]}`, `unknown system "C"`},
+		{"bad kind", head + `  - {name: x, workloads: [{kind: "7"}], groups: [{systems: [A]}]}`, `kind "7"`},
+		{"bad function", head + `  - {name: x, workloads: [{name: s, function: nope, seconds: 1, per_second: 1}], groups: [{systems: [A]}]}`, "not in the catalog"},
+		{"bad flags", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], mem: 300}]}`, "256 GiB"},
+		{"unknown key", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], memory: 3}]}`, "memory"},
+		{"reserved", head + `  - {name: all, workloads: [{kind: "1"}], groups: [{systems: [A]}]}`, "reserved"},
+		{"pool on baseline", "systems:\n  - {name: A, method: cold, pool: cxl}\nfigures:\n  - {name: x, workloads: [{kind: \"1\"}], groups: [{systems: [A]}]}", "only TrEnv"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseMatrix([]byte(c.yaml), "test.yaml")
+			if !errors.Is(err, ErrMatrix) || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("got %v, want ErrMatrix containing %q", err, c.want)
+			}
+		})
+	}
+	// The same run in two figures with the same flags is one run.
+	m, err := ParseMatrix([]byte(head+`
+  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A, B], gc: 2}]}
+  - {name: y, workloads: [{kind: "1"}, {kind: "2"}], groups: [{systems: [A], gc: 2}]}`), "ok.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Plan(FigureAll, TargetSim)
+	var names []string
+	for _, r := range p.Runs {
+		names = append(names, r.Name)
+	}
+	if got := strings.Join(names, " "); got != "w1-cold-sim w1-trenv-rdma-sim w2-cold-sim" {
+		t.Fatalf("runs %s", got)
+	}
+}

@@ -1,0 +1,367 @@
+package experiments
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"trenv-bench/internal/atomicfile"
+	"trenv-bench/replay"
+	"trenv-bench/report"
+	"trenv-bench/results"
+	"trenv-bench/sim"
+	"trenv-bench/sim/calibration"
+	"trenv-bench/traces/tracefile"
+	"trenv-bench/workloads"
+)
+
+// DefaultOutDir is where Reproduce puts its run directories, figures and
+// report when Options.OutDir is empty.
+const DefaultOutDir = "runs/reproduce"
+
+// Names inside a reproduction's output directory.
+const (
+	// ReportFile is the Markdown report of every run of the reproduction.
+	ReportFile = "report.md"
+	// FiguresDir holds the figures the plot step draws.
+	FiguresDir = "figures"
+)
+
+// PlotFunc draws figure (a matrix figure name) from its run directories
+// into outDir and returns the files it wrote. Reproduce calls it once per
+// figure whose runs are all complete.
+type PlotFunc func(figure string, runDirs []string, outDir string) (files []string, err error)
+
+// ExecuteFunc runs one run; Execute is the real one.
+type ExecuteFunc func(context.Context, *Spec) (results.Manifest, error)
+
+// StepAction is what Reproduce does with a run.
+type StepAction string
+
+// The actions of a step.
+const (
+	// StepRun: the run is missing (or incomplete, or stale) and runs now.
+	StepRun StepAction = "run"
+	// StepSkip: the run is complete and matches the matrix.
+	StepSkip StepAction = "skip"
+	// StepDone: every run was handled (the last report; Run is "").
+	StepDone StepAction = "done"
+)
+
+// Step reports progress over a plan: Reproduce calls Options.Progress
+// before each run with Done runs handled of Total, and once more with
+// StepDone and Done == Total.
+type Step struct {
+	Done, Total int
+	// Run is the run directory name of the run this step is about.
+	Run    string
+	Action StepAction
+}
+
+// Options are the inputs of Reproduce.
+type Options struct {
+	// Figure is a matrix figure name or FigureAll.
+	Figure string
+	// Target is TargetSim, TargetTwin or TargetHost.
+	Target string
+	// OutDir holds the run directories, FiguresDir and ReportFile; "" =
+	// DefaultOutDir.
+	OutDir string
+	// Speed compresses the twin's time (TargetTwin only); 0 = 1.
+	Speed float64
+	// Datasets are the trace datasets; "" = the built-in samples.
+	Datasets Datasets
+
+	// Matrix is the experiment matrix; nil = DefaultMatrix().
+	Matrix *Matrix
+	// Model is the platform model's cost model; nil =
+	// calibration.Default().
+	Model *calibration.Model
+
+	// ToolVersion and CommandLine go into every run's manifest.
+	ToolVersion string
+	CommandLine []string
+
+	// Execute runs one run; nil = Execute. Tests count calls through it.
+	Execute ExecuteFunc
+	// Plot draws the figures; nil = no figures (a note says so).
+	Plot PlotFunc
+	// Progress receives a Step before each run and at the end; nil = none.
+	Progress func(Step)
+	// RunProgress receives replay progress within a twin run; nil = none.
+	RunProgress func(replay.Progress)
+	// Meter observes dataset reading; nil = none.
+	Meter tracefile.Meter
+	// Notes receives remarks for the user; nil = discarded.
+	Notes io.Writer
+}
+
+// Outcome says what Reproduce did.
+type Outcome struct {
+	// Plan is what the figure needed.
+	Plan *Plan
+	// Ran and Skipped list run directory names; Failed those whose run
+	// ended with an error (their directories say failed).
+	Ran, Skipped, Failed []string
+	// Figures are the files the plot step wrote; Report the report's path
+	// ("" when it could not be written).
+	Figures []string
+	Report  string
+}
+
+func (o *Options) notes() io.Writer {
+	if o.Notes == nil {
+		return io.Discard
+	}
+	return o.Notes
+}
+
+// Reproduce runs what figure o.Figure (or all) needs and is missing, draws
+// the figures and writes the report:
+//
+//  1. Plan the runs (Matrix.Plan): each (workload × system) once, shared
+//     between figures.
+//  2. For each run: a run directory whose manifest says complete and
+//     matches the run (method, pool, flags, workload digests, seeds) is
+//     skipped; a missing one is run; an incomplete (interrupted, failed,
+//     crashed) or stale one is run again over its files (Force). So an
+//     interrupted reproduction resumes where it stopped. A run that fails
+//     is recorded and the others go on.
+//  3. For each figure whose runs are all complete: Plot, into
+//     OutDir/figures.
+//  4. Write OutDir/report.md (package report) over every run directory of
+//     the plan.
+//
+// Cancelling ctx stops between runs and inside a run (Execute leaves it
+// interrupted); the error then wraps context.Canceled and no figure or
+// report is made. Failed runs make the error list them, after steps 3–4.
+func Reproduce(ctx context.Context, o Options) (Outcome, error) {
+	var out Outcome
+	if o.Target != TargetSim && o.Target != TargetTwin && o.Target != TargetHost {
+		return out, fmt.Errorf("experiments: target %q: expected sim, twin or host", o.Target)
+	}
+	if o.Target == TargetHost {
+		// Execute needs a gateway for host runs, and a host run of the
+		// matrix needs the host procedures (prepare, clean, pools).
+		return out, ErrHostTarget
+	}
+	speed := o.Speed
+	if speed == 0 {
+		speed = 1
+	}
+	if !(speed > 0) || (speed != 1 && o.Target != TargetTwin) {
+		return out, fmt.Errorf("experiments: speed %v: expected a positive speed, and only for the twin", o.Speed)
+	}
+	specSpeed := speed
+	if o.Target == TargetSim {
+		specSpeed = 0 // virtual time: the manifest says 0
+	}
+	m := o.Matrix
+	if m == nil {
+		var err error
+		if m, err = DefaultMatrix(); err != nil {
+			return out, err
+		}
+	}
+	model := o.Model
+	if model == nil {
+		var err error
+		if model, err = calibration.Default(); err != nil {
+			return out, err
+		}
+	}
+	exec := o.Execute
+	if exec == nil {
+		exec = Execute
+	}
+	outDir := o.OutDir
+	if outDir == "" {
+		outDir = DefaultOutDir
+	}
+	plan, err := m.Plan(o.Figure, o.Target)
+	if err != nil {
+		return out, err
+	}
+	out.Plan = plan
+	progress := func(s Step) {
+		if o.Progress != nil {
+			o.Progress(s)
+		}
+	}
+
+	built := map[string]builtWorkload{} // by workload ID
+	for i := range plan.Runs {
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("experiments: reproduce stopped before %s: %w", plan.Runs[i].Name, err)
+		}
+		run := &plan.Runs[i]
+		dir := filepath.Join(outDir, run.Name)
+		wl, ok := built[run.Workload.ID()]
+		if !ok {
+			w, info, err := run.Workload.Build(ctx, o.Datasets, o.Meter)
+			if err != nil {
+				return out, err
+			}
+			wl = builtWorkload{w, info}
+			built[run.Workload.ID()] = wl
+		}
+		spec := &Spec{
+			Dir: dir, Target: o.Target, Speed: specSpeed,
+			Platform: run.Platform(DefaultModelSeed), Model: model, Workload: wl.w,
+			Manifest:   results.Manifest{ToolVersion: o.ToolVersion, CommandLine: o.CommandLine, Platform: run.Flags.PlatformFlags(), Workload: wl.info},
+			JitterSeed: DefaultJitterSeed, Progress: o.RunProgress, Notes: o.Notes,
+		}
+		state, why := runState(dir, spec)
+		if state == stateComplete {
+			out.Skipped = append(out.Skipped, run.Name)
+			progress(Step{Done: i, Total: len(plan.Runs), Run: run.Name, Action: StepSkip})
+			continue
+		}
+		if state == stateRedo {
+			fmt.Fprintf(o.notes(), "reproduce: %s: %s: running it again\n", dir, why)
+			spec.Force = true
+		}
+		progress(Step{Done: i, Total: len(plan.Runs), Run: run.Name, Action: StepRun})
+		out.Ran = append(out.Ran, run.Name)
+		_, err := exec(ctx, spec)
+		if err != nil {
+			if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+				return out, fmt.Errorf("experiments: reproduce interrupted in %s (run again to resume): %w", run.Name, errors.Join(err, ctx.Err()))
+			}
+			fmt.Fprintf(o.notes(), "reproduce: %s failed: %v\n", run.Name, err)
+			out.Failed = append(out.Failed, run.Name)
+		}
+	}
+	progress(Step{Done: len(plan.Runs), Total: len(plan.Runs), Action: StepDone})
+
+	var errs []error
+	if len(out.Failed) > 0 {
+		errs = append(errs, fmt.Errorf("experiments: %d of %d runs failed (see their manifest.json): %s",
+			len(out.Failed), len(plan.Runs), strings.Join(out.Failed, ", ")))
+	}
+	figDir := filepath.Join(outDir, FiguresDir)
+	for _, f := range plan.Figures {
+		dirs := make([]string, len(f.Runs))
+		complete := true
+		for i, name := range f.Runs {
+			dirs[i] = filepath.Join(outDir, name)
+			complete = complete && results.IsComplete(dirs[i])
+		}
+		switch {
+		case !complete:
+			fmt.Fprintf(o.notes(), "reproduce: %s: not plotted, some of its runs are not complete\n", f.Name)
+		case o.Plot == nil:
+			fmt.Fprintf(o.notes(), "reproduce: %s: not plotted, no plot step in this build\n", f.Name)
+		default:
+			if err := os.MkdirAll(figDir, 0o755); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			files, err := o.Plot(f.Name, dirs, figDir)
+			out.Figures = append(out.Figures, files...)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("experiments: plotting %s: %w", f.Name, err))
+			}
+		}
+	}
+	path, err := writeReport(outDir, plan, out.Figures)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	out.Report = path
+	return out, errors.Join(errs...)
+}
+
+type builtWorkload struct {
+	w    workloads.Workload
+	info results.WorkloadInfo
+}
+
+type dirState int
+
+const (
+	stateMissing  dirState = iota // no run directory, or an empty one
+	stateComplete                 // complete and matching: skip
+	stateRedo                     // incomplete or stale: run again with Force
+)
+
+// runState tells what to do with the run directory of spec, and why.
+func runState(dir string, spec *Spec) (dirState, string) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return stateMissing, ""
+	}
+	m, err := results.ReadManifest(filepath.Join(dir, results.ManifestFile))
+	switch {
+	case err != nil:
+		return stateRedo, "no readable manifest.json"
+	case m.Status != results.RunComplete:
+		return stateRedo, "the run is " + string(m.Status)
+	}
+	pool := ""
+	if spec.Platform.Method == sim.MethodTrEnv {
+		pool = spec.Platform.Pool
+	}
+	switch {
+	case m.Method != spec.Platform.Method || m.Pool != pool:
+		return stateRedo, fmt.Sprintf("it ran %s/%s, the matrix says %s/%s", m.Method, m.Pool, spec.Platform.Method, pool)
+	case m.Platform != spec.Manifest.Platform:
+		return stateRedo, fmt.Sprintf("it ran with flags %+v, the matrix says %+v", m.Platform, spec.Manifest.Platform)
+	case m.Workload.TestSHA256 != results.SHA256Hex(spec.Workload.Test.AppendJSON(nil)) ||
+		m.Workload.WarmupSHA256 != results.SHA256Hex(spec.Workload.Warmup.AppendJSON(nil)):
+		return stateRedo, "it replayed another workload (the digests differ)"
+	case m.Seeds.Jitter != spec.JitterSeed || (m.Seeds.Model != nil && *m.Seeds.Model != spec.Platform.Seed):
+		return stateRedo, "it ran with other seeds"
+	}
+	return stateComplete, ""
+}
+
+// writeReport writes ReportFile over the plan's run directories that
+// exist, with the figures linked relative to it.
+func writeReport(outDir string, plan *Plan, figures []string) (string, error) {
+	var dirs []string
+	for _, r := range plan.Runs {
+		d := filepath.Join(outDir, r.Name)
+		if _, err := os.Stat(filepath.Join(d, results.ManifestFile)); err == nil {
+			dirs = append(dirs, d)
+		}
+	}
+	rep, err := report.Load(dirs)
+	if err != nil {
+		return "", fmt.Errorf("experiments: report: %w", err)
+	}
+	names := make([]string, len(plan.Figures))
+	for i, f := range plan.Figures {
+		names[i] = f.Name
+	}
+	rep.Title = "trenv-bench reproduce " + strings.Join(names, ", ") + " (target " + plan.Target + ")"
+	for _, f := range figures {
+		if fig, err := report.LoadFigure(f); err == nil {
+			if rel, err := filepath.Rel(outDir, f); err == nil {
+				fig.Path = filepath.ToSlash(rel)
+			}
+			fig.Data = nil // Markdown links the file
+			rep.Figures = append(rep.Figures, fig)
+		}
+	}
+	slices.SortStableFunc(rep.Figures, func(a, b report.Figure) int { return strings.Compare(a.Name, b.Name) })
+	var b bytes.Buffer
+	if err := rep.WriteMarkdown(&b); err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(outDir, 0o755); err != nil {
+		return "", err
+	}
+	path := filepath.Join(outDir, ReportFile)
+	if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		return "", fmt.Errorf("experiments: report: %w", err)
+	}
+	return path, nil
+}

@@ -1,0 +1,581 @@
+// Package report compares runs: it reads run directories (manifest.json,
+// requests.csv, memory.csv, test.log) and writes tables that set the
+// systems of each workload side by side, as Markdown, CSV or one
+// self-contained HTML page.
+//
+// For each workload (one section per manifest workload name) and each run
+// of it, the tables give, per function and for all functions together:
+//
+//   - P50, P99 and P99.9 of the client's e2e_ms over the test phase's ok
+//     requests (upstream's e2e_latency: the successful attempt only),
+//     nearest rank (results.Percentile);
+//   - the speed-up of T-CXL over each other system: the other system's
+//     P99 ÷ T-CXL's P99, and the same for P50 (above 1: T-CXL is faster),
+//     against the T-CXL run of the same target;
+//   - the start-kind mix (cold, restore, switch, reuse) of the test phase;
+//   - peak and mean resident memory from memory.csv over the test phase
+//     when its start can be told (Span says how), else over the whole run;
+//   - failed and abandoned requests.
+//
+// Runs of target sim or twin are marked as simulated wherever they appear.
+//
+//	dirs, _ := report.FindRunDirs([]string{"runs/reproduce"})
+//	r, _ := report.Load(dirs)
+//	r.WriteMarkdown(os.Stdout)
+//
+// It imports results only.
+package report
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"trenv-bench/results"
+)
+
+// AllFunctions is the function name of the rows that cover every function
+// of a run together.
+const AllFunctions = "(all)"
+
+// Formats a report can be written in (Write).
+const (
+	FormatMarkdown = "md"
+	FormatCSV      = "csv"
+	FormatHTML     = "html"
+)
+
+// Formats lists the formats, the default first.
+func Formats() []string { return []string{FormatMarkdown, FormatCSV, FormatHTML} }
+
+// ErrFormat is wrapped when a format is not one of Formats.
+var ErrFormat = errors.New("report: unknown format")
+
+// ErrNotRunDir is wrapped when a path holds no run directory.
+var ErrNotRunDir = errors.New("report: not a run directory (no manifest.json), and no run directories in it")
+
+// The systems' names, as the paper names them.
+const (
+	SystemTCXL    = "T-CXL"
+	SystemTRDMA   = "T-RDMA"
+	SystemFaasd   = "faasd"
+	SystemCRIU    = "CRIU"
+	SystemLazy    = "CRIU-lazy"
+	SystemFaaSnap = "FaaSnap+"
+	SystemREAP    = "REAP+"
+)
+
+// systemOrder is the order of systems in tables: TrEnv first, then the
+// baselines as the paper lists them; unknown systems last.
+var systemOrder = [...]string{SystemTCXL, SystemTRDMA, SystemFaasd, SystemCRIU, SystemLazy, SystemFaaSnap, SystemREAP}
+
+// SystemName names the system of a start method and TrEnv pool as the
+// paper does: trenv/cxl → T-CXL (also with no pool), trenv/rdma → T-RDMA,
+// cold → faasd, criu → CRIU, lazy → CRIU-lazy, faasnap → FaaSnap+, reap →
+// REAP+; any other method is its own name.
+func SystemName(method, pool string) string {
+	switch method {
+	case "trenv":
+		if pool == "rdma" {
+			return SystemTRDMA
+		}
+		return SystemTCXL
+	case "cold":
+		return SystemFaasd
+	case "criu":
+		return SystemCRIU
+	case "lazy":
+		return SystemLazy
+	case "faasnap":
+		return SystemFaaSnap
+	case "reap":
+		return SystemREAP
+	}
+	return method
+}
+
+func systemRank(name string) int {
+	if i := slices.Index(systemOrder[:], name); i >= 0 {
+		return i
+	}
+	return len(systemOrder)
+}
+
+func targetRank(t results.Target) int {
+	switch t {
+	case results.TargetHost:
+		return 0
+	case results.TargetTwin:
+		return 1
+	case results.TargetSim:
+		return 2
+	}
+	return 3
+}
+
+// Span says which samples of memory.csv the memory figures cover.
+type Span string
+
+// The spans of Memory.
+const (
+	// SpanNone: memory.csv is missing or has no samples.
+	SpanNone Span = ""
+	// SpanTestLog: the test phase, its start taken from test.log's
+	// "START warmup..." and "START test..." lines (wall clock, scaled by
+	// the twin's speed).
+	SpanTestLog Span = "test phase (start from test.log)"
+	// SpanRequests: the test phase, its start taken as the last warmup
+	// request's done_s (the phases run back to back; on twin and host the
+	// metrics reset between them, well under a second, is counted as test).
+	SpanRequests Span = "test phase (start from the warmup's last answer)"
+	// SpanWholeRun: every sample, warmup included: the test phase's start
+	// could not be told (test.log and requests.csv disagree and warmup
+	// requests were abandoned).
+	SpanWholeRun Span = "whole run (warmup included)"
+)
+
+// Memory sums up memory.csv over a span.
+type Memory struct {
+	Span Span
+	// FromS is the start of the span, in seconds since the run started;
+	// the span runs to the last sample.
+	FromS float64
+	// Samples is the number of samples in the span (1 Hz).
+	Samples int
+	// PeakBytes is the largest sample; MeanBytes the mean of the samples
+	// (a time average, samples being 1 s apart). 0 and NaN with no samples.
+	PeakBytes int64
+	MeanBytes float64
+}
+
+// Run is one run directory, summed up.
+type Run struct {
+	// Dir is the run directory's path, Name its last element.
+	Dir, Name string
+	Manifest  results.Manifest
+	// System is SystemName of the manifest's method and pool.
+	System string
+	// Simulated: the target was sim or twin (the platform model).
+	Simulated bool
+	// Functions holds the test phase per function, sorted by name:
+	// counts by status and start kind, and nearest-rank percentiles of
+	// e2e_ms over the ok requests (NaN when none).
+	Functions []results.SummaryRow
+	// All is the test phase over every function (Function AllFunctions).
+	All results.SummaryRow
+	// Warmup counts the warmup phase's requests by status.
+	Warmup results.RequestCounts
+	Memory Memory
+	// Problems are files that could not be read completely: the figures
+	// cover what was read before the error.
+	Problems []string
+}
+
+// Label is the run's column heading: its system, with the target in
+// brackets when simulated ("T-CXL [sim]").
+func (r *Run) Label() string {
+	if r.Simulated {
+		return r.System + " [" + string(r.Manifest.Target) + "]"
+	}
+	return r.System
+}
+
+// Row returns the test-phase row of function (AllFunctions for all).
+func (r *Run) Row(function string) (results.SummaryRow, bool) {
+	if function == AllFunctions {
+		return r.All, true
+	}
+	i, ok := slices.BinarySearchFunc(r.Functions, function, func(row results.SummaryRow, fn string) int {
+		return strings.Compare(row.Function, fn)
+	})
+	if !ok {
+		return results.SummaryRow{Function: function}, false
+	}
+	return r.Functions[i], true
+}
+
+// Section is the runs of one workload.
+type Section struct {
+	// Workload is the manifests' workload name ("1", "azure", …).
+	Workload string
+	// Runs are sorted by system (T-CXL, T-RDMA, faasd, CRIU, CRIU-lazy,
+	// FaaSnap+, REAP+, others), then target (host, twin, sim), then name.
+	Runs []*Run
+	// Functions is every function any run's test phase invoked, sorted.
+	Functions []string
+	// Notes are remarks on the section (runs that replayed different
+	// workloads under one name).
+	Notes []string
+}
+
+// Reference returns the run run is compared with: the first T-CXL run of
+// the section with the same target; nil if there is none, or run is it.
+func (s *Section) Reference(run *Run) *Run {
+	for _, r := range s.Runs {
+		if r.System == SystemTCXL && r.Manifest.Target == run.Manifest.Target {
+			if r == run {
+				return nil
+			}
+			return r
+		}
+	}
+	return nil
+}
+
+// Speedup returns the speed-up of ref over other for one function: other's
+// P50 ÷ ref's P50 and other's P99 ÷ ref's P99. NaN when a value is missing
+// or ref's is not positive.
+func Speedup(ref, other results.SummaryRow) (p50, p99 float64) {
+	ratio := func(a, b float64) float64 {
+		if math.IsNaN(a) || math.IsNaN(b) || !(b > 0) {
+			return math.NaN()
+		}
+		return a / b
+	}
+	return ratio(other.P50Ms, ref.P50Ms), ratio(other.P99Ms, ref.P99Ms)
+}
+
+// Figure is an image shown with the report.
+type Figure struct {
+	// Name is the figure's caption (the file name without extension).
+	Name string
+	// Path is where the file is, as the Markdown report links it.
+	Path string
+	// Data and MediaType are the file's content and type (image/png,
+	// image/svg+xml); the HTML page inlines them as a data URI.
+	Data      []byte
+	MediaType string
+}
+
+// LoadFigure reads an image file for the report: PNG, SVG, JPEG or GIF,
+// by extension.
+func LoadFigure(path string) (Figure, error) {
+	types := map[string]string{".png": "image/png", ".svg": "image/svg+xml", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
+	ext := strings.ToLower(filepath.Ext(path))
+	mt, ok := types[ext]
+	if !ok {
+		return Figure{}, fmt.Errorf("report: figure %s: expected a .png, .svg, .jpg or .gif file", path)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Figure{}, fmt.Errorf("report: figure: %w", err)
+	}
+	return Figure{Name: strings.TrimSuffix(filepath.Base(path), filepath.Ext(path)), Path: path, Data: data, MediaType: mt}, nil
+}
+
+// Report is a set of runs grouped by workload.
+type Report struct {
+	// Title heads the report; "" = DefaultTitle.
+	Title    string
+	Sections []*Section
+	// Figures are shown with the tables: linked from Markdown, inlined in
+	// HTML, absent from CSV.
+	Figures []Figure
+}
+
+// DefaultTitle is the title of a report without one.
+const DefaultTitle = "trenv-bench report"
+
+func (r *Report) title() string {
+	if r.Title == "" {
+		return DefaultTitle
+	}
+	return r.Title
+}
+
+// Runs returns every run of the report, section by section.
+func (r *Report) Runs() []*Run {
+	var runs []*Run
+	for _, s := range r.Sections {
+		runs = append(runs, s.Runs...)
+	}
+	return runs
+}
+
+// simulated counts the simulated runs.
+func (r *Report) simulated() (sim, all int) {
+	for _, run := range r.Runs() {
+		all++
+		if run.Simulated {
+			sim++
+		}
+	}
+	return sim, all
+}
+
+// Write writes the report in format (one of Formats).
+func (r *Report) Write(w io.Writer, format string) error {
+	switch format {
+	case FormatMarkdown, "":
+		return r.WriteMarkdown(w)
+	case FormatCSV:
+		return r.WriteCSV(w)
+	case FormatHTML:
+		return r.WriteHTML(w)
+	}
+	return fmt.Errorf("%w %q: expected one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
+}
+
+// FindRunDirs expands paths into run directories: a path holding
+// manifest.json is one; otherwise its subdirectories holding one are, in
+// name order. A path that is neither is an error wrapping ErrNotRunDir.
+// Duplicates are dropped.
+func FindRunDirs(paths []string) ([]string, error) {
+	var dirs []string
+	seen := map[string]bool{}
+	add := func(d string) {
+		if c := filepath.Clean(d); !seen[c] {
+			seen[c] = true
+			dirs = append(dirs, d)
+		}
+	}
+	isRun := func(d string) bool {
+		fi, err := os.Stat(filepath.Join(d, results.ManifestFile))
+		return err == nil && fi.Mode().IsRegular()
+	}
+	for _, p := range paths {
+		if isRun(p) {
+			add(p)
+			continue
+		}
+		entries, err := os.ReadDir(p)
+		if err != nil {
+			return nil, fmt.Errorf("report: %w", err)
+		}
+		n := 0
+		for _, e := range entries {
+			if sub := filepath.Join(p, e.Name()); e.IsDir() && isRun(sub) {
+				add(sub)
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, fmt.Errorf("%s: %w", p, ErrNotRunDir)
+		}
+	}
+	return dirs, nil
+}
+
+// Load reads the run directories and groups them by workload, sections in
+// order of each workload's first run in dirs.
+func Load(dirs []string) (*Report, error) {
+	rep := &Report{}
+	byName := map[string]*Section{}
+	for _, d := range dirs {
+		run, err := LoadRun(d)
+		if err != nil {
+			return nil, err
+		}
+		wl := run.Manifest.Workload.Name
+		s, ok := byName[wl]
+		if !ok {
+			s = &Section{Workload: wl}
+			byName[wl] = s
+			rep.Sections = append(rep.Sections, s)
+		}
+		s.Runs = append(s.Runs, run)
+	}
+	for _, s := range rep.Sections {
+		s.finish()
+	}
+	return rep, nil
+}
+
+func (s *Section) finish() {
+	slices.SortStableFunc(s.Runs, func(a, b *Run) int {
+		if c := systemRank(a.System) - systemRank(b.System); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.System, b.System); c != 0 {
+			return c
+		}
+		if c := targetRank(a.Manifest.Target) - targetRank(b.Manifest.Target); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	fns := map[string]bool{}
+	digests := map[string]bool{}
+	for _, r := range s.Runs {
+		for _, row := range r.Functions {
+			fns[row.Function] = true
+		}
+		if d := r.Manifest.Workload.TestSHA256; d != "" {
+			digests[d] = true
+		}
+	}
+	for fn := range fns {
+		s.Functions = append(s.Functions, fn)
+	}
+	slices.Sort(s.Functions)
+	if len(digests) > 1 {
+		s.Notes = append(s.Notes, fmt.Sprintf("these runs replayed %d different test workloads under the name %q (workload_json_sha256 differs): compare with care", len(digests), s.Workload))
+	}
+}
+
+// LoadRun reads one run directory: manifest.json (required), requests.csv,
+// memory.csv and test.log. A missing or cut-short requests.csv or
+// memory.csv is recorded in Problems, not returned as an error.
+func LoadRun(dir string) (*Run, error) {
+	m, err := results.ReadManifest(filepath.Join(dir, results.ManifestFile))
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	run := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Manifest: *m,
+		System:    SystemName(m.Method, m.Pool),
+		Simulated: m.Target == results.TargetSim || m.Target == results.TargetTwin}
+	wu, err := run.readRequests()
+	if err != nil {
+		run.Problems = append(run.Problems, err.Error())
+	}
+	if err := run.readMemory(wu); err != nil {
+		run.Problems = append(run.Problems, err.Error())
+	}
+	return run, nil
+}
+
+// warmupEnd is what requests.csv tells of the warmup phase's end.
+type warmupEnd struct {
+	requests  int
+	abandoned int
+	lastDoneS float64 // latest done_s of a warmup request; 0 if none
+}
+
+// readRequests sums up requests.csv's test phase and counts its warmup.
+func (r *Run) readRequests() (warmupEnd, error) {
+	var wu warmupEnd
+	path := filepath.Join(r.Dir, results.RequestsFile)
+	var per, all results.Summarizer
+	defer func() {
+		r.Functions = per.Summary().Rows
+		if rows := all.Summary().Rows; len(rows) == 1 {
+			r.All = rows[0]
+		} else {
+			r.All = results.SummaryRow{Phase: results.PhaseTest, Function: AllFunctions,
+				P50Ms: math.NaN(), P90Ms: math.NaN(), P99Ms: math.NaN(), P999Ms: math.NaN(), MeanMs: math.NaN(), MaxMs: math.NaN()}
+		}
+	}()
+	f, err := os.Open(path)
+	if err != nil {
+		return wu, err
+	}
+	defer f.Close()
+	rr := results.NewRequestReader(bufio.NewReaderSize(f, 1<<16), path)
+	for rr.Next() {
+		req := rr.Request()
+		switch req.Phase {
+		case results.PhaseTest:
+			per.Add(&req)
+			req.Function = AllFunctions
+			all.Add(&req)
+		case results.PhaseWarmup:
+			wu.requests++
+			switch req.Status {
+			case results.StatusOK:
+				r.Warmup.OK++
+			case results.StatusFailed:
+				r.Warmup.Failed++
+			case results.StatusAbandoned:
+				r.Warmup.Abandoned++
+				wu.abandoned++
+			}
+			r.Warmup.Scheduled++
+			if !math.IsNaN(req.DoneS) {
+				wu.lastDoneS = max(wu.lastDoneS, req.DoneS)
+			}
+		}
+	}
+	return wu, rr.Err()
+}
+
+// testLogStart returns the test phase's start in seconds after the warmup's
+// start, as test.log's wall-clock lines say; ok false without both lines.
+func testLogStart(path string) (float64, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, false
+	}
+	defer f.Close()
+	var warm, test time.Time
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	// "[INFO] 2024-04-09 12:00:00,000 START warmup..."
+	prefix := "[" + results.LevelInfo + "] "
+	n := len(results.TestLogTimeLayout)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, prefix) || len(line) < len(prefix)+n+1 {
+			continue
+		}
+		msg := line[len(prefix)+n+1:]
+		if msg != "START warmup..." && msg != "START test..." {
+			continue
+		}
+		t, err := time.ParseInLocation(results.TestLogTimeLayout, line[len(prefix):len(prefix)+n], time.Local)
+		if err != nil {
+			continue
+		}
+		if msg == "START warmup..." && warm.IsZero() {
+			warm = t
+		} else if msg == "START test..." && test.IsZero() {
+			test = t
+		}
+	}
+	if warm.IsZero() || test.IsZero() {
+		return 0, false
+	}
+	return test.Sub(warm).Seconds(), true
+}
+
+// readMemory sums up memory.csv over the test phase, if its start can be
+// told, else over the whole run.
+func (r *Run) readMemory(wu warmupEnd) error {
+	r.Memory = Memory{MeanBytes: math.NaN()}
+	path := filepath.Join(r.Dir, results.MemoryFile)
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // a host run without samples
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+
+	// The test phase's start, in memory.csv's time (model time on the twin).
+	span, from := SpanWholeRun, 0.0
+	scale := 1.0
+	if r.Manifest.Target == results.TargetTwin && r.Manifest.Speed > 0 {
+		scale = r.Manifest.Speed
+	}
+	const tolS = 0.01 // test.log keeps milliseconds, truncated
+	if s, ok := testLogStart(filepath.Join(r.Dir, results.TestLogFile)); ok && s*scale >= wu.lastDoneS-tolS*scale {
+		span, from = SpanTestLog, s*scale
+	} else if wu.abandoned == 0 {
+		span, from = SpanRequests, wu.lastDoneS
+	}
+
+	var sum float64
+	mr := results.NewMemoryReader(bufio.NewReaderSize(f, 1<<16), path)
+	for mr.Next() {
+		s := mr.Sample()
+		if s.TimeS < from {
+			continue
+		}
+		r.Memory.Samples++
+		r.Memory.PeakBytes = max(r.Memory.PeakBytes, s.Bytes)
+		sum += float64(s.Bytes)
+	}
+	if r.Memory.Samples > 0 {
+		r.Memory.Span, r.Memory.FromS = span, from
+		r.Memory.MeanBytes = sum / float64(r.Memory.Samples)
+	}
+	return mr.Err()
+}

@@ -16,18 +16,18 @@ const (
 	// AttemptTimeout bounds one attempt (upstream's timeout: 60, which
 	// requests applies to connecting and to each read; here it bounds the
 	// whole attempt, headers and body).
-	AttemptTimeout = 60 * time.Second
+	AttemptTimeout = workloads.DriverAttemptTimeout
 	// MaxRetries is how many times a failed attempt is retried (upstream's
 	// max_retry: 3), so a request makes at most MaxRetries+1 attempts.
-	MaxRetries = 3
+	MaxRetries = workloads.DriverMaxRetries
 	// BackoffBase is the wait before retry k (k = 0, 1, 2):
 	// BackoffBase × 2^k, i.e. 0.5, 1 and 2 s.
-	BackoffBase = 500 * time.Millisecond
+	BackoffBase = workloads.DriverBackoffBase
 	// PhaseDeadlineFactor × the phase's length in seconds, truncated to
 	// whole seconds, is when a phase stops waiting for its requests
 	// (upstream's gevent.joinall(timeout=int(len × 1.2))); requests still
 	// unfinished then are abandoned.
-	PhaseDeadlineFactor = 1.2
+	PhaseDeadlineFactor = workloads.DriverPhaseDeadlineFactor
 )
 
 // Defaults of Config.

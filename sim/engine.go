@@ -16,14 +16,14 @@ import (
 // replayer) has it: spec/upstream-tooling.md §3.3–3.6.
 const (
 	// ClientTimeout bounds one attempt.
-	ClientTimeout = 60 * time.Second
+	ClientTimeout = workloads.DriverAttemptTimeout
 	// ClientRetries is how many times a failed attempt is retried.
-	ClientRetries = 3
+	ClientRetries = workloads.DriverMaxRetries
 	// ClientBackoff is the wait before retry k (k = 0, 1, 2): ClientBackoff × 2^k.
-	ClientBackoff = 500 * time.Millisecond
+	ClientBackoff = workloads.DriverBackoffBase
 	// PhaseDeadlineFactor × the phase's length is when a phase stops
 	// waiting for its requests; those still running are abandoned.
-	PhaseDeadlineFactor = 1.2
+	PhaseDeadlineFactor = workloads.DriverPhaseDeadlineFactor
 )
 
 // Phase names, as requests.csv writes them.

@@ -96,7 +96,8 @@ traces), from streamed datasets, in one fast binary.`,
 		newCmdSim(s),
 		newCmdRun(s, nil),
 		newCmdReport(s, nil),
-		newCmdReproduce(s, nil, nil),
+		newCmdReproduce(s, reproducePlot(s), nil),
+		newCmdPlot(s, nil),
 		newCmdVersion(s),
 	)
 	return root

@@ -1,0 +1,36 @@
+// Package plots draws the TrEnv paper's evaluation figures from run
+// directories, on gonum/plot: one file per figure, shared styling in
+// style.go.
+//
+// A figure is built from runs (LoadRuns reads their manifests; records are
+// read when a figure first needs them) and returned as a *Figure: one or
+// more *plot.Plot panels laid out on one page, a shared legend of systems,
+// and a "SIMULATED (platform model)" mark when any run came from the
+// simulator or the twin. Building never writes anything; Render writes a
+// figure as PNG, SVG or PDF to any io.Writer.
+//
+//	runs, _ := plots.LoadRuns(dirs)
+//	fig, _ := plots.Build("fig10a", runs) // or plots.Fig10a(runs)
+//	for _, s := range fig.Missing { log.Printf("no run for %s", s) }
+//	plots.Render(w, fig, "png", 0, 0) // the figure's own size
+//
+// The figures (Figures lists them, in this order):
+//
+//	fig10a  W1 (workload "1"): P50/P99 end-to-end latency per function, latency CDF
+//	fig10b  W2 (workload "2"): the same
+//	fig11b  peak memory of 50 instances of image-recognition / image-flip-rotate
+//	fig12   startup vs execution latency per function (workload "func")
+//	fig13   Huawei and Azure traces: latency CDF and P99 per function
+//	fig15   memory over time on the Azure trace
+//
+// A system (T-CXL, T-RDMA, faasd, CRIU, Lazy, FaaSnap+, REAP+) is told by a
+// run's manifest: method and pool. When several runs fit one system and
+// figure, the latest complete one is drawn and Figure.Notes says so; a
+// system without a run is left out and listed in Figure.Missing.
+//
+// Latencies are the client's e2e_ms of the test phase's ok requests
+// (requests.csv); percentiles are nearest-rank (results.Percentile).
+// Memory is reported in GiB (2^30 bytes).
+//
+// It imports results (and gonum/plot); nothing else of trenv-bench.
+package plots

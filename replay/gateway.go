@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"trenv-bench/workloads"
@@ -88,6 +89,9 @@ type Gateway struct {
 	// /system/register; User "" means DefaultUser. The password is faasd's
 	// basic-auth-password secret.
 	User, Password string
+
+	once sync.Once
+	own  *http.Client
 }
 
 // Target is what Run replays a workload against: invocations and faasd's
@@ -173,16 +177,15 @@ func (g *Gateway) user() string {
 	return g.User
 }
 
+// client returns g.Client, or a client made by NewClient on first use and
+// kept for the Gateway's life (one connection pool for all its requests).
 func (g *Gateway) client() *http.Client {
 	if g.Client != nil {
 		return g.Client
 	}
-	return defaultClient
+	g.once.Do(func() { g.own = NewClient() })
+	return g.own
 }
-
-// defaultClient is shared by Gateways without a Client: one pool, so
-// connections are reused across them. It is never modified after init.
-var defaultClient = NewClient()
 
 func (g *Gateway) url(path string) string {
 	return strings.TrimSuffix(g.URL, "/") + path

@@ -15,8 +15,6 @@ import (
 
 	"trenv-bench/results"
 	"trenv-bench/sim"
-	"trenv-bench/traces/azure"
-	"trenv-bench/traces/huawei"
 	"trenv-bench/traces/tracefile"
 	"trenv-bench/workloads"
 )
@@ -36,10 +34,6 @@ const (
 	DefaultModelSeed  uint64 = 1
 	DefaultJitterSeed uint64 = 1
 )
-
-// SampleSeed seeds the built-in synthetic Azure and Huawei samples used
-// when no dataset is given (as gen and run do).
-const SampleSeed = 1
 
 // ErrMatrix is wrapped by every error in a matrix's content.
 var ErrMatrix = errors.New("experiments: bad matrix")
@@ -411,30 +405,11 @@ func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Me
 	seed := uint64(workloads.DefaultSeed)
 	info.GeneratorSeed = &seed
 	gopts := workloads.Options{Seed: workloads.DefaultSeed, Iter: iter, Catalog: cat, Meter: meter}
-	var err error
-	switch w.Kind {
-	case "azure":
-		info.Dataset = ds.Azure
-		if ds.Azure == "" {
-			info.Dataset = results.DatasetBuiltInSample
-			var sel azure.Selection
-			if sel, err = workloads.AzureSelection(); err == nil {
-				gopts.Azure, err = azure.Sample(SampleSeed, sel)
-			}
-		} else {
-			gopts.Azure, err = azure.OpenDataset(ds.Azure)
-		}
-	case "huawei":
-		info.Dataset = ds.Huawei
-		if ds.Huawei == "" {
-			info.Dataset = results.DatasetBuiltInSample
-			var ws []huawei.Window
-			if ws, err = workloads.HuaweiWindows(); err == nil {
-				gopts.Huawei = huawei.Sample(SampleSeed, ws)
-			}
-		} else {
-			gopts.Huawei, err = huawei.OpenDataset(ds.Huawei)
-		}
+	path := map[string]string{"azure": ds.Azure, "huawei": ds.Huawei}[w.Kind]
+	sample, err := gopts.UseDataset(w.Kind, path)
+	info.Dataset = path
+	if sample {
+		info.Dataset = results.DatasetBuiltInSample
 	}
 	if err != nil {
 		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)

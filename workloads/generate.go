@@ -109,3 +109,38 @@ func HuaweiWindows() ([]huawei.Window, error) {
 	}
 	return p.Windows(), nil
 }
+
+// SampleSeed seeds the built-in synthetic samples used when a trace
+// workload is generated without a dataset.
+const SampleSeed = 1
+
+// UseDataset sets the dataset a trace workload (kind "azure" or "huawei")
+// reads: the one at path (see azure.OpenDataset, huawei.OpenDataset), or,
+// when path is "", a small synthetic sample built in memory that covers
+// what the workload selects — it reports sample = true then, so the caller
+// can say so. Other kinds need no dataset: it does nothing.
+func (o *Options) UseDataset(kind, path string) (sample bool, err error) {
+	switch kind {
+	case "azure":
+		if path != "" {
+			o.Azure, err = azure.OpenDataset(path)
+			return false, err
+		}
+		sel, err := AzureSelection()
+		if err == nil {
+			o.Azure, err = azure.Sample(SampleSeed, sel)
+		}
+		return true, err
+	case "huawei":
+		if path != "" {
+			o.Huawei, err = huawei.OpenDataset(path)
+			return false, err
+		}
+		ws, err := HuaweiWindows()
+		if err == nil {
+			o.Huawei = huawei.Sample(SampleSeed, ws)
+		}
+		return true, err
+	}
+	return false, nil
+}

@@ -124,3 +124,19 @@ func TestSeedReachesBothGenerators(t *testing.T) {
 		t.Error("seed 1 gives the default seed's output")
 	}
 }
+
+func TestUseDataset(t *testing.T) {
+	var o Options
+	if sample, err := o.UseDataset("azure", ""); !sample || err != nil || o.Azure == nil {
+		t.Errorf("azure without a path: sample %v, err %v", sample, err)
+	}
+	if sample, err := o.UseDataset("huawei", ""); !sample || err != nil || o.Huawei == nil {
+		t.Errorf("huawei without a path: sample %v, err %v", sample, err)
+	}
+	if sample, err := o.UseDataset("1", "ignored"); sample || err != nil {
+		t.Errorf("W1 needs no dataset: sample %v, err %v", sample, err)
+	}
+	if _, err := o.UseDataset("azure", "/no/such/dataset"); err == nil || !strings.Contains(err.Error(), "/no/such/dataset") {
+		t.Errorf("missing dataset: %v", err)
+	}
+}

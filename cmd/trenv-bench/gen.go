@@ -9,8 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"trenv-bench/traces/azure"
-	"trenv-bench/traces/huawei"
 	"trenv-bench/workloads"
 )
 
@@ -26,9 +24,6 @@ type genOptions struct {
 	Force    bool
 	Verbose  bool
 }
-
-// sampleSeed seeds the built-in synthetic sample used when no --dataset is given.
-const sampleSeed = 1
 
 func newCmdGen(s *Streams, runF func(context.Context, *genOptions) error) *cobra.Command {
 	opts := &genOptions{Streams: s}
@@ -103,32 +98,12 @@ existing files are only replaced with --force.`,
 
 func genRun(ctx context.Context, o *genOptions) error {
 	gopts := workloads.Options{Seed: uint32(o.Seed), Iter: o.Iter, Meter: newMeter(o.Streams)}
-	var err error
-	switch o.Workload {
-	case "azure":
-		if o.Dataset == "" {
-			fmt.Fprintf(o.Streams.ErrOut, "gen: no --dataset: using the built-in synthetic Azure sample (not the real trace)\n")
-			sel, err := workloads.AzureSelection()
-			if err == nil {
-				gopts.Azure, err = azure.Sample(sampleSeed, sel)
-			}
-			if err != nil {
-				return err
-			}
-		} else if gopts.Azure, err = azure.OpenDataset(o.Dataset); err != nil {
-			return err
-		}
-	case "huawei":
-		if o.Dataset == "" {
-			fmt.Fprintf(o.Streams.ErrOut, "gen: no --dataset: using the built-in synthetic Huawei sample (not the real trace)\n")
-			ws, err := workloads.HuaweiWindows()
-			if err != nil {
-				return err
-			}
-			gopts.Huawei = huawei.Sample(sampleSeed, ws)
-		} else if gopts.Huawei, err = huawei.OpenDataset(o.Dataset); err != nil {
-			return err
-		}
+	sample, err := gopts.UseDataset(o.Workload, o.Dataset)
+	if err != nil {
+		return err
+	}
+	if sample {
+		fmt.Fprintf(o.Streams.ErrOut, "gen: no --dataset: using the built-in synthetic %s sample (not the real trace)\n", o.Workload)
 	}
 	res, err := workloads.Generate(ctx, o.Workload, gopts)
 	if err != nil {

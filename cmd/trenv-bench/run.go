@@ -14,8 +14,6 @@ import (
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
-	"trenv-bench/traces/azure"
-	"trenv-bench/traces/huawei"
 	"trenv-bench/workloads"
 )
 
@@ -161,32 +159,12 @@ func (o *runOptions) loadWorkload(ctx context.Context) (workloads.Workload, stri
 	}
 	gopts := workloads.Options{Seed: uint32(o.GenSeed), Iter: o.Iter, Meter: newMeter(o.Streams), Catalog: cat}
 	source := "generated"
-	var err error
-	switch o.Workload {
-	case "azure":
-		if o.Dataset == "" {
-			sel, serr := workloads.AzureSelection()
-			if serr == nil {
-				gopts.Azure, serr = azure.Sample(sampleSeed, sel)
-			}
-			if serr != nil {
-				return workloads.Workload{}, "", serr
-			}
-			source = "generated from the built-in synthetic Azure sample"
-		} else if gopts.Azure, err = azure.OpenDataset(o.Dataset); err != nil {
-			return workloads.Workload{}, "", err
-		}
-	case "huawei":
-		if o.Dataset == "" {
-			ws, werr := workloads.HuaweiWindows()
-			if werr != nil {
-				return workloads.Workload{}, "", werr
-			}
-			gopts.Huawei = huawei.Sample(sampleSeed, ws)
-			source = "generated from the built-in synthetic Huawei sample"
-		} else if gopts.Huawei, err = huawei.OpenDataset(o.Dataset); err != nil {
-			return workloads.Workload{}, "", err
-		}
+	sample, err := gopts.UseDataset(o.Workload, o.Dataset)
+	if err != nil {
+		return workloads.Workload{}, "", err
+	}
+	if sample {
+		source = "generated from the built-in synthetic " + o.Workload + " sample"
 	}
 	res, err := workloads.Generate(ctx, o.Workload, gopts)
 	return res.Workload, source, err

@@ -345,7 +345,7 @@ func TestPlotFindRuns(t *testing.T) {
 func TestPlotSystemOf(t *testing.T) {
 	for _, c := range []struct{ method, pool, want string }{
 		{"trenv", "cxl", "T-CXL"}, {"trenv", "", "T-CXL"}, {"trenv", "rdma", "T-RDMA"},
-		{"cold", "", "faasd"}, {"criu", "", "CRIU"}, {"lazy", "", "Lazy"},
+		{"cold", "", "faasd"}, {"criu", "", "CRIU"}, {"lazy", "", "CRIU-lazy"},
 		{"faasnap", "", "FaaSnap+"}, {"reap", "", "REAP+"}, {"firecracker", "", ""},
 	} {
 		s, ok := SystemOf(&results.Manifest{Method: c.method, Pool: c.pool})

@@ -36,13 +36,13 @@ type System struct {
 // are the Okabe–Ito palette (distinguishable with the common colour-vision
 // deficiencies); the two TrEnv pools are two blues.
 var systems = [...]System{
-	{Label: "T-CXL", Method: "trenv", Pool: "cxl", Color: color.RGBA{R: 0x00, G: 0x4C, B: 0x99, A: 0xff}},
-	{Label: "T-RDMA", Method: "trenv", Pool: "rdma", Color: color.RGBA{R: 0x56, G: 0xB4, B: 0xE9, A: 0xff}},
-	{Label: "faasd", Method: "cold", Color: color.RGBA{R: 0x59, G: 0x59, B: 0x59, A: 0xff}},
-	{Label: "CRIU", Method: "criu", Color: color.RGBA{R: 0xE6, G: 0x9F, B: 0x00, A: 0xff}},
-	{Label: "Lazy", Method: "lazy", Color: color.RGBA{R: 0xCC, G: 0x79, B: 0xA7, A: 0xff}},
-	{Label: "FaaSnap+", Method: "faasnap", Color: color.RGBA{R: 0x00, G: 0x9E, B: 0x73, A: 0xff}},
-	{Label: "REAP+", Method: "reap", Color: color.RGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0xff}},
+	{Label: results.SystemTCXL, Method: "trenv", Pool: "cxl", Color: color.RGBA{R: 0x00, G: 0x4C, B: 0x99, A: 0xff}},
+	{Label: results.SystemTRDMA, Method: "trenv", Pool: "rdma", Color: color.RGBA{R: 0x56, G: 0xB4, B: 0xE9, A: 0xff}},
+	{Label: results.SystemFaasd, Method: "cold", Color: color.RGBA{R: 0x59, G: 0x59, B: 0x59, A: 0xff}},
+	{Label: results.SystemCRIU, Method: "criu", Color: color.RGBA{R: 0xE6, G: 0x9F, B: 0x00, A: 0xff}},
+	{Label: results.SystemLazy, Method: "lazy", Color: color.RGBA{R: 0xCC, G: 0x79, B: 0xA7, A: 0xff}},
+	{Label: results.SystemFaaSnap, Method: "faasnap", Color: color.RGBA{R: 0x00, G: 0x9E, B: 0x73, A: 0xff}},
+	{Label: results.SystemREAP, Method: "reap", Color: color.RGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0xff}},
 }
 
 // Systems returns every system in the fixed order: T-CXL, T-RDMA, faasd,
@@ -52,24 +52,16 @@ func Systems() []System { return append([]System(nil), systems[:]...) }
 // paperSystems are the systems the paper's latency and memory figures
 // compare (Figures 10, 12, 13, 15): all but Lazy, which is drawn when
 // there is a run of it but not missed when there is none.
-var paperSystems = []string{"T-CXL", "T-RDMA", "faasd", "CRIU", "FaaSnap+", "REAP+"}
+var paperSystems = []string{results.SystemTCXL, results.SystemTRDMA, results.SystemFaasd, results.SystemCRIU, results.SystemFaaSnap, results.SystemREAP}
 
 // SystemOf returns the system a run's manifest describes; false for an
 // unknown method. A TrEnv run without a pool is T-CXL (the default pool).
 func SystemOf(m *results.Manifest) (System, bool) {
-	pool := ""
-	if m.Method == "trenv" {
-		pool = m.Pool
-		if pool == "" {
-			pool = "cxl"
-		}
+	i := systemIndex(m.System())
+	if i < 0 {
+		return System{}, false
 	}
-	for _, s := range systems {
-		if s.Method == m.Method && s.Pool == pool {
-			return s, true
-		}
-	}
-	return System{}, false
+	return systems[i], true
 }
 
 // systemIndex returns the position of label in the fixed order, or -1.

@@ -43,8 +43,8 @@ const (
 
 // Phase names, as requests.csv writes them.
 const (
-	PhaseWarmup = "warmup"
-	PhaseTest   = "test"
+	PhaseWarmup = results.PhaseWarmup
+	PhaseTest   = results.PhaseTest
 )
 
 // Backoff returns the wait before retry k (0-based), in model time.

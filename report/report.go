@@ -62,45 +62,24 @@ var ErrFormat = errors.New("report: unknown format")
 // ErrNotRunDir is wrapped when a path holds no run directory.
 var ErrNotRunDir = errors.New("report: not a run directory (no manifest.json), and no run directories in it")
 
-// The systems' names, as the paper names them.
+// The systems' names (results.SystemName), re-exported for readers of
+// report tables.
 const (
-	SystemTCXL    = "T-CXL"
-	SystemTRDMA   = "T-RDMA"
-	SystemFaasd   = "faasd"
-	SystemCRIU    = "CRIU"
-	SystemLazy    = "CRIU-lazy"
-	SystemFaaSnap = "FaaSnap+"
-	SystemREAP    = "REAP+"
+	SystemTCXL    = results.SystemTCXL
+	SystemTRDMA   = results.SystemTRDMA
+	SystemFaasd   = results.SystemFaasd
+	SystemCRIU    = results.SystemCRIU
+	SystemLazy    = results.SystemLazy
+	SystemFaaSnap = results.SystemFaaSnap
+	SystemREAP    = results.SystemREAP
 )
 
 // systemOrder is the order of systems in tables: TrEnv first, then the
 // baselines as the paper lists them; unknown systems last.
 var systemOrder = [...]string{SystemTCXL, SystemTRDMA, SystemFaasd, SystemCRIU, SystemLazy, SystemFaaSnap, SystemREAP}
 
-// SystemName names the system of a start method and TrEnv pool as the
-// paper does: trenv/cxl → T-CXL (also with no pool), trenv/rdma → T-RDMA,
-// cold → faasd, criu → CRIU, lazy → CRIU-lazy, faasnap → FaaSnap+, reap →
-// REAP+; any other method is its own name.
-func SystemName(method, pool string) string {
-	switch method {
-	case "trenv":
-		if pool == "rdma" {
-			return SystemTRDMA
-		}
-		return SystemTCXL
-	case "cold":
-		return SystemFaasd
-	case "criu":
-		return SystemCRIU
-	case "lazy":
-		return SystemLazy
-	case "faasnap":
-		return SystemFaaSnap
-	case "reap":
-		return SystemREAP
-	}
-	return method
-}
+// SystemName is results.SystemName.
+func SystemName(method, pool string) string { return results.SystemName(method, pool) }
 
 func systemRank(name string) int {
 	if i := slices.Index(systemOrder[:], name); i >= 0 {

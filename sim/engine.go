@@ -28,8 +28,8 @@ const (
 
 // Phase names, as requests.csv writes them.
 const (
-	PhaseWarmup = "warmup"
-	PhaseTest   = "test"
+	PhaseWarmup = results.PhaseWarmup
+	PhaseTest   = results.PhaseTest
 )
 
 // Sinks receive what a run produces. Any may be nil.

@@ -61,7 +61,7 @@ func Fit(base *calibration.Model, m *results.Metrics, method, pool, from string)
 		}
 		return per
 	}
-	apply := func(label, field, key string, scale bool, set func(f *calibration.Function, d calibration.Dist)) error {
+	apply := func(label, field, key string, scale bool, set func(f *calibration.Function, d calibration.Dist)) {
 		per := collect(label, scale)
 		names := make([]string, 0, len(per))
 		for n := range per {
@@ -80,7 +80,6 @@ func Fit(base *calibration.Model, m *results.Metrics, method, pool, from string)
 			out.Functions[name] = f
 			fitted = append(fitted, Fitted{Function: name, Field: field, Method: key, Samples: len(xs), MedianMs: med, Sigma: sigma})
 		}
-		return nil
 	}
 	startKey := cfg.startCost()
 	setStartup := func(key string) func(f *calibration.Function, d calibration.Dist) {
@@ -93,19 +92,13 @@ func Fit(base *calibration.Model, m *results.Metrics, method, pool, from string)
 			f.Startup = s
 		}
 	}
-	if err := apply(results.LabelStartNewLatency, "startup", startKey, false, setStartup(startKey)); err != nil {
-		return nil, nil, err
-	}
+	apply(results.LabelStartNewLatency, "startup", startKey, false, setStartup(startKey))
 	if cfg.trenv() {
-		if err := apply(results.LabelSwitchLatency, "startup", cfg.switchCost(), false, setStartup(cfg.switchCost())); err != nil {
-			return nil, nil, err
-		}
+		apply(results.LabelSwitchLatency, "startup", cfg.switchCost(), false, setStartup(cfg.switchCost()))
 	}
-	if err := apply(results.LabelReuseExecLatency, "exec", "", true, func(f *calibration.Function, d calibration.Dist) {
+	apply(results.LabelReuseExecLatency, "exec", "", true, func(f *calibration.Function, d calibration.Dist) {
 		f.Exec = d
-	}); err != nil {
-		return nil, nil, err
-	}
+	})
 	return out, fitted, nil
 }
 

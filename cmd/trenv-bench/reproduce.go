@@ -143,9 +143,7 @@ func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 		fmt.Fprintf(o.Streams.ErrOut, "reproduce %s --target %s: %d runs: %d ran, %d already complete, %d failed\n",
 			o.Figure, o.Target, len(res.Plan.Runs), len(res.Ran), len(res.Skipped), len(res.Failed))
 	}
-	for _, f := range res.Figures {
-		fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", f)
-	}
+	// The plot step has said which figures it wrote.
 	if res.Report != "" {
 		fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", res.Report)
 	}

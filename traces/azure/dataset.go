@@ -44,7 +44,8 @@ type Dataset struct {
 func OpenDataset(path string) (*Dataset, error) {
 	st, err := os.Stat(path)
 	if err != nil {
-		return nil, fmt.Errorf("azure: open dataset: %w", err)
+		return nil, fmt.Errorf("azure: dataset %s: %w; expected the extracted trace folder, one of its day files "+
+			"(e.g. %s, optionally .gz) or azurefunctions-dataset2019.tar.xz", path, err, InvocationsName(DefaultDay))
 	}
 	if st.IsDir() {
 		return &Dataset{dir: path, day: DefaultDay}, nil

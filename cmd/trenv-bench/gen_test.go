@@ -3,17 +3,29 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"trenv-bench/workloads"
+
+	"github.com/spf13/cobra"
 )
 
 func testStreams() (*Streams, *bytes.Buffer, *bytes.Buffer) {
 	out, errOut := &bytes.Buffer{}, &bytes.Buffer{}
 	return &Streams{In: strings.NewReader(""), Out: out, ErrOut: errOut}, out, errOut
+}
+
+// execLine runs cmd on a command line split at spaces, its own output
+// discarded (flags→options tests capture the options through runF).
+func execLine(cmd *cobra.Command, line string) error {
+	cmd.SetArgs(strings.Fields(line))
+	cmd.SetOut(io.Discard)
+	cmd.SetErr(io.Discard)
+	return cmd.Execute()
 }
 
 // TestNewCmdGen checks how command lines become options, apart from what
@@ -41,10 +53,7 @@ func TestNewCmdGen(t *testing.T) {
 			s, _, _ := testStreams()
 			var got *genOptions
 			cmd := newCmdGen(s, func(_ context.Context, o *genOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(c.line))
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
+			err := execLine(cmd, c.line)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, c.wantErr)

@@ -43,10 +43,7 @@ func TestNewCmdPlot(t *testing.T) {
 			s, _, _ := testStreams()
 			var got *plotOptions
 			cmd := newCmdPlot(s, func(_ context.Context, o *plotOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(c.line))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			err := execLine(cmd, c.line)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("got error %v, want one containing %q", err, c.wantErr)

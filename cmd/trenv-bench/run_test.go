@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/csv"
 	"errors"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,10 +55,7 @@ func TestNewCmdRun(t *testing.T) {
 			s, _, _ := testStreams()
 			var got *runOptions
 			cmd := newCmdRun(s, func(_ context.Context, o *runOptions) error { got = o; return nil })
-			cmd.SetArgs(strings.Fields(c.line))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			err := execLine(cmd, c.line)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, c.wantErr)

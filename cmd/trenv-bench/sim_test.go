@@ -51,10 +51,7 @@ func TestNewCmdSimServe(t *testing.T) {
 				}
 				return nil
 			})
-			cmd.SetArgs(strings.Fields(c.line))
-			cmd.SetOut(io.Discard)
-			cmd.SetErr(io.Discard)
-			err := cmd.Execute()
+			err := execLine(cmd, c.line)
 			if c.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), c.wantErr) {
 					t.Fatalf("got %v, want an error containing %q", err, c.wantErr)

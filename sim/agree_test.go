@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
+	"net"
 	"net/http"
-	"net/http/httptest"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"trenv-bench/results"
@@ -20,23 +21,20 @@ import (
 	"trenv-bench/workloads"
 )
 
-// W1's shape (workloads/params/w1.yaml): 12 cycles of 143 s (the sum of the
-// functions' slots), the first 2 of them the warmup.
 const (
-	agreeCycleS     = 143
-	agreeTestCycles = 10
-	agreeKeptCycles = 2
-	// agreeSpeed runs the kept 286 s of model time in ≈ 4.8 s of wall
-	// time, so both runs fit in ≈ 10 s.
+	// agreeSpeed compresses the twin's time, to exercise its scaling (the
+	// clock is synctest's fake one: speed costs no accuracy).
 	agreeSpeed       = 60.0
 	agreeJitterSeed  = uint64(workloads.DefaultSeed)
 	agreePlatformRNG = 1
+	// agreeFailed counts requests that failed after all retries.
+	agreeFailed results.StartKind = "failed"
 )
 
-// agreeKinds are the start kinds compared, in report order.
-var agreeKinds = []results.StartKind{results.StartCold, results.StartRestore, results.StartSwitch, results.StartReuse}
+// agreeKinds are the outcomes compared, in report order.
+var agreeKinds = []results.StartKind{results.StartCold, results.StartRestore, results.StartSwitch, results.StartReuse, agreeFailed}
 
-// agreeCounts counts answered requests by function and start kind.
+// agreeCounts counts requests by function and outcome.
 type agreeCounts map[string]map[results.StartKind]int
 
 func (c agreeCounts) add(fn string, k results.StartKind) {
@@ -46,7 +44,7 @@ func (c agreeCounts) add(fn string, k results.StartKind) {
 	c[fn][k]++
 }
 
-// count sums the counts of fn over kinds.
+// count sums the counts of fn over outcomes.
 func (c agreeCounts) count(fn string) int {
 	n := 0
 	for _, v := range c[fn] {
@@ -55,7 +53,7 @@ func (c agreeCounts) count(fn string) int {
 	return n
 }
 
-// total sums the counts of kind k over functions ("" = every kind).
+// total sums the counts of outcome k over functions ("" = every outcome).
 func (c agreeCounts) total(k results.StartKind) int {
 	n := 0
 	for _, byKind := range c {
@@ -68,57 +66,68 @@ func (c agreeCounts) total(k results.StartKind) int {
 	return n
 }
 
-// agreeWorkload is W1 as upstream generates it, cut to the first two
-// cycles of its test phase, without the warmup.
-//
-// Two cycles, because the second is where state carries over: TrEnv's idle
-// instances of cycle 1 are reused or repurposed, and a baseline's are
-// killed by the 2-minute keep-alive (every function's last call of cycle 1
-// ends ≥ 130 s before its first of cycle 2, so a scan every 5 s has
-// removed it by then whatever its phase). The warmup is dropped: it is two more cycles of
-// the same bursts, exercising no other path (the test phase's first cycle
-// already starts from a fresh platform), and keeping it would double the
-// wall time — or the speed-up, and with it the twin's timing error.
-func agreeWorkload(t *testing.T) workloads.Workload {
+// agreeWorkload is the test phase of workload kind as upstream generates
+// it, without the warmup (the test phase already starts from a fresh
+// platform, and repeats the warmup's bursts).
+func agreeWorkload(t *testing.T, kind string) workloads.Workload {
 	t.Helper()
-	res, err := workloads.Generate(context.Background(), "1", workloads.Options{Seed: workloads.DefaultSeed})
+	res, err := workloads.Generate(context.Background(), kind, workloads.Options{Seed: workloads.DefaultSeed})
 	if err != nil {
 		t.Fatal(err)
 	}
-	test := res.Workload.Test
-	if got, want := test.Seconds(), agreeTestCycles*agreeCycleS; got != want {
-		t.Fatalf("W1's test phase lasts %d s, want %d (%d cycles of %d s)", got, want, agreeTestCycles, agreeCycleS)
-	}
-	short := make(workloads.Phase, len(test))
-	for i, s := range test {
-		short[i] = workloads.Series{Function: s.Function, Counts: s.Counts[:agreeKeptCycles*agreeCycleS]}
-	}
-	return workloads.Workload{Test: short}
+	return workloads.Workload{Test: res.Workload.Test}
 }
 
-// agreeEngine runs w in virtual time and counts its test-phase requests.
-func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads.Workload) (agreeCounts, Summary) {
+// agreeEngine runs w in virtual time; it returns the requests' outcomes,
+// the summary, and faasd's metrics at the end of the test phase.
+func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads.Workload) (agreeCounts, Summary, *results.Metrics) {
 	t.Helper()
 	counts := agreeCounts{}
+	var metrics *results.Metrics
 	sum, err := Run(context.Background(), EngineConfig{Platform: cfg, Model: model, JitterSeed: agreeJitterSeed}, w,
-		Sinks{Request: func(r *results.Request) error {
-			if r.Status == results.StatusOK {
-				counts.add(r.Function, r.StartKind)
-			}
-			return nil
-		}})
+		Sinks{
+			Request: func(r *results.Request) error {
+				switch r.Status {
+				case results.StatusOK:
+					counts.add(r.Function, r.StartKind)
+				case results.StatusFailed:
+					counts.add(r.Function, agreeFailed)
+				default:
+					t.Errorf("engine: %s ended %s", r.Function, r.Status)
+				}
+				return nil
+			},
+			PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
+				if phase == results.PhaseTest {
+					metrics = m
+				}
+				return nil
+			},
+		})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return counts, sum
+	if metrics == nil {
+		t.Fatal("engine: no metrics at the end of the test phase")
+	}
+	return counts, sum, metrics
 }
 
 // agreeReplay is a small open-loop client: it replays the phase's schedule
 // (the engine's, same seed) against a twin at speed, one goroutine per
-// request started at its time, and counts the answers' start kinds. It
-// returns the counts, the number of requests sent, the failures and the
-// twin's invoke-count.
-func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, int, []string, int) {
+// request started at its time, retrying as upstream's driver does (and the
+// engine models), and counts the requests' outcomes. It returns the
+// outcomes, the number of requests sent, any answer that was neither a
+// usable 200 nor an HTTP error, and the twin's metrics at the end.
+//
+// It must run inside a synctest bubble: the twin's clock, its timers and the
+// client's sleeps are the bubble's fake clock, which moves only when every
+// goroutine waits, and the HTTP connections are in-memory pipes (a real
+// socket would not let the clock move). So the twin serves each request at
+// its exact model time whatever the machine's load, as the engine does; what
+// remains to compare is the twin's own logic (handlers, locking, releases,
+// background task, speed scaling), not the scheduler's lateness.
+func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, int, []string, *results.Metrics) {
 	t.Helper()
 	twin, err := NewTwin(TwinConfig{Platform: cfg, Model: model, Speed: speed})
 	if err != nil {
@@ -138,40 +147,60 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 			t.Fatal(err)
 		}
 	}
-	// The schedule's time 0 is the twin's model time 0, a little ahead so
-	// that the server and the background task are up by then: arrivals
-	// are due at the engine's model times. (Nothing has read the twin's
-	// clock yet.)
-	t0 := time.Now().Add(50 * time.Millisecond)
+	// The schedule's time 0 is the twin's model time 0. (Nothing has read
+	// the twin's clock yet.)
+	t0 := time.Now()
 	twin.start = t0
-	srv := httptest.NewServer(twin.Handler())
-	defer srv.Close()
+	pn := newPipeNet()
+	srv := &http.Server{Handler: twin.Handler()}
+	served := make(chan struct{})
+	go func() { srv.Serve(pn); close(served) }()
 	ctx, cancel := context.WithCancel(context.Background())
 	bg := make(chan struct{})
 	go func() { twin.RunBackground(ctx); close(bg) }()
-	defer func() { cancel(); <-bg }()
 
-	tr := &http.Transport{MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: tr, Timeout: time.Minute}
+	tr := &http.Transport{DialContext: pn.DialContext, MaxIdleConns: 1024, MaxIdleConnsPerHost: 1024}
+	client := &http.Client{Transport: tr, Timeout: time.Duration(float64(workloads.DriverAttemptTimeout) / speed)}
+	defer func() {
+		tr.CloseIdleConnections()
+		srv.Close()
+		<-served
+		cancel()
+		<-bg
+	}()
 
+	overhead := time.Duration(model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))
 	var (
 		mu       sync.Mutex
 		counts   = agreeCounts{}
-		failures []string
+		oddities []string
 		wg       sync.WaitGroup
 		sent     int
 	)
 	send := func(fn string, at time.Duration) {
 		defer wg.Done()
-		kind, err := agreeInvoke(client, srv.URL+"/invoke/"+fn)
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil {
-			failures = append(failures, fmt.Sprintf("%s at %v: %v", fn, at, err))
-			return
+		kind := agreeFailed
+		for attempt := 0; ; attempt++ {
+			k, status, err := agreeInvoke(client, "http://twin/invoke/"+fn)
+			if err == nil {
+				kind = k
+				break
+			}
+			if status == 0 {
+				mu.Lock()
+				oddities = append(oddities, fmt.Sprintf("%s at %v: %v", fn, at, err))
+				mu.Unlock()
+			}
+			if attempt == workloads.DriverMaxRetries {
+				break
+			}
+			// The engine has the answer reach the client after the
+			// model's HTTP overhead; the back-off starts there.
+			time.Sleep(time.Duration(float64(overhead+workloads.DriverBackoffBase<<attempt) / speed))
 		}
+		mu.Lock()
 		counts.add(fn, kind)
+		mu.Unlock()
 	}
 	sched := workloads.NewSchedule(phase, agreeJitterSeed)
 	for {
@@ -190,123 +219,165 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 	}
 	wg.Wait()
 	twin.lock()
-	invoked := twin.p.Metrics().InvokeCount
+	metrics := twin.p.Metrics()
 	twin.mu.Unlock()
-	return counts, sent, failures, invoked
+	return counts, sent, oddities, metrics
 }
 
-// agreeInvoke sends one invocation and returns the answer's start kind.
-func agreeInvoke(client *http.Client, url string) (results.StartKind, error) {
+// agreeInvoke sends one invocation and returns the answer's start kind, or
+// an error with the HTTP status (0: no usable HTTP answer).
+func agreeInvoke(client *http.Client, url string) (results.StartKind, int, error) {
 	resp, err := client.Post(url, "application/json", strings.NewReader(`{}`))
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		return "", resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	var ir InvokeResponse
 	if err := json.Unmarshal(body, &ir); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	if !results.StartKind(ir.StartKind).Valid() || ir.StartKind == "" {
-		return "", fmt.Errorf("start kind %q", ir.StartKind)
+		return "", 0, fmt.Errorf("start kind %q", ir.StartKind)
 	}
-	return results.StartKind(ir.StartKind), nil
+	return results.StartKind(ir.StartKind), http.StatusOK, nil
 }
 
-// TestAgreeTwinEngine replays the same shortened W1 through the engine (in
-// virtual time) and through a sped-up twin, for TrEnv and for CRIU with W1's
-// keep-alive (--gc 2), and checks that both serve every request once and
-// obtain their instances the same way, within a tolerance.
-func TestAgreeTwinEngine(t *testing.T) {
-	if testing.Short() {
-		t.Skip("replays 286 s of W1 in real time at 60x (≈ 10 s)")
+// pipeNet is an in-memory network for one HTTP server: a net.Listener
+// whose connections are the server ends of net.Pipe pairs made by
+// DialContext. Inside a synctest bubble, goroutines waiting on it are
+// durably blocked, so the bubble's clock can move.
+type pipeNet struct {
+	conns  chan net.Conn
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newPipeNet() *pipeNet {
+	return &pipeNet{conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+// DialContext hands the server end of a new pipe to Accept.
+func (n *pipeNet) DialContext(ctx context.Context, _, _ string) (net.Conn, error) {
+	client, server := net.Pipe()
+	select {
+	case n.conns <- server:
+		return client, nil
+	case <-n.closed:
+		return nil, net.ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
+}
+
+func (n *pipeNet) Accept() (net.Conn, error) {
+	select {
+	case c := <-n.conns:
+		return c, nil
+	case <-n.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (n *pipeNet) Close() error {
+	n.once.Do(func() { close(n.closed) })
+	return nil
+}
+
+func (n *pipeNet) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "twin" }
+
+// TestAgreeTwinEngine replays the same workloads through the engine (in
+// virtual time) and through a sped-up twin on a fake clock, for every start
+// method with the artifact's settings and under memory pressure, and checks
+// that both serve every request once, obtain their instances the same way,
+// fail the same requests, and end with the same faasd metrics.
+func TestAgreeTwinEngine(t *testing.T) {
 	model, err := calibration.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := agreeWorkload(t)
-	criu := DefaultConfig(MethodCRIU)
-	criu.GC = 2 * time.Minute // W1's --gc 2
-	for _, tc := range []struct {
-		name string
-		cfg  Config
+	with := func(method string, f func(*Config)) Config {
+		c := DefaultConfig(method)
+		c.Seed = agreePlatformRNG
+		f(&c)
+		return c
+	}
+	w1 := func(c *Config) { c.GC = 2 * time.Minute } // test.sh's W1 settings
+	w2 := func(c *Config) { c.MemBytes, c.GC = 32<<30, 3*time.Minute }
+	tight := func(c *Config) { c.MemBytes, c.GC = 2<<30, 2*time.Minute } // evictions and "reach memory limitation"
+	rdma := func(c *Config) { c.Pool = PoolRDMA }
+	cases := []struct {
+		name, workload string
+		cfg            Config
 	}{
-		{"trenv", DefaultConfig(MethodTrEnv)},
-		{"criu", criu},
-	} {
+		{"w1/trenv", "1", with(MethodTrEnv, w1)},
+		{"w1/trenv-rdma", "1", with(MethodTrEnv, rdma)},
+		{"w1/cold", "1", with(MethodCold, w1)},
+		{"w1/criu", "1", with(MethodCRIU, w1)},
+		{"w1/lazy", "1", with(MethodLazy, w1)},
+		{"w1/faasnap", "1", with(MethodFaaSnap, w1)},
+		{"w1/reap", "1", with(MethodREAP, w1)},
+		{"w2/trenv", "2", with(MethodTrEnv, w2)},
+		{"w2/reap", "2", with(MethodREAP, w2)},
+		{"w1/cold-2GiB", "1", with(MethodCold, tight)},
+		{"w1/faasnap-2GiB", "1", with(MethodFaaSnap, tight)},
+	}
+	workload := map[string]workloads.Workload{}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.Seed = agreePlatformRNG
-			want, sum := agreeEngine(t, tc.cfg, model, w)
-			if sum.Failed != 0 || sum.Abandoned != 0 || sum.OK != w.Test.Requests() {
-				t.Fatalf("engine: %+v, want all %d requests ok", sum, w.Test.Requests())
+			w, ok := workload[tc.workload]
+			if !ok {
+				w = agreeWorkload(t, tc.workload)
+				workload[tc.workload] = w
 			}
-			start := time.Now()
-			got, sent, failures, invoked := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
-			t.Logf("twin at %gx: %d requests in %v", agreeSpeed, sent, time.Since(start).Round(time.Millisecond))
-			for _, f := range failures {
-				t.Errorf("twin: %s", f)
+			want, sum, wantMetrics := agreeEngine(t, tc.cfg, model, w)
+			if sum.Abandoned != 0 || sum.OK+sum.Failed != w.Test.Requests() {
+				t.Fatalf("engine: %+v, want all %d requests ok or failed", sum, w.Test.Requests())
 			}
-			// Every request answered once, by both.
-			if sent != sum.Scheduled || got.total("") != sum.OK || invoked != sum.OK {
-				t.Errorf("twin: %d sent, %d answered, invoke-count %d; engine: %d scheduled, %d ok",
-					sent, got.total(""), invoked, sum.Scheduled, sum.OK)
-			}
-			for _, s := range w.Test {
-				n := workloads.Phase{s}.Requests()
-				if e, g := want.count(s.Function), got.count(s.Function); e != n || g != n {
-					t.Errorf("%s: engine answered %d, twin %d, of %d", s.Function, e, g, n)
+			synctest.Test(t, func(t *testing.T) {
+				got, sent, oddities, gotMetrics := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
+				for _, o := range oddities {
+					t.Errorf("twin: %s", o)
 				}
-			}
-			// The race detector slows the twin several times over, and its
-			// timing error with it: then the run still exercises the twin's
-			// concurrency and checks the totals above, and the start kinds
-			// are only reported.
-			fail := t.Errorf
-			if agreeRace() {
-				t.Logf("race detector on: differences beyond the tolerance are reported, not failed")
-				fail = t.Logf
-			}
-			agreeCompare(t, want, got, fail)
+				// Every request served once, by both.
+				if sent != sum.Scheduled || got.total("") != sent {
+					t.Errorf("twin: %d sent, %d ended; engine: %d scheduled", sent, got.total(""), sum.Scheduled)
+				}
+				for _, s := range w.Test {
+					n := workloads.Phase{s}.Requests()
+					if e, g := want.count(s.Function), got.count(s.Function); e != n || g != n {
+						t.Errorf("%s: engine served %d, twin %d, of %d", s.Function, e, g, n)
+					}
+				}
+				agreeCompare(t, want, got)
+				agreeCompareMetrics(t, wantMetrics, gotMetrics)
+			})
 		})
 	}
 }
 
-// agreeCompare reports the start kinds of both runs side by side and
-// checks that they agree per function and overall, within the tolerance.
+// agreeCompare reports the outcomes of both runs side by side and checks
+// that they are the same per function and outcome.
 //
-// The tolerance. The engine makes every decision at its exact model time;
-// the twin makes it when its goroutines wake, and the Go runtime sleeps in
-// whole milliseconds when idle (its netpoller waits at least 1 ms), so the
-// dispatcher's sends, the start-slot retries (every 50 ms of model time,
-// 0.8 ms of wall time at 60×) and the loopback round trips are up to
-// ~1–2 ms of wall time late: 60–120 ms of model time. (Instances are freed
-// at their exact model end since twin.go releases pending invocations
-// whenever it locks the platform; before that the twin also freed them a
-// timer's lateness late, and started up to twice as many instances of
-// dynamic-html as the engine.) A decision flips only when an instance frees
-// within that window of an arrival, and each flip moves one request of
-// one function between a start kind and reuse. How many requests straddle
-// grows with the function's requests in a burst — for dynamic-html 200 in
-// a second, 5 ms apart, each executing in ~1 ms — plus a few at any burst's
-// edge. Hence the bounds: per function and kind 6 + 5 % of its requests,
-// overall per kind 5 + 4 % of all requests. Observed on an idle machine
-// over 12 runs: at most 11 of 397 (dynamic-html), 4 of 41 (chameleon) and
-// 2 for every other function, 13 of 865 overall; with both cores kept busy
-// by other processes, 5 of 41 (chameleon) and 26 overall. A policy that
-// differs moves whole bursts instead: without the keep-alive scan, CRIU's
-// second cycle reuses what the engine restores, tens of requests per
-// function. (The late-release bias itself is pinned down exactly by
-// TestTwinReleaseAtModelEnd.)
-//
-// fail reports a difference beyond the tolerance.
-func agreeCompare(t *testing.T, engine, twin agreeCounts, fail func(format string, args ...any)) {
+// Exactly the same: on the fake clock the twin decides each request at the
+// model time the engine does, and the schedule has no two arrivals at the
+// same instant (U[0,1) jitter at nanosecond resolution), so no decision
+// depends on which goroutine runs first. (On a real clock, at 60x, the
+// twin's goroutines woke 1-2 ms of wall time late, 60-120 ms of model time,
+// and moved up to 26 of 865 requests between a start kind and reuse on a
+// loaded machine; a policy that differs moves whole bursts.)
+func agreeCompare(t *testing.T, engine, twin agreeCounts) {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "%-20s", "engine/twin")
@@ -332,36 +403,50 @@ func agreeCompare(t *testing.T, engine, twin agreeCounts, fail func(format strin
 		row(fn, func(k results.StartKind) (int, int) { return engine[fn][k], twin[fn][k] })
 	}
 	row("all", func(k results.StartKind) (int, int) { return engine.total(k), twin.total(k) })
-	t.Logf("start kinds:\n%s", b.String())
-
-	all := engine.total("")
-	for _, k := range agreeKinds {
-		if d, tol := agreeAbs(engine.total(k)-twin.total(k)), 5+all*4/100; d > tol {
-			fail("%s: engine %d, twin %d: off by %d, more than %d", k, engine.total(k), twin.total(k), d, tol)
-		}
-	}
+	t.Logf("outcomes:\n%s", b.String())
 	for _, fn := range names {
-		n := engine.count(fn)
 		for _, k := range agreeKinds {
-			if d, tol := agreeAbs(engine[fn][k]-twin[fn][k]), 6+n*5/100; d > tol {
-				fail("%s %s: engine %d, twin %d (of %d): off by %d, more than %d", fn, k, engine[fn][k], twin[fn][k], n, d, tol)
+			if e, w := engine[fn][k], twin[fn][k]; e != w {
+				t.Errorf("%s %s: engine %d, twin %d (of %d)", fn, k, e, w, engine.count(fn))
 			}
 		}
 	}
 }
 
-func agreeAbs(x int) int { return max(x, -x) }
-
-// agreeRace reports whether the test binary was built with -race.
-func agreeRace() bool {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return false
+// agreeCompareMetrics checks that the twin's faasd metrics at the end of
+// the test phase are the engine's: the same counters and invocations, the
+// same peak, and the same latencies per label and function up to the
+// rounding of the twin's speed scaling (a model duration divided by the
+// speed and multiplied back loses under a microsecond).
+func agreeCompareMetrics(t *testing.T, engine, twin *results.Metrics) {
+	t.Helper()
+	if engine.InvokeCount != twin.InvokeCount || engine.PeakMem != twin.PeakMem {
+		t.Errorf("invoke-count %d, peak-mem %d; engine: %d, %d", twin.InvokeCount, twin.PeakMem, engine.InvokeCount, engine.PeakMem)
 	}
-	for _, s := range bi.Settings {
-		if s.Key == "-race" {
-			return s.Value == "true"
+	if !maps.EqualFunc(engine.Counts, twin.Counts, maps.Equal) {
+		t.Errorf("counters %v; engine: %v", twin.Counts, engine.Counts)
+	}
+	for label, byKey := range engine.LatencyMs {
+		for key, want := range byKey {
+			got := twin.LatencyMs[label][key]
+			if len(got) != len(want) {
+				t.Errorf("%s %s: %d latencies, engine %d", label, key, len(got), len(want))
+				continue
+			}
+			want, got = slices.Sorted(slices.Values(want)), slices.Sorted(slices.Values(got))
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 0.005 {
+					t.Errorf("%s %s: latency %d is %g ms, engine %g ms", label, key, i, got[i], want[i])
+					break
+				}
+			}
 		}
 	}
-	return false
+	for label, byKey := range twin.LatencyMs {
+		for key := range byKey {
+			if _, ok := engine.LatencyMs[label][key]; !ok {
+				t.Errorf("%s %s: latencies on the twin only", label, key)
+			}
+		}
+	}
 }

@@ -329,7 +329,7 @@ func writeReport(outDir string, plan *Plan, figures []string) (string, error) {
 	var dirs []string
 	for _, r := range plan.Runs {
 		d := filepath.Join(outDir, r.Name)
-		if _, err := os.Stat(filepath.Join(d, results.ManifestFile)); err == nil {
+		if results.IsRunDir(d) {
 			dirs = append(dirs, d)
 		}
 	}

@@ -324,24 +324,6 @@ func TestPlotLoadErrors(t *testing.T) {
 	}
 }
 
-// TestFindRuns: run directories as given, or one level below.
-func TestPlotFindRuns(t *testing.T) {
-	root := t.TempDir()
-	a := writeFixture(t, filepath.Join(root, "set"), fixture{name: "a", method: "cold", workload: "1", target: results.TargetSim, fns: fewFunctions, perFn: 1})
-	b := writeFixture(t, filepath.Join(root, "set"), fixture{name: "b", method: "criu", workload: "1", target: results.TargetSim, fns: fewFunctions, perFn: 1})
-	os.MkdirAll(filepath.Join(root, "set", "figures"), 0o755) // not a run: skipped
-	got, err := FindRuns([]string{filepath.Join(root, "set"), a})
-	if err != nil || !slices.Equal(got, []string{a, b}) {
-		t.Errorf("FindRuns = %v, %v; want %v", got, err, []string{a, b})
-	}
-	if _, err := FindRuns([]string{filepath.Join(root, "set", "figures")}); !errors.Is(err, ErrNoRunDirs) {
-		t.Errorf("empty directory: %v, want ErrNoRunDirs", err)
-	}
-	if _, err := FindRuns([]string{filepath.Join(root, "nope")}); err == nil || !strings.Contains(err.Error(), "nope") {
-		t.Errorf("missing directory: %v", err)
-	}
-}
-
 func TestPlotSystemOf(t *testing.T) {
 	for _, c := range []struct{ method, pool, want string }{
 		{"trenv", "cxl", "T-CXL"}, {"trenv", "", "T-CXL"}, {"trenv", "rdma", "T-RDMA"},

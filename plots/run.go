@@ -14,10 +14,6 @@ import (
 	"trenv-bench/results"
 )
 
-// ErrNoRunDirs is wrapped by FindRuns when a path given holds no run
-// directory.
-var ErrNoRunDirs = errors.New("plots: no run directory (one with a manifest.json) here or one level below")
-
 // Run is one run directory: its manifest, read by LoadRun, and its records,
 // read the first time a figure asks for them and kept. A Run is safe for
 // concurrent use.
@@ -77,48 +73,6 @@ func LoadRuns(dirs []string) ([]*Run, error) {
 	return runs, nil
 }
 
-// FindRuns expands paths into run directories: a path holding a
-// manifest.json is a run directory; any other directory contributes its
-// subdirectories that hold one (one level, sorted by name). A path that is
-// neither, or yields nothing, is an error wrapping ErrNoRunDirs (or the
-// file system's error). Duplicates are dropped.
-func FindRuns(paths []string) ([]string, error) {
-	var dirs []string
-	seen := map[string]bool{}
-	add := func(d string) {
-		if !seen[filepath.Clean(d)] {
-			seen[filepath.Clean(d)] = true
-			dirs = append(dirs, d)
-		}
-	}
-	for _, p := range paths {
-		if isRunDir(p) {
-			add(p)
-			continue
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("plots: --runs %s: %w", p, err)
-		}
-		n := 0
-		for _, e := range entries {
-			if sub := filepath.Join(p, e.Name()); isRunDir(sub) { // follows symbolic links
-				add(sub)
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%w: %s", ErrNoRunDirs, p)
-		}
-	}
-	return dirs, nil
-}
-
-func isRunDir(dir string) bool {
-	st, err := os.Stat(filepath.Join(dir, results.ManifestFile))
-	return err == nil && st.Mode().IsRegular()
-}
-
 // System returns the run's system (see SystemOf).
 func (r *Run) System() (System, bool) { return SystemOf(r.Manifest) }
 
@@ -129,7 +83,7 @@ func (r *Run) Workload() string { return r.Manifest.Workload.Name }
 // Simulated reports whether the run measured the platform model (target
 // sim or twin) rather than a real host.
 func (r *Run) Simulated() bool {
-	return r.Manifest.Target == results.TargetSim || r.Manifest.Target == results.TargetTwin
+	return r.Manifest.Target.Simulated()
 }
 
 func (r *Run) requests() (*requestData, error) {

@@ -19,7 +19,7 @@
 //
 // Runs of target sim or twin are marked as simulated wherever they appear.
 //
-//	dirs, _ := report.FindRunDirs([]string{"runs/reproduce"})
+//	dirs, _ := results.FindRunDirs([]string{"runs/reproduce"})
 //	r, _ := report.Load(dirs)
 //	r.WriteMarkdown(os.Stdout)
 //
@@ -58,9 +58,6 @@ func Formats() []string { return []string{FormatMarkdown, FormatCSV, FormatHTML}
 
 // ErrFormat is wrapped when a format is not one of Formats.
 var ErrFormat = errors.New("report: unknown format")
-
-// ErrNotRunDir is wrapped when a path holds no run directory.
-var ErrNotRunDir = errors.New("report: not a run directory (no manifest.json), and no run directories in it")
 
 // The systems' names (results.SystemName), re-exported for readers of
 // report tables.
@@ -303,46 +300,6 @@ func (r *Report) Write(w io.Writer, format string) error {
 	return fmt.Errorf("%w %q: expected one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 }
 
-// FindRunDirs expands paths into run directories: a path holding
-// manifest.json is one; otherwise its subdirectories holding one are, in
-// name order. A path that is neither is an error wrapping ErrNotRunDir.
-// Duplicates are dropped.
-func FindRunDirs(paths []string) ([]string, error) {
-	var dirs []string
-	seen := map[string]bool{}
-	add := func(d string) {
-		if c := filepath.Clean(d); !seen[c] {
-			seen[c] = true
-			dirs = append(dirs, d)
-		}
-	}
-	isRun := func(d string) bool {
-		fi, err := os.Stat(filepath.Join(d, results.ManifestFile))
-		return err == nil && fi.Mode().IsRegular()
-	}
-	for _, p := range paths {
-		if isRun(p) {
-			add(p)
-			continue
-		}
-		entries, err := os.ReadDir(p)
-		if err != nil {
-			return nil, fmt.Errorf("report: %w", err)
-		}
-		n := 0
-		for _, e := range entries {
-			if sub := filepath.Join(p, e.Name()); e.IsDir() && isRun(sub) {
-				add(sub)
-				n++
-			}
-		}
-		if n == 0 {
-			return nil, fmt.Errorf("%s: %w", p, ErrNotRunDir)
-		}
-	}
-	return dirs, nil
-}
-
 // Load reads the run directories and groups them by workload, sections in
 // order of each workload's first run in dirs.
 func Load(dirs []string) (*Report, error) {
@@ -410,7 +367,7 @@ func LoadRun(dir string) (*Run, error) {
 	}
 	run := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Manifest: *m,
 		System:    SystemName(m.Method, m.Pool),
-		Simulated: m.Target == results.TargetSim || m.Target == results.TargetTwin}
+		Simulated: m.Target.Simulated()}
 	wu, err := run.readRequests()
 	if err != nil {
 		run.Problems = append(run.Problems, err.Error())

@@ -67,6 +67,10 @@ func (t Target) Valid() bool {
 	return false
 }
 
+// Simulated reports whether t measures the platform model (sim or twin)
+// rather than a real host.
+func (t Target) Simulated() bool { return t == TargetSim || t == TargetTwin }
+
 // NoteInProgress is the Note of the manifest written when a run starts; it
 // stays there if the run never finishes.
 const NoteInProgress = "run in progress (if this stays, the run did not finish: it crashed or was killed)"

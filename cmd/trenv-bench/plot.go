@@ -16,6 +16,7 @@ import (
 	"trenv-bench/experiments"
 	"trenv-bench/internal/atomicfile"
 	"trenv-bench/plots"
+	"trenv-bench/results"
 )
 
 // Defaults of plot.
@@ -120,9 +121,9 @@ a "SIMULATED (platform model)" mark.`,
 }
 
 func plotRun(ctx context.Context, o *plotOptions) error {
-	dirs, err := plots.FindRuns(o.Runs)
+	dirs, err := results.FindRunDirs(o.Runs)
 	if err != nil {
-		return err
+		return fmt.Errorf("--runs: %w", err)
 	}
 	runs, err := plots.LoadRuns(dirs)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"trenv-bench/plots"
+	"trenv-bench/results"
 	"trenv-bench/workloads"
 )
 
@@ -149,7 +150,7 @@ func TestPlotRun(t *testing.T) {
 	if err, _ := execPlot(t, "all", "--runs", filepath.Join(root, "nothing")); err == nil || !strings.Contains(err.Error(), "nothing") {
 		t.Errorf("--runs of a missing directory: %v", err)
 	}
-	if err, _ := execPlot(t, "all", "--runs", filepath.Join(root, "figs")); !errors.Is(err, plots.ErrNoRunDirs) {
+	if err, _ := execPlot(t, "all", "--runs", filepath.Join(root, "figs")); !errors.Is(err, results.ErrNoRunDirs) {
 		t.Errorf("--runs of a directory without runs: %v, want ErrNoRunDirs", err)
 	}
 }

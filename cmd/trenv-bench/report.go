@@ -12,6 +12,7 @@ import (
 
 	"trenv-bench/internal/atomicfile"
 	"trenv-bench/report"
+	"trenv-bench/results"
 )
 
 // reportOptions are the inputs of `trenv-bench report`.
@@ -103,9 +104,9 @@ func formatOf(path string) string {
 }
 
 func reportRun(_ context.Context, o *reportOptions) error {
-	dirs, err := report.FindRunDirs(o.Runs)
+	dirs, err := results.FindRunDirs(o.Runs)
 	if err != nil {
-		return err
+		return fmt.Errorf("--runs: %w", err)
 	}
 	rep, err := report.Load(dirs)
 	if err != nil {

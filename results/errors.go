@@ -3,7 +3,7 @@ package results
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"trenv-bench/internal/fileerr"
 )
 
 // Sentinel errors, wrapped by *ParseError (readers) or returned wrapped by the
@@ -33,42 +33,11 @@ var (
 	ErrMissingMetric = errors.New("results: metric missing")
 )
 
-// ParseError reports bad input at a place in a file.
-//
-// Path is the name the caller gave the input ("" when none). Line is 1-based
-// (the header is line 1); 0 means the whole file. Column is the CSV column
-// name (a member of Columns or MemoryColumns) or, in a metrics file, the
-// metric label; "" when the error concerns no single column. Err wraps one of
-// the Err* sentinels, or is the error of the underlying io.Reader.
-type ParseError struct {
-	Path   string
-	Line   int
-	Column string
-	Err    error
-}
-
-// Error formats the error as "path:line: column "name": cause".
-func (e *ParseError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Path)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Column != "" {
-		if b.Len() > 0 {
-			b.WriteString(": ")
-		}
-		fmt.Fprintf(&b, "column %q", e.Column)
-	}
-	if b.Len() > 0 {
-		b.WriteString(": ")
-	}
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-// Unwrap returns the cause.
-func (e *ParseError) Unwrap() error { return e.Err }
+// ParseError reports bad input at a place in a file. Column is the CSV
+// column name (a member of Columns or MemoryColumns) or, in a metrics file,
+// the metric label. Err wraps one of the Err* sentinels, or is the error of
+// the underlying io.Reader.
+type ParseError = fileerr.Error
 
 // maxQuoted bounds how much of a bad cell an error message repeats, in bytes.
 const maxQuoted = 64

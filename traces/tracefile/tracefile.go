@@ -2,7 +2,7 @@
 // traces/huawei share: opening a file that may be gzip-compressed, reporting
 // read progress, and the error type that names the place of bad input.
 //
-// It imports only the standard library.
+// It imports only the standard library and internal/fileerr.
 package tracefile
 
 import (
@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"trenv-bench/internal/fileerr"
 )
 
 // Sentinel errors wrapped by RowError; test for them with errors.Is.
@@ -29,31 +30,9 @@ var (
 	ErrTruncated = errors.New("truncated input")
 )
 
-// RowError reports bad input at a place in a dataset file.
-// Line is 1-based (the header is line 1); 0 means the whole file.
-// Column is the header name of the offending field, "" when not known.
-type RowError struct {
-	Path   string
-	Line   int
-	Column string
-	Err    error
-}
-
-func (e *RowError) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Path)
-	if e.Line > 0 {
-		fmt.Fprintf(&b, ":%d", e.Line)
-	}
-	if e.Column != "" {
-		fmt.Fprintf(&b, ": column %q", e.Column)
-	}
-	b.WriteString(": ")
-	b.WriteString(e.Err.Error())
-	return b.String()
-}
-
-func (e *RowError) Unwrap() error { return e.Err }
+// RowError reports bad input at a place in a dataset file. Column is the
+// header name of the offending field, "" when not known.
+type RowError = fileerr.Error
 
 // Meter observes the progress of reading one file. A nil Meter reports
 // nothing. Begin is called once with a label (usually the file name) and the

@@ -171,7 +171,7 @@ func runSim(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Worklo
 				return err
 			}
 			t := start.Add(end)
-			if phase == sim.PhaseWarmup {
+			if phase == results.PhaseWarmup {
 				log.WarmupFinished(t, failed, ok)
 				ok, failed = 0, 0
 				return log.StartTest(t)

@@ -12,26 +12,6 @@ import (
 	"trenv-bench/workloads"
 )
 
-// The client's behaviour, as upstream's driver (and trenv-bench's
-// replayer) has it: spec/upstream-tooling.md §3.3–3.6.
-const (
-	// ClientTimeout bounds one attempt.
-	ClientTimeout = workloads.DriverAttemptTimeout
-	// ClientRetries is how many times a failed attempt is retried.
-	ClientRetries = workloads.DriverMaxRetries
-	// ClientBackoff is the wait before retry k (k = 0, 1, 2): ClientBackoff × 2^k.
-	ClientBackoff = workloads.DriverBackoffBase
-	// PhaseDeadlineFactor × the phase's length is when a phase stops
-	// waiting for its requests; those still running are abandoned.
-	PhaseDeadlineFactor = workloads.DriverPhaseDeadlineFactor
-)
-
-// Phase names, as requests.csv writes them.
-const (
-	PhaseWarmup = results.PhaseWarmup
-	PhaseTest   = results.PhaseTest
-)
-
 // Sinks receive what a run produces. Any may be nil.
 type Sinks struct {
 	// Request receives one record per request when it ends (ok, failed or
@@ -161,7 +141,7 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 	}
 	now := time.Duration(0)
 	for i, ph := range []workloads.Phase{w.Warmup, w.Test} {
-		name := []string{PhaseWarmup, PhaseTest}[i]
+		name := []string{results.PhaseWarmup, results.PhaseTest}[i]
 		if now, err = e.runPhase(ctx, name, ph, now); err != nil {
 			return e.sum, err
 		}
@@ -170,7 +150,7 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 				return e.sum, err
 			}
 		}
-		if name == PhaseWarmup {
+		if name == results.PhaseWarmup {
 			p.ResetMetrics()
 		}
 	}
@@ -193,7 +173,7 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		e.names = append(e.names, s.Function)
 		e.handles = append(e.handles, h)
 	}
-	e.deadline = start + time.Duration(math.Floor(float64(ph.Seconds())*PhaseDeadlineFactor))*time.Second
+	e.deadline = start + time.Duration(math.Floor(float64(ph.Seconds())*workloads.DriverPhaseDeadlineFactor))*time.Second
 	sched := workloads.NewSchedule(ph, e.cfg.JitterSeed)
 	var arr []workloads.Arrival
 	more := true
@@ -270,10 +250,10 @@ func (e *engine) client(ev event, r *request) error {
 	case evRespond:
 		return e.finish(ev.at, ev.req, r, results.StatusOK)
 	case evFail:
-		if r.attempts > ClientRetries {
+		if r.attempts > workloads.DriverMaxRetries {
 			return e.finish(ev.at, ev.req, r, results.StatusFailed)
 		}
-		back := ClientBackoff << (r.attempts - 1)
+		back := workloads.DriverBackoffBase << (r.attempts - 1)
 		e.push(event{at: ev.at + back, kind: evAttempt, req: ev.req, gen: r.gen})
 	}
 	return nil
@@ -294,9 +274,9 @@ func (e *engine) decide(now time.Duration, i int32, r *request) error {
 	done := r.since + g.Startup + g.Exec // server-side end of the invocation
 	e.push(event{at: done, kind: evRelease, req: e.holdGrant(g)})
 	resp := done + e.overhead
-	if resp-r.attempt > ClientTimeout {
+	if resp-r.attempt > workloads.DriverAttemptTimeout {
 		r.lastErr = "attempt timed out after 60 s"
-		e.push(event{at: r.attempt + ClientTimeout, kind: evFail, req: i, gen: r.gen})
+		e.push(event{at: r.attempt + workloads.DriverAttemptTimeout, kind: evFail, req: i, gen: r.gen})
 		return nil
 	}
 	r.kind, r.exec = g.Kind, g.Exec

@@ -58,14 +58,14 @@ func TestEngineW1(t *testing.T) {
 		cfg := EngineConfig{Platform: DefaultConfig(method), Model: model, JitterSeed: 7}
 		cfg.Platform.GC = 2 * time.Minute // W1's baseline setting
 		recs, invokes, sum := collect(t, cfg, w)
-		want := map[string]map[string]int{PhaseWarmup: {}, PhaseTest: {}}
+		want := map[string]map[string]int{results.PhaseWarmup: {}, results.PhaseTest: {}}
 		for _, s := range w.Warmup {
-			want[PhaseWarmup][s.Function] = (workloads.Phase{s}).Requests()
+			want[results.PhaseWarmup][s.Function] = (workloads.Phase{s}).Requests()
 		}
 		for _, s := range w.Test {
-			want[PhaseTest][s.Function] = (workloads.Phase{s}).Requests()
+			want[results.PhaseTest][s.Function] = (workloads.Phase{s}).Requests()
 		}
-		got := map[string]map[string]int{PhaseWarmup: {}, PhaseTest: {}}
+		got := map[string]map[string]int{results.PhaseWarmup: {}, results.PhaseTest: {}}
 		ok := map[string]int{}
 		for _, r := range recs {
 			got[r.Phase][r.Function]++
@@ -82,8 +82,8 @@ func TestEngineW1(t *testing.T) {
 		if sum.Scheduled != len(recs) || sum.OK+sum.Failed+sum.Abandoned != sum.Scheduled {
 			t.Errorf("%s: summary %+v for %d records", method, sum, len(recs))
 		}
-		if invokes[PhaseTest] != ok[PhaseTest] {
-			t.Errorf("%s: test-phase invoke-count %d, ok records %d", method, invokes[PhaseTest], ok[PhaseTest])
+		if invokes[results.PhaseTest] != ok[results.PhaseTest] {
+			t.Errorf("%s: test-phase invoke-count %d, ok records %d", method, invokes[results.PhaseTest], ok[results.PhaseTest])
 		}
 		if method == MethodTrEnv {
 			again, _, _ := collect(t, cfg, w)

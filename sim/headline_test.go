@@ -54,7 +54,7 @@ func runHeadline(t testing.TB, kind string, cfg Config) headlineRun {
 	}
 	_, err = Run(context.Background(), EngineConfig{Platform: cfg, Model: defaultModel(t), JitterSeed: 1}, w, Sinks{
 		Request: func(r *results.Request) error {
-			if r.Phase != PhaseTest {
+			if r.Phase != results.PhaseTest {
 				return nil
 			}
 			if r.Status != results.StatusOK {
@@ -73,7 +73,7 @@ func runHeadline(t testing.TB, kind string, cfg Config) headlineRun {
 			return nil
 		},
 		PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
-			if phase == PhaseWarmup {
+			if phase == results.PhaseWarmup {
 				testStart = float64(len(samples))
 			} else {
 				for _, v := range m.LatencyMs[results.LabelSwitchLatency] {

@@ -25,13 +25,7 @@ func (b *phaseBars) update(p replay.Progress) {
 	if p.Phase != b.phase {
 		b.done()
 		b.phase = p.Phase
-		b.bar = progressbar.NewOptions(p.Scheduled,
-			progressbar.OptionSetWriter(b.s.ErrOut),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100e6),
-		)
+		b.bar = newCountBar(b.s.ErrOut, p.Scheduled)
 	}
 	b.bar.Describe(fmt.Sprintf("%-6s sent %d, failed %d, in flight %d", p.Phase, p.Sent, p.Failed, p.InFlight))
 	b.bar.Set(p.Completed)

@@ -168,14 +168,7 @@ func (b *matrixBar) step(st experiments.Step) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.bar == nil {
-		b.bar = progressbar.NewOptions(st.Total,
-			progressbar.OptionSetWriter(b.s.ErrOut),
-			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionThrottle(100e6),
-			progressbar.OptionClearOnFinish(),
-		)
+		b.bar = newCountBar(b.s.ErrOut, st.Total, progressbar.OptionClearOnFinish())
 	}
 	b.run = st.Run
 	switch st.Action {

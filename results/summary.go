@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -164,12 +165,7 @@ func (s *Summarizer) Summary() Summary {
 	var out Summary
 	for _, phase := range s.phases {
 		fns := s.groups[phase]
-		names := make([]string, 0, len(fns))
-		for fn := range fns {
-			names = append(names, fn)
-		}
-		slices.Sort(names)
-		for _, fn := range names {
+		for _, fn := range slices.Sorted(maps.Keys(fns)) {
 			g := fns[fn]
 			row := g.row
 			row.P50Ms, row.P90Ms, row.P99Ms, row.P999Ms = math.NaN(), math.NaN(), math.NaN(), math.NaN()

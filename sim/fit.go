@@ -2,8 +2,9 @@ package sim
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	"trenv-bench/results"
 	"trenv-bench/sim/calibration"
@@ -63,12 +64,7 @@ func Fit(base *calibration.Model, m *results.Metrics, method, pool, from string)
 	}
 	apply := func(label, field, key string, scale bool, set func(f *calibration.Function, d calibration.Dist)) {
 		per := collect(label, scale)
-		names := make([]string, 0, len(per))
-		for n := range per {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, name := range names {
+		for _, name := range slices.Sorted(maps.Keys(per)) {
 			xs := per[name]
 			if len(xs) < MinFitSamples {
 				continue

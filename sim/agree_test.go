@@ -203,12 +203,17 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 		mu.Unlock()
 	}
 	sched := workloads.NewSchedule(phase, agreeJitterSeed)
+	var last time.Duration
 	for {
 		arr, ok := sched.Next()
 		if !ok {
 			break
 		}
 		for _, a := range arr {
+			if sent > 0 && a.At == last {
+				t.Fatalf("two arrivals at %v: exact agreement needs distinct instants", a.At)
+			}
+			last = a.At
 			if d := time.Until(t0.Add(time.Duration(float64(a.At) / speed))); d > 0 {
 				time.Sleep(d)
 			}
@@ -371,9 +376,11 @@ func TestAgreeTwinEngine(t *testing.T) {
 // that they are the same per function and outcome.
 //
 // Exactly the same: on the fake clock the twin decides each request at the
-// model time the engine does, and the schedule has no two arrivals at the
-// same instant (U[0,1) jitter at nanosecond resolution), so no decision
-// depends on which goroutine runs first. (On a real clock, at 60x, the
+// model time the engine does, and no two arrivals share an instant (U[0,1)
+// jitter at nanosecond resolution; agreeReplay checks it), so which
+// goroutine runs first decides nothing. (An invocation that ends on the
+// very nanosecond of an arrival could still be ordered differently; at
+// nanosecond resolution that has not happened.) (On a real clock, at 60x, the
 // twin's goroutines woke 1-2 ms of wall time late, 60-120 ms of model time,
 // and moved up to 26 of 865 requests between a start kind and reuse on a
 // loaded machine; a policy that differs moves whole bursts.)

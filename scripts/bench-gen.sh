@@ -3,12 +3,12 @@
 # wall time (hyperfine, median of runs) and peak RSS (GNU time) of the built
 # binary on the golden datasets (decompressed, as upstream reads them; and
 # as .gz) and on a full-size synthetic Azure day.
-# Needs: hyperfine and time (apt-get install hyperfine time), ../shared/golden.
+# Needs: hyperfine and time (apt-get install hyperfine time); reads testdata/golden.
 # Usage: scripts/bench-gen.sh [RUNS]   (default 20 runs per command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
-golden=../shared/golden/datasets
+golden=testdata/golden/datasets
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

@@ -3,8 +3,8 @@
 // engine that runs a workload in virtual time, and the twin, an HTTP server
 // that serves the same model behind faasd's provider API in real time.
 //
-// The policies are the fork's (shared/spec/trenv-stack.md §2.7,
-// shared/spec/paper.md §1.7), not inventions: Platform implements them on
+// The policies are the fork's (switch-container/faasd: reuse, global-LRU
+// eviction, repurposing; see sim/README.md), not inventions: Platform implements them on
 // abstract time, and Engine and Twin only drive it — as etcd's raft keeps
 // its RawNode free of clocks and goroutines.
 //

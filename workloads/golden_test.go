@@ -3,28 +3,15 @@ package workloads
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
+	"trenv-bench/internal/golden"
 	"trenv-bench/traces/azure"
 	"trenv-bench/traces/huawei"
 )
 
-// goldenDir holds upstream gen_trace.py's outputs (shared/golden/README.md).
-const goldenDir = "../../shared/golden"
-
-func readGolden(t *testing.T, rel string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join(goldenDir, rel))
-	if err != nil {
-		t.Fatalf("golden file: %v (the tests expect shared/ beside the checkout)", err)
-	}
-	return data
-}
-
 // TestGolden checks byte identity with every upstream output in
-// shared/golden/upstream, generated with the default seed.
+// testdata/golden/upstream, generated with the default seed.
 func TestGolden(t *testing.T) {
 	cases := []struct {
 		dir, kind string
@@ -34,21 +21,21 @@ func TestGolden(t *testing.T) {
 		{"w2", "2", nil},
 		{"func", "func", nil},
 		{"azure", "azure", func(t *testing.T) Options {
-			ds, err := azure.OpenDataset(filepath.Join(goldenDir, "datasets/azure"))
+			ds, err := azure.OpenDataset(golden.Dir(t, "datasets/azure"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return Options{Azure: ds}
 		}},
 		{"azure-s3h1", "azure", func(t *testing.T) Options {
-			ds, err := azure.OpenDataset(filepath.Join(goldenDir, "datasets/azure-s3h1"))
+			ds, err := azure.OpenDataset(golden.Dir(t, "datasets/azure-s3h1"))
 			if err != nil {
 				t.Fatal(err)
 			}
 			return Options{Azure: ds}
 		}},
 		{"huawei", "huawei", func(t *testing.T) Options {
-			ds, err := huawei.OpenDataset(filepath.Join(goldenDir, "datasets/huawei/requests_minute"))
+			ds, err := huawei.OpenDataset(golden.Dir(t, "datasets/huawei/requests_minute"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +60,7 @@ func TestGolden(t *testing.T) {
 				name  string
 				phase Phase
 			}{{TestFile, res.Workload.Test}, {WarmupFile, res.Workload.Warmup}} {
-				want := readGolden(t, filepath.Join("upstream", c.dir, f.name))
+				want := golden.Upstream(t, c.dir, f.name)
 				got := f.phase.AppendJSON(nil)
 				if !bytes.Equal(got, want) {
 					t.Errorf("%s/%s differs from upstream: %s", c.dir, f.name, firstDifference(t, got, want))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"path/filepath"
 	"testing"
+
+	"trenv-bench/internal/golden"
 )
 
 func TestAppendJSONLayout(t *testing.T) {
@@ -35,7 +37,7 @@ func TestGoldenRoundTrip(t *testing.T) {
 	for _, dir := range []string{"w1", "w2", "func", "azure", "huawei", "azure-s3h1"} {
 		for _, name := range []string{TestFile, WarmupFile} {
 			rel := filepath.Join("upstream", dir, name)
-			want := readGolden(t, rel)
+			want := golden.Upstream(t, dir, name)
 			p, err := DecodePhase(want, rel)
 			if err != nil {
 				t.Fatal(err)

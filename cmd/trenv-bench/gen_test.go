@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"trenv-bench/internal/golden"
 	"trenv-bench/workloads"
 
 	"github.com/spf13/cobra"
@@ -80,10 +81,7 @@ func TestGenRun(t *testing.T) {
 	if code := Main([]string{"gen", "-w", "1", "-o", out}, s); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	want, err := os.ReadFile("../../../shared/golden/upstream/w1/workload.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := golden.Upstream(t, "w1", "workload.json")
 	got, err := os.ReadFile(filepath.Join(out, "workload.json"))
 	if err != nil || !bytes.Equal(got, want) {
 		t.Fatalf("workload.json differs from upstream's (err %v)", err)

@@ -10,7 +10,7 @@ import (
 	"trenv-bench/traces/tracefile"
 )
 
-// Benchmarks on the golden day (skipped when shared/golden is missing).
+// Benchmarks on the golden day (testdata/golden).
 // MB/s are of the decompressed invocations file (139,813,138 bytes), the
 // only big file, whatever the form read.
 
@@ -37,7 +37,6 @@ func benchInvocations(b *testing.B, open func() (io.ReadCloser, error)) {
 // BenchmarkInvocationsPlain reads and validates the decompressed golden
 // invocations file with InvocationsReader.
 func BenchmarkInvocationsPlain(b *testing.B) {
-	needGolden(b)
 	p := gunzipGolden(b, b.TempDir(), InvocationsName(DefaultDay))
 	benchInvocations(b, func() (io.ReadCloser, error) { return os.Open(p) })
 }
@@ -45,8 +44,7 @@ func BenchmarkInvocationsPlain(b *testing.B) {
 // BenchmarkInvocationsGzip reads the golden .csv.gz through tracefile.Open
 // (decompression on the same goroutine).
 func BenchmarkInvocationsGzip(b *testing.B) {
-	needGolden(b)
-	p := filepath.Join(goldenDir, InvocationsName(DefaultDay)+".gz")
+	p := filepath.Join(goldenDir(b), InvocationsName(DefaultDay)+".gz")
 	benchInvocations(b, func() (io.ReadCloser, error) { return tracefile.Open(p, nil) })
 }
 
@@ -66,7 +64,6 @@ func benchSelect(b *testing.B, path string) {
 
 // BenchmarkSelectPlain runs Select on the decompressed golden day.
 func BenchmarkSelectPlain(b *testing.B) {
-	needGolden(b)
 	dir := b.TempDir()
 	gunzipGolden(b, dir, InvocationsName(DefaultDay))
 	gunzipGolden(b, dir, DurationsName(DefaultDay))
@@ -76,6 +73,5 @@ func BenchmarkSelectPlain(b *testing.B) {
 // BenchmarkSelectGzip runs Select on the golden day as stored (.csv.gz),
 // decompressing on read-ahead goroutines.
 func BenchmarkSelectGzip(b *testing.B) {
-	needGolden(b)
-	benchSelect(b, goldenDir)
+	benchSelect(b, goldenDir(b))
 }

@@ -9,29 +9,27 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"trenv-bench/internal/golden"
 )
 
-// goldenDir is the golden synthetic day (shared/golden/README.md), as .csv.gz.
-const goldenDir = "../../../shared/golden/datasets/azure"
+// goldenDir returns the golden synthetic day (testdata/README.md), as .csv.gz.
+func goldenDir(tb testing.TB) string {
+	tb.Helper()
+	return golden.Dir(tb, "datasets/azure")
+}
 
-// Properties of the golden azure dataset, per shared/golden/README.md.
+// Properties of the golden azure dataset, per testdata/README.md.
 const (
 	goldenInvocationRows = 46500
 	goldenJoinedRows     = 45105
 	goldenInvocationsLen = 139813138 // bytes, decompressed
 )
 
-func needGolden(tb testing.TB) {
-	tb.Helper()
-	if _, err := os.Stat(filepath.Join(goldenDir, InvocationsName(DefaultDay)+".gz")); err != nil {
-		tb.Skipf("golden dataset not available: %v", err)
-	}
-}
-
 // gunzipGolden decompresses a golden file into dir and returns its path.
 func gunzipGolden(tb testing.TB, dir, name string) string {
 	tb.Helper()
-	in, err := os.Open(filepath.Join(goldenDir, name+".gz"))
+	in, err := os.Open(filepath.Join(goldenDir(tb), name+".gz"))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -55,14 +53,13 @@ func gunzipGolden(tb testing.TB, dir, name string) string {
 }
 
 func TestGoldenSelect(t *testing.T) {
-	needGolden(t)
 	if testing.Short() {
 		t.Skip("reads 150 MB")
 	}
 	pos := upstreamPositions()
 	var first []Selected
 	// The directory, and one file named (the others found beside it).
-	for _, path := range []string{goldenDir, filepath.Join(goldenDir, DurationsName(DefaultDay)+".gz")} {
+	for _, path := range []string{goldenDir(t), filepath.Join(goldenDir(t), DurationsName(DefaultDay)+".gz")} {
 		d, err := OpenDataset(path)
 		if err != nil {
 			t.Fatal(err)
@@ -109,13 +106,12 @@ var upstreamNames = map[string]int{
 // the golden days: every upstream minute (60 per-second entries, warmup then
 // test phase) must add up to the count Select returns for that position.
 func TestGoldenMatchesUpstream(t *testing.T) {
-	needGolden(t)
 	if testing.Short() {
 		t.Skip("reads 300 MB")
 	}
 	for _, name := range []string{"azure", "azure-s3h1"} {
 		t.Run(name, func(t *testing.T) {
-			perSecond := upstreamSeconds(t, filepath.Join("../../../shared/golden/upstream", name))
+			perSecond := upstreamSeconds(t, name)
 			if len(perSecond) != len(upstreamNames) {
 				t.Fatalf("upstream has %d functions, want %d", len(perSecond), len(upstreamNames))
 			}
@@ -125,7 +121,7 @@ func TestGoldenMatchesUpstream(t *testing.T) {
 				names = append(names, n)
 				pos = append(pos, p)
 			}
-			d, err := OpenDataset(filepath.Join("../../../shared/golden/datasets", name))
+			d, err := OpenDataset(golden.Dir(t, filepath.Join("datasets", name)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,14 +151,11 @@ func TestGoldenMatchesUpstream(t *testing.T) {
 
 // upstreamSeconds reads warmup.json and workload.json of an upstream golden
 // case: per function, the requests of each second, warmup first.
-func upstreamSeconds(t *testing.T, dir string) map[string][]int64 {
+func upstreamSeconds(t *testing.T, kase string) map[string][]int64 {
 	t.Helper()
 	var perSecond map[string][]int64
 	for _, f := range []string{"warmup.json", "workload.json"} {
-		b, err := os.ReadFile(filepath.Join(dir, f))
-		if err != nil {
-			t.Skip(err)
-		}
+		b := golden.Upstream(t, kase, f)
 		var m map[string][]int64
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)

@@ -3,19 +3,19 @@ package huawei
 import (
 	"context"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
+	"trenv-bench/internal/golden"
 	"trenv-bench/traces/tracefile"
 )
 
-// goldenDir holds the synthetic Huawei dataset of the golden outputs
-// (shared/golden/README.md), gzipped.
-const (
-	goldenRoot = "../../../shared/golden"
-	goldenDir  = goldenRoot + "/datasets/huawei/requests_minute"
-)
+// goldenDir returns the synthetic Huawei dataset of the golden outputs
+// (testdata/README.md), gzipped.
+func goldenDir(tb testing.TB) string {
+	tb.Helper()
+	return golden.Dir(tb, "datasets/huawei/requests_minute")
+}
 
 // upstreamWindows are the 26 entries of gen_trace.py's huawei workload
 // (spec upstream-tooling.md §1.9), by function name.
@@ -59,17 +59,9 @@ func upstreamWindowList() []Window {
 	return ws
 }
 
-func skipWithoutGolden(tb testing.TB) {
-	tb.Helper()
-	if _, err := os.Stat(goldenDir); err != nil {
-		tb.Skipf("golden dataset missing: %v", err)
-	}
-}
-
 // TestGoldenFiles reads every golden day file in full.
 func TestGoldenFiles(t *testing.T) {
-	skipWithoutGolden(t)
-	d, err := OpenDataset(goldenDir)
+	d, err := OpenDataset(goldenDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +77,7 @@ func TestGoldenFiles(t *testing.T) {
 		if day != want[i] {
 			t.Fatalf("days %v, want %v", days, want)
 		}
-		path := filepath.Join(goldenDir, DayFileName(day)+".gz")
+		path := filepath.Join(goldenDir(t), DayFileName(day)+".gz")
 		f, err := tracefile.Open(path, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -116,8 +108,7 @@ func TestGoldenFiles(t *testing.T) {
 // requests over its 60 seconds, so each function's requests in warmup.json
 // and workload.json together add up to its window's.
 func TestGoldenWindows(t *testing.T) {
-	skipWithoutGolden(t)
-	d, err := OpenDataset(filepath.Dir(goldenDir))
+	d, err := OpenDataset(filepath.Dir(goldenDir(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,10 +118,7 @@ func TestGoldenWindows(t *testing.T) {
 	}
 	total := map[string]int{}
 	for _, name := range []string{"warmup.json", "workload.json"} {
-		b, err := os.ReadFile(filepath.Join(goldenRoot, "upstream/huawei", name))
-		if err != nil {
-			t.Skipf("golden upstream output missing: %v", err)
-		}
+		b := golden.Upstream(t, "huawei", name)
 		var w map[string][]int
 		if err := json.Unmarshal(b, &w); err != nil {
 			t.Fatal(err)

@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/schollz/progressbar/v3"
-
 	"trenv-bench/replay"
 )
 
@@ -12,7 +10,7 @@ import (
 type phaseBars struct {
 	s     *Streams
 	phase string
-	bar   *progressbar.ProgressBar
+	bar   *bar
 }
 
 func newPhaseBars(s *Streams) *phaseBars { return &phaseBars{s: s} }
@@ -25,7 +23,7 @@ func (b *phaseBars) update(p replay.Progress) {
 	if p.Phase != b.phase {
 		b.done()
 		b.phase = p.Phase
-		b.bar = newCountBar(b.s.ErrOut, p.Scheduled)
+		b.bar = newCountBar(b.s, p.Scheduled)
 	}
 	b.bar.Describe(fmt.Sprintf("%-6s sent %d, failed %d, in flight %d", p.Phase, p.Sent, p.Failed, p.InFlight))
 	b.bar.Set(p.Completed)

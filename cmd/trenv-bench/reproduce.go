@@ -42,7 +42,7 @@ func newCmdReproduce(s *Streams, plot experiments.PlotFunc, runF func(context.Co
 	opts := &reproduceOptions{Streams: s, Plot: plot}
 	figures := figureNames()
 	cmd := &cobra.Command{
-		Use:   "reproduce " + strings.Join(figures, "|") + " --target sim|twin|host [--out DIR]",
+		Use:   "reproduce " + strings.Join(figures, "|") + "|" + experiments.FigureAll + " --target sim|twin|host [--out DIR]",
 		Short: "Run what a paper figure needs (only what is missing), plot it and write the report",
 		Long: `Reproduce runs a figure's experiment matrix — every system the paper compares
 (T-CXL, T-RDMA, faasd, CRIU, FaaSnap+, REAP+) on the figure's workloads with
@@ -155,7 +155,7 @@ func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 type matrixBar struct {
 	s   *Streams
 	mu  sync.Mutex
-	bar *progressbar.ProgressBar
+	bar *bar
 	run string
 }
 
@@ -168,7 +168,7 @@ func (b *matrixBar) step(st experiments.Step) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.bar == nil {
-		b.bar = newCountBar(b.s.ErrOut, st.Total, progressbar.OptionClearOnFinish())
+		b.bar = newCountBar(b.s, st.Total, progressbar.OptionClearOnFinish())
 	}
 	b.run = st.Run
 	switch st.Action {

@@ -12,7 +12,7 @@ import (
 )
 
 const needsFig11b = "runs whose test phase invokes only image-recognition, or only image-flip-rotate " +
-	"(50 requests 0.5 s apart: run --workload DIR with --mem 80 --no-reuse; TrEnv --idle-num 50, baselines --no-bgtask)"
+	"(50 requests 0.5 s apart: run --workload-dir DIR with --mem 80 --no-reuse; TrEnv --idle-num 50, baselines --no-bgtask)"
 
 // fig11bFunctions are the two groups of Figure 11(b), in order.
 var fig11bFunctions = []string{"image-recognition", "image-flip-rotate"}

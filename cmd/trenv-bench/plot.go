@@ -61,7 +61,7 @@ Figures, and the runs each draws (by the manifest's workload and method):
   fig10a  W1 (-w 1): P50 and P99 end-to-end latency per function, latency CDF
   fig10b  W2 (-w 2): the same
   fig11b  peak memory of 50 instances; runs whose test phase invokes only
-          image-recognition, or only image-flip-rotate (--workload DIR)
+          image-recognition, or only image-flip-rotate (--workload-dir DIR)
   fig12   startup vs execution latency per function (-w func)
   fig13   Huawei and Azure traces (-w huawei, -w azure): CDF and P99 per function
   fig15   memory over time on the Azure trace (-w azure)

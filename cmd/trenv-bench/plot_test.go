@@ -97,8 +97,8 @@ func TestPlotRun(t *testing.T) {
 		{"--method", "trenv", "-w", "func", "--idle-num", "1"},
 		{"--method", "criu", "-w", "func", "--no-reuse", "--gc", "20"},
 		{"--method", "trenv", "-w", "1"},
-		{"--method", "trenv", "--workload", fig11b, "--no-reuse", "--mem", "80", "--idle-num", "50", "--name", "f11b-trenv"},
-		{"--method", "reap", "--workload", fig11b, "--no-reuse", "--mem", "80", "--no-bgtask", "--name", "f11b-reap"},
+		{"--method", "trenv", "--workload-dir", fig11b, "--no-reuse", "--mem", "80", "--idle-num", "50", "--name", "f11b-trenv"},
+		{"--method", "reap", "--workload-dir", fig11b, "--no-reuse", "--mem", "80", "--no-bgtask", "--name", "f11b-reap"},
 	} {
 		s, _, errOut := testStreams()
 		if code := Main(append([]string{"run", "--target", "sim", "--out", runs}, args...), s); code != ExitOK {

@@ -72,7 +72,7 @@ func TestReportRun(t *testing.T) {
 	runs := t.TempDir()
 	for _, m := range []string{"trenv", "reap"} {
 		s, _, errOut := testStreams()
-		if err := executeCmd(t, newCmdRun(s, nil), "--method", m, "--workload", wl, "--target", "sim", "--out", runs, "--name", m); err != nil {
+		if err := executeCmd(t, newCmdRun(s, nil), "--method", m, "--workload-dir", wl, "--target", "sim", "--out", runs, "--name", m); err != nil {
 			t.Fatalf("run %s: %v: %s", m, err, errOut)
 		}
 	}

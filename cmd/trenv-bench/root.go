@@ -71,17 +71,31 @@ func newCmdRoot(s *Streams) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "trenv-bench",
 		Short: "Benchmark harness and workload generator for TrEnv (SOSP '24)",
-		Long: `trenv-bench generates the workloads of the TrEnv artifact byte for byte as
-upstream gen_trace.py does (W1, W2, func, and the Azure 2019 and Huawei 2023
-traces), from streamed datasets, in one fast binary.`,
-		Example: `  # W1 (paper Figure 10a) into runs/w1
+		Long: `trenv-bench runs the evaluation of TrEnv (SOSP '24) end to end, in place of the
+artifact's Python and shell tooling:
+
+  gen        writes the artifact's workloads (W1, W2, func, the Azure 2019 and
+             Huawei 2023 traces) byte for byte as upstream gen_trace.py does
+  run        replays a workload against the platform model (--target sim in
+             virtual time, --target twin over HTTP) or a faasd at --gateway URL,
+             into a run directory of records
+  reproduce  runs what a paper figure needs, then plots it and writes the report
+  plot       draws the paper's figures from run directories
+  report     compares run directories in tables (Markdown, CSV, HTML)
+  sim        serves the platform model behind faasd's API, or fits it to a run
+  traces     writes synthetic datasets in the public traces' formats
+
+Figures and tables from the model say SIMULATED; those from the built-in
+trace samples say that the data is invented.`,
+		Example: `  # the paper's Figure 10(a) on the platform model, with its report
+  trenv-bench reproduce fig10a --target sim
+
+  # W1 (paper Figure 10a) into runs/w1, then TrEnv on it in the simulator
   trenv-bench gen -w 1 -o runs/w1
+  trenv-bench run --method trenv --workload-dir runs/w1 --target sim
 
-  # the Azure workload from the extracted trace, or straight from the archive
-  trenv-bench gen -w azure --dataset ~/downloads/azurefunctions-dataset2019.tar.xz -o runs/azure
-
-  # a synthetic Huawei dataset for demos and benchmarks
-  trenv-bench traces synth huawei -o /tmp/huawei`,
+  # the Azure workload straight from the downloaded archive
+  trenv-bench gen -w azure --dataset ~/downloads/azurefunctions-dataset2019.tar.xz -o runs/azure`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 	}

@@ -30,8 +30,8 @@ type runOptions struct {
 	Args     []string // the full command line, for the manifest
 	Platform platformFlags
 
-	Workload     string // -w kind
-	WorkloadDir  string // --workload DIR
+	Workload     string // -w/--workload KIND, as in gen
+	WorkloadDir  string // --workload-dir DIR
 	Dataset      string
 	GenSeed      int64
 	Iter         int
@@ -52,7 +52,7 @@ type runOptions struct {
 func newCmdRun(s *Streams, runF func(context.Context, *runOptions) error) *cobra.Command {
 	opts := &runOptions{Streams: s}
 	cmd := &cobra.Command{
-		Use:   "run --method M (-w W | --workload DIR) [--target sim|twin|host]",
+		Use:   "run --method M (-w KIND | --workload-dir DIR) [--target sim|twin|host]",
 		Short: "Replay a workload against TrEnv or a baseline, on a real host, the twin or the simulator",
 		Long: `Run replays a workload's warmup phase, snapshots and resets faasd's metrics,
 replays the test phase, and writes a run directory (runs/<name> by default):
@@ -79,7 +79,8 @@ running, e.g. trenv-bench sim serve, instead of starting the twin.`,
   trenv-bench run --method reap -w 2 --mem 32 --gc 3 --target twin --speed 20
 
   # a workload written by gen, against a running sim serve
-  trenv-bench run --method criu --workload runs/w1 --gateway http://127.0.0.1:8081`,
+  trenv-bench gen -w 1 -o runs/w1
+  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --target twin`,
 		Args: argsError(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.check(cmd); err != nil {
@@ -98,8 +99,8 @@ running, e.g. trenv-bench sim serve, instead of starting the twin.`,
 	}
 	addPlatformFlags(cmd, &opts.Platform)
 	f := cmd.Flags()
-	f.StringVarP(&opts.Workload, "workload-kind", "w", "", "generate the workload in memory as gen does: "+strings.Join(workloads.Kinds, ", "))
-	f.StringVar(&opts.WorkloadDir, "workload", "", "read workload.json and warmup.json from DIR instead")
+	f.StringVarP(&opts.Workload, "workload", "w", "", "generate the workload in memory as gen -w does: "+strings.Join(workloads.Kinds, ", "))
+	f.StringVar(&opts.WorkloadDir, "workload-dir", "", "read workload.json and warmup.json (as gen writes them) from DIR instead")
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset for -w azure/huawei (default: the built-in sample)")
 	f.Int64Var(&opts.GenSeed, "seed", int64(workloads.DefaultSeed), "generator seed for -w (as gen --seed)")
 	f.IntVar(&opts.Iter, "iter", workloads.DefaultIter, "func cycles for -w func")
@@ -112,17 +113,22 @@ running, e.g. trenv-bench sim serve, instead of starting the twin.`,
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
 	f.Uint64Var(&opts.JitterSeed, "jitter-seed", 1, "seed of the send-time jitter U[0,1) (upstream's is unseeded)")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{TargetSim, TargetTwin, TargetHost}, cobra.ShellCompDirectiveNoFileComp))
-	cmd.RegisterFlagCompletionFunc("workload-kind", cobra.FixedCompletions(workloads.Kinds, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("workload", cobra.FixedCompletions(workloads.Kinds, cobra.ShellCompDirectiveNoFileComp))
+	cmd.MarkFlagDirname("workload-dir")
 	return cmd
 }
 
 // check rejects bad flag combinations before anything runs.
 func (o *runOptions) check(cmd *cobra.Command) error {
 	if (o.Workload == "") == (o.WorkloadDir == "") {
-		return flagErrorf("give exactly one of -w KIND (one of %s) and --workload DIR", strings.Join(workloads.Kinds, ", "))
+		return flagErrorf("give exactly one of -w KIND (one of %s) and --workload-dir DIR", strings.Join(workloads.Kinds, ", "))
 	}
 	if o.Workload != "" && !slices.Contains(workloads.Kinds, o.Workload) {
-		return flagErrorf("-w %q: expected one of %s", o.Workload, strings.Join(workloads.Kinds, ", "))
+		hint := ""
+		if st, err := os.Stat(o.Workload); err == nil && st.IsDir() {
+			hint = fmt.Sprintf(" (%s is a directory: pass it as --workload-dir)", o.Workload)
+		}
+		return flagErrorf("-w %q: expected one of %s%s", o.Workload, strings.Join(workloads.Kinds, ", "), hint)
 	}
 	if o.Dataset != "" && o.Workload != "azure" && o.Workload != "huawei" {
 		return flagErrorf("--dataset is only read by -w azure and -w huawei")

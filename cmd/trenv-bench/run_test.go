@@ -37,12 +37,14 @@ func TestNewCmdRun(t *testing.T) {
 		{line: "--method reap -w 2 --mem 32 --gc 3 --target twin --speed 20 --name x --out /tmp/r", check: func(o *runOptions) bool {
 			return o.platform.MemBytes == 32<<30 && o.platform.GC == 3*time.Minute && o.Speed == 20 && o.runName() == "x"
 		}},
-		{line: "--method cold --workload runs/w1 --gateway http://127.0.0.1:8081 --target twin", check: func(o *runOptions) bool {
+		{line: "--method cold --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --target twin", check: func(o *runOptions) bool {
 			return o.WorkloadDir == "runs/w1" && o.runName() == "runs_w1-cold-twin"
 		}},
 		{line: "--method trenv", wantErr: "give exactly one of -w KIND"},
-		{line: "--method trenv -w 1 --workload d", wantErr: "give exactly one of -w KIND"},
+		{line: "--method trenv -w 1 --workload-dir d", wantErr: "give exactly one of -w KIND"},
 		{line: "--method trenv -w 9", wantErr: `-w "9"`},
+		{line: "--method trenv --workload 1", check: func(o *runOptions) bool { return o.Workload == "1" && o.WorkloadDir == "" }},
+		{line: "--method trenv -w .", wantErr: `. is a directory: pass it as --workload-dir`},
 		{line: "-w 1", wantErr: "--method is required"},
 		{line: "--method trenv -w 1 --target cloud", wantErr: `--target "cloud"`},
 		{line: "--method trenv -w 1 --speed 10", wantErr: "--speed compresses the twin's real time"},
@@ -126,7 +128,7 @@ func TestRunTargets(t *testing.T) {
 	want := w.Warmup.Requests() + w.Test.Requests()
 	for _, target := range []string{"sim", "twin"} {
 		out := t.TempDir()
-		args := []string{"run", "--method", "criu", "--workload", wl, "--target", target, "--out", out, "--name", "r"}
+		args := []string{"run", "--method", "criu", "--workload-dir", wl, "--target", target, "--out", out, "--name", "r"}
 		if target == "twin" {
 			args = append(args, "--speed", "20")
 		}
@@ -211,7 +213,7 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	wl := writeWorkload(t, 60)
 	out := t.TempDir()
-	cmd := exec.Command(os.Args[0], "run", "--method", "trenv", "--workload", wl, "--target", "twin", "--speed", "5", "--out", out, "--name", "r")
+	cmd := exec.Command(os.Args[0], "run", "--method", "trenv", "--workload-dir", wl, "--target", "twin", "--speed", "5", "--out", out, "--name", "r")
 	cmd.Env = append(os.Environ(), "TRENV_BENCH_MAIN=1")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

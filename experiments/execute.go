@@ -184,6 +184,7 @@ func runSim(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Worklo
 		PhaseStart: func(phase string, at time.Duration) { phaseStart = at },
 	}, w, sinks)
 	m.Requests = results.RequestCounts{Scheduled: sum.Scheduled, OK: sum.OK, Failed: sum.Failed, Abandoned: sum.Abandoned}
+	m.PeakInFlight = sum.PeakInFlight
 	return err
 }
 

@@ -41,6 +41,9 @@ type EngineConfig struct {
 // Summary counts a run's requests.
 type Summary struct {
 	Scheduled, OK, Failed, Abandoned int
+	// PeakInFlight is the most requests sent and not yet ended at once, as
+	// the replayer counts them (a retry's back-off counts as in flight).
+	PeakInFlight int
 	// End is the virtual time the run ended at.
 	End time.Duration
 }
@@ -307,6 +310,7 @@ func (e *engine) newRequest(fn int32, at time.Duration) int32 {
 	gen := e.reqs[i].gen + 1
 	e.reqs[i] = request{fn: fn, gen: gen, live: true, scheduled: at}
 	e.inFlight++
+	e.sum.PeakInFlight = max(e.sum.PeakInFlight, e.inFlight)
 	e.sum.Scheduled++
 	return i
 }

@@ -1,9 +1,11 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +84,9 @@ func TestEngineW1(t *testing.T) {
 		if sum.Scheduled != len(recs) || sum.OK+sum.Failed+sum.Abandoned != sum.Scheduled {
 			t.Errorf("%s: summary %+v for %d records", method, sum, len(recs))
 		}
+		if peak := peakFromRecords(recs); sum.PeakInFlight != peak || peak == 0 {
+			t.Errorf("%s: PeakInFlight %d, the records' own overlap %d", method, sum.PeakInFlight, peak)
+		}
 		if invokes[results.PhaseTest] != ok[results.PhaseTest] {
 			t.Errorf("%s: test-phase invoke-count %d, ok records %d", method, invokes[results.PhaseTest], ok[results.PhaseTest])
 		}
@@ -92,6 +97,42 @@ func TestEngineW1(t *testing.T) {
 			}
 		}
 	}
+}
+
+// peakFromRecords is the most requests in flight at once by the records'
+// send and end times, per phase (phases do not overlap); on a tie a send
+// counts before an end, as the engine takes an arrival first.
+func peakFromRecords(recs []results.Request) int {
+	type edge struct {
+		at    float64
+		delta int
+	}
+	peak := 0
+	for _, phase := range []string{results.PhaseWarmup, results.PhaseTest} {
+		var edges []edge
+		for _, r := range recs {
+			if r.Phase != phase {
+				continue
+			}
+			end := r.DoneS
+			if math.IsNaN(end) {
+				end = math.Inf(1)
+			}
+			edges = append(edges, edge{r.SentS, +1}, edge{end, -1})
+		}
+		slices.SortFunc(edges, func(a, b edge) int {
+			if c := cmp.Compare(a.at, b.at); c != 0 {
+				return c
+			}
+			return b.delta - a.delta
+		})
+		n := 0
+		for _, e := range edges {
+			n += e.delta
+			peak = max(peak, n)
+		}
+	}
+	return peak
 }
 
 // TestEngineFailuresRetry: a function charged above the memory bound fails

@@ -1,7 +1,6 @@
 package experiments
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"trenv-bench/replay"
@@ -20,13 +18,6 @@ import (
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
 	"trenv-bench/workloads"
-)
-
-// Targets a run can have.
-const (
-	TargetHost = "host"
-	TargetTwin = "twin"
-	TargetSim  = "sim"
 )
 
 // ErrHostTarget says what --target host still needs.
@@ -39,12 +30,15 @@ type Spec struct {
 	// Dir is the run directory; an existing one is refused unless Force.
 	Dir   string
 	Force bool
-	// Target is TargetSim, TargetTwin or TargetHost.
-	Target string
-	// Gateway, if set, is a running faasd-compatible endpoint to replay
-	// against (twin or host); Password its admin password for
-	// registering the functions ("" = assume they are registered). The
-	// password is never written anywhere.
+	// Target is where the run goes: sim (the model in virtual time), twin
+	// (the model served in this process, replayed over HTTP), gateway (the
+	// faasd at Gateway; recorded as twin when a twin answers there) or host
+	// (not available yet).
+	Target results.Target
+	// Gateway is the URL of a running faasd-compatible endpoint (target
+	// gateway); Password its admin password for registering the functions
+	// ("" = assume they are registered). The password is never written
+	// anywhere.
 	Gateway, Password string
 	// Speed compresses the twin's time (1 = real time).
 	Speed float64
@@ -70,22 +64,45 @@ func (o *Spec) notes() io.Writer {
 	return o.Notes
 }
 
+// engine is what produces a run's events into its recorder: the simulator,
+// or the replayer against the twin or a gateway.
+type engine interface {
+	// target is what the run measures, as the manifest records it.
+	target() results.Target
+	// effective is the configuration that runs, for the manifest (nil when
+	// the engine does not know it).
+	effective() json.RawMessage
+	// run runs the workload into rec; it fills the manifest's counts it
+	// knows.
+	run(ctx context.Context, rec results.Recorder, m *results.Manifest) error
+	// close releases what the engine started (the twin's server).
+	close()
+}
+
 // Execute runs spec into its run directory and returns the final
-// manifest. Whatever happens after the directory is created, it is left
-// complete and parseable, with status complete, interrupted (ctx cancelled:
-// the error wraps context.Canceled) or failed.
+// manifest. It first starts the engine and checks what it needs (the
+// gateway answers, the functions register): when that fails, no run
+// directory is left behind. Whatever happens after the directory is
+// created, it is left complete and parseable, with status complete,
+// interrupted (ctx cancelled: the error wraps context.Canceled) or failed.
 func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	m := o.Manifest
-	if o.Target == TargetHost && o.Gateway == "" {
-		return m, ErrHostTarget
+	eng, err := startEngine(ctx, o)
+	if err != nil {
+		return m, err
 	}
+	defer eng.close()
 	rd, err := results.CreateRunDir(o.Dir, o.Force)
 	if err != nil {
 		return m, err
 	}
-	m.Target = results.Target(o.Target)
+	m.Target = eng.target()
 	m.Gateway = o.Gateway
+	m.Effective = eng.effective()
 	m.Speed = o.Speed
+	if m.Target == results.TargetSim {
+		m.Speed = 0
+	}
 	m.Seeds.Jitter = o.JitterSeed
 	m.Host = results.HostFacts()
 	m.Method = o.Platform.Method
@@ -102,13 +119,7 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 		rd.Close()
 		return m, err
 	}
-	var runErr error
-	switch o.Target {
-	case TargetSim:
-		runErr = runSim(ctx, o, rd, o.Workload, &m)
-	default:
-		runErr = runReplay(ctx, o, rd, o.Workload, &m)
-	}
+	runErr := eng.run(ctx, rd, &m)
 	switch {
 	case runErr == nil:
 		m.Status = results.RunComplete
@@ -124,7 +135,7 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 }
 
 // RunDirName is the default name of a run directory.
-func RunDirName(workload, method, pool, target string) string {
+func RunDirName(workload, method, pool string, target results.Target) string {
 	if workload == "1" || workload == "2" {
 		workload = "w" + workload
 	}
@@ -132,211 +143,229 @@ func RunDirName(workload, method, pool, target string) string {
 	if method == sim.MethodTrEnv {
 		name += "-" + pool
 	}
-	return name + "-" + target
+	return name + "-" + string(target)
 }
 
-// runSim runs the workload on the platform model in virtual time. Wall
-// times in test.log are the run's start plus virtual time.
-func runSim(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Workload, m *results.Manifest) error {
-	start := time.Now()
-	wall := func(phaseStart time.Duration, s float64) time.Time {
-		return start.Add(phaseStart + time.Duration(s*float64(time.Second)))
+// startEngine picks and starts the engine of o's target, with its
+// pre-flight checks.
+func startEngine(ctx context.Context, o *Spec) (engine, error) {
+	switch o.Target {
+	case results.TargetSim:
+		return &simEngine{o: o}, nil
+	case results.TargetTwin:
+		return startTwin(o)
+	case results.TargetGateway:
+		return dialGateway(ctx, o)
+	case results.TargetHost:
+		return nil, ErrHostTarget
 	}
-	log := rd.Log()
-	var phaseStart time.Duration
-	log.StartWarmup(start)
-	ok, failed := 0, 0
-	sinks := sim.Sinks{
-		Request: func(r *results.Request) error {
-			if err := rd.Requests().Write(r); err != nil {
-				return err
-			}
-			switch r.Status {
-			case results.StatusOK:
-				ok++
-				return log.Success(wall(phaseStart, r.DoneS), r.Function, r.E2EMs/1000, r.FuncMs/1000, r.Attempts-1)
-			case results.StatusFailed:
-				failed++
-				return log.FinallyFailed(wall(phaseStart, r.DoneS), r.Function, r.Error)
-			}
-			return nil
-		},
-		Memory: func(ts float64, b int64) error { return rd.Memory().Write(ts, b) },
-		PhaseEnd: func(phase string, end time.Duration, met *results.Metrics) error {
-			var raw bytes.Buffer
-			if _, err := met.WriteTo(&raw); err != nil {
-				return err
-			}
-			if err := rd.WriteMetrics(phase, raw.Bytes()); err != nil {
-				return err
-			}
-			t := start.Add(end)
-			if phase == results.PhaseWarmup {
-				log.WarmupFinished(t, failed, ok)
-				ok, failed = 0, 0
-				return log.StartTest(t)
-			}
-			return log.TestFinished(t, failed, ok)
-		},
-	}
-	sum, err := sim.Run(ctx, sim.EngineConfig{
-		Platform: o.Platform, Model: o.Model, JitterSeed: o.JitterSeed,
-		PhaseStart: func(phase string, at time.Duration) { phaseStart = at },
-	}, w, sinks)
+	return nil, fmt.Errorf("experiments: target %q: expected one of sim, twin, gateway, host", o.Target)
+}
+
+// simEngine runs the workload on the platform model in virtual time;
+// test.log's stamps are the run's start plus virtual time.
+type simEngine struct{ o *Spec }
+
+func (e *simEngine) target() results.Target { return results.TargetSim }
+func (e *simEngine) close()                 {}
+func (e *simEngine) effective() json.RawMessage {
+	return mustJSON(e.o.Platform.Effective("sim", 0))
+}
+
+func (e *simEngine) run(ctx context.Context, rec results.Recorder, m *results.Manifest) error {
+	o := e.o
+	sum, err := sim.Run(ctx, sim.EngineConfig{Platform: o.Platform, Model: o.Model, JitterSeed: o.JitterSeed}, o.Workload, rec)
 	m.Requests = results.RequestCounts{Scheduled: sum.Scheduled, OK: sum.OK, Failed: sum.Failed, Abandoned: sum.Abandoned}
 	m.PeakInFlight = sum.PeakInFlight
 	return err
 }
 
-// runReplay replays the workload over HTTP: against --gateway, or against
-// the twin started in this process on a free loopback port.
-func runReplay(ctx context.Context, o *Spec, rd *results.RunDir, w workloads.Workload, m *results.Manifest) error {
-	cat := workloads.DefaultCatalog()
-	gw := &replay.Gateway{URL: o.Gateway}
-	var memory func() (int64, bool)
-	bg, stopBg := context.WithCancel(context.Background())
-	defer stopBg()
-	if o.Gateway == "" {
-		pw := make([]byte, 24)
-		if _, err := rand.Read(pw); err != nil {
-			return err
-		}
-		gw.Password = hex.EncodeToString(pw) // lives only in this process
-		twin, err := sim.NewTwin(sim.TwinConfig{Platform: o.Platform, Model: o.Model, Password: gw.Password, Speed: o.Speed})
-		if err != nil {
-			return err
-		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return fmt.Errorf("twin: %w", err)
-		}
-		srv := &http.Server{Handler: twin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		defer srv.Close()
-		go twin.RunBackground(bg)
-		gw.URL = "http://" + ln.Addr().String()
-		memory = func() (int64, bool) { r, _ := twin.Memory(); return r, true }
-	} else {
-		gw.Password = o.Password
-		memory = func() (int64, bool) { return gatewayMemory(bg, gw.URL) }
-	}
-	if err := gw.Health(ctx); err != nil {
-		return err
-	}
-	if gw.Password != "" {
-		for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
-			for _, s := range ph {
-				fn, _ := cat.Lookup(s.Function) // validated with the workload
-				if err := gw.Register(ctx, fn); err != nil {
-					return fmt.Errorf("registering %s at %s: %w", s.Function, gw.URL, err)
-				}
-			}
-		}
-	} else {
-		fmt.Fprintf(o.notes(), "run: no password: assuming the functions are registered at %s\n", o.Gateway)
-	}
+// replayEngine replays the workload over HTTP against gw: the twin this
+// process serves, or a gateway someone else runs.
+type replayEngine struct {
+	o       *Spec
+	gw      *replay.Gateway
+	tgt     results.Target
+	eff     json.RawMessage
+	speed   float64
+	memory  func(ctx context.Context) (int64, bool)
+	stopSrv func()
+}
 
-	// One lock for the run directory's writers: records, memory samples
-	// and the flush that keeps at most a second of records in memory.
-	var mu sync.Mutex
-	start := time.Now()
-	go func() {
-		tick := time.NewTicker(time.Second)
-		defer tick.Stop()
-		next := 0.0 // model seconds of the next memory sample
-		for {
-			select {
-			case <-bg.Done():
-				return
-			case <-tick.C:
-			}
-			mu.Lock()
-			model := time.Since(start).Seconds() * o.Speed
-			for ; next <= model; next++ {
-				if b, ok := memory(); ok {
-					rd.Memory().Write(next, b)
-				}
-			}
-			rd.Flush()
-			mu.Unlock()
+func (e *replayEngine) target() results.Target     { return e.tgt }
+func (e *replayEngine) effective() json.RawMessage { return e.eff }
+func (e *replayEngine) close() {
+	if e.stopSrv != nil {
+		e.stopSrv()
+	}
+}
+
+// startTwin serves the platform model on a free loopback port, with a
+// random admin password that lives only in this process.
+func startTwin(o *Spec) (*replayEngine, error) {
+	pw := make([]byte, 24)
+	if _, err := rand.Read(pw); err != nil {
+		return nil, err
+	}
+	password := hex.EncodeToString(pw)
+	twin, err := sim.NewTwin(sim.TwinConfig{Platform: o.Platform, Model: o.Model, Password: password, Speed: o.Speed})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("twin: %w", err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { defer close(served); twin.Serve(ctx, ln) }()
+	e := &replayEngine{o: o, tgt: results.TargetTwin, speed: o.Speed,
+		gw:      &replay.Gateway{URL: "http://" + ln.Addr().String(), Password: password},
+		eff:     mustJSON(o.Platform.Effective("twin", o.Speed)),
+		memory:  func(context.Context) (int64, bool) { r, _ := twin.Memory(); return r, true },
+		stopSrv: func() { stop(); <-served },
+	}
+	if err := e.register(context.Background()); err != nil {
+		e.close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// dialGateway checks that a faasd answers at o.Gateway and registers the
+// functions there (with o.Password). A twin that announces itself there
+// (sim.TwinHeader) is recorded as the twin, with its own configuration.
+func dialGateway(ctx context.Context, o *Spec) (*replayEngine, error) {
+	gw := &replay.Gateway{URL: o.Gateway, Password: o.Password, Warn: notef(o.notes())}
+	e := &replayEngine{o: o, gw: gw, tgt: results.TargetGateway, speed: 1}
+	if err := gw.Health(ctx); err != nil {
+		return nil, err
+	}
+	if info, ok := twinInfo(ctx, gw.URL); ok {
+		e.tgt, e.eff, e.speed = results.TargetTwin, mustJSON(info), info.Speed
+		if info.Speed != o.Speed {
+			return nil, fmt.Errorf("--gateway %s is a twin running at speed %g: pass --speed %g so the replay keeps its time",
+				results.RedactURL(gw.URL), info.Speed, info.Speed)
 		}
-	}()
-	log := rd.Log()
-	counts := map[string]*[2]int{replay.PhaseWarmup: {}, replay.PhaseTest: {}} // ok, failed
+		e.memory = func(ctx context.Context) (int64, bool) { return gatewayMemory(ctx, gw.URL) }
+	}
+	if o.Password == "" {
+		fmt.Fprintf(o.notes(), "run: no --password-file: assuming the functions are registered at %s\n", results.RedactURL(gw.URL))
+		return e, nil
+	}
+	if err := e.register(ctx); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// register registers every function of the workload.
+func (e *replayEngine) register(ctx context.Context) error {
+	cat := workloads.DefaultCatalog()
+	seen := map[string]bool{}
+	for _, ph := range []workloads.Phase{e.o.Workload.Warmup, e.o.Workload.Test} {
+		for _, s := range ph {
+			if seen[s.Function] {
+				continue
+			}
+			seen[s.Function] = true
+			fn, _ := cat.Lookup(s.Function) // validated with the workload
+			if err := e.gw.Register(ctx, fn); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e *replayEngine) run(ctx context.Context, rec results.Recorder, m *results.Manifest) error {
+	o := e.o
 	sum, err := replay.Run(ctx, replay.Config{
-		Target:     gw,
-		Catalog:    cat,
+		Target:     e.gw,
 		JitterSeed: o.JitterSeed,
-		Speed:      o.Speed,
-		OnRecord: func(r *results.Request) error {
-			mu.Lock()
-			defer mu.Unlock()
-			switch r.Status {
-			case results.StatusOK:
-				counts[r.Phase][0]++
-			case results.StatusFailed:
-				counts[r.Phase][1]++
-			}
-			return rd.Requests().Write(r)
-		},
-		OnEvent: func(ev replay.LogEvent) {
-			switch ev.Kind {
-			case replay.EventPhaseStart:
-				if ev.Phase == replay.PhaseWarmup {
-					log.StartWarmup(ev.Time)
-				} else {
-					log.StartTest(ev.Time)
-				}
-			case replay.EventOK:
-				log.Success(ev.Time, ev.Function, ev.E2ES, ev.LatencyS, ev.RetryCount)
-			case replay.EventRetry:
-				log.AttemptFailed(ev.Time, ev.Function, ev.RetryCount, ev.Message)
-			case replay.EventGiveUp:
-				log.FinallyFailed(ev.Time, ev.Function, ev.Message)
-			case replay.EventPhaseEnd:
-				c := counts[ev.Phase]
-				if ev.Phase == replay.PhaseWarmup {
-					log.WarmupFinished(ev.Time, c[1], c[0])
-				} else {
-					log.TestFinished(ev.Time, c[1], c[0])
-				}
-			}
-		},
-		OnMetrics: func(phase string, raw []byte) error {
-			mu.Lock()
-			defer mu.Unlock()
-			return rd.WriteMetrics(phase, raw)
-		},
-		Progress: o.Progress,
-	}, w)
-	stopBg()
+		Speed:      e.speed,
+		Recorder:   rec,
+		Memory:     e.memory,
+		CPU:        results.HostCPU(),
+		Warn:       notef(o.notes()),
+		Progress:   o.Progress,
+	}, o.Workload)
 	for _, p := range []replay.PhaseSummary{sum.Warmup, sum.Test} {
 		m.Requests.Scheduled += p.Scheduled
-		m.Requests.OK += p.OK
-		m.Requests.Failed += p.Failed
-		m.Requests.Abandoned += p.Abandoned
 		m.PeakInFlight = max(m.PeakInFlight, p.PeakInFlight)
 	}
 	return err
 }
 
-// gatewayMemory reads GET /sim/memory of a twin served elsewhere (sim
-// serve); a real faasd has none, and then there is no memory.csv data.
-func gatewayMemory(ctx context.Context, base string) (int64, bool) {
-	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/sim/memory", nil)
-	if err != nil {
-		return 0, false
+// notef returns a Warn function that writes a line to w.
+func notef(w io.Writer) func(string) {
+	return func(msg string) { fmt.Fprintln(w, "run: "+msg) }
+}
+
+// twinInfo asks base whether it is a twin: GET /sim/info answered with
+// sim.TwinHeader.
+func twinInfo(ctx context.Context, base string) (sim.EffectiveConfig, bool) {
+	var info sim.EffectiveConfig
+	resp, ok := getJSON(ctx, base, "/sim/info")
+	if !ok {
+		return info, false
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
+	defer resp.Body.Close()
+	if resp.Header.Get(sim.TwinHeader) != sim.TwinHeaderValue ||
+		json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&info) != nil {
+		return info, false
+	}
+	return info, true
+}
+
+// gatewayMemory reads GET /sim/memory of a twin served elsewhere (sim
+// serve).
+func gatewayMemory(ctx context.Context, base string) (int64, bool) {
+	resp, ok := getJSON(ctx, base, "/sim/memory")
+	if !ok {
 		return 0, false
 	}
 	defer resp.Body.Close()
 	var st sim.MemoryState
-	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st) != nil {
+	if json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st) != nil {
 		return 0, false
 	}
 	return st.ResidentBytes, true
+}
+
+// getJSON GETs base+path within 500 ms; ok is false unless it answered 200.
+func getJSON(ctx context.Context, base, path string) (*http.Response, bool) {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+path, nil)
+	if err != nil {
+		cancel()
+		return nil, false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		return nil, false
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		return nil, false
+	}
+	resp.Body = cancelOnClose{resp.Body, cancel}
+	return resp, true
+}
+
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c cancelOnClose) Close() error { err := c.ReadCloser.Close(); c.cancel(); return err }
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // plain structs of numbers and strings
+	}
+	return b
 }

@@ -230,7 +230,7 @@ func (m *Matrix) Validate() error {
 			}
 		}
 	}
-	_, err := m.Plan(FigureAll, TargetSim) // checks runs shared by figures
+	_, err := m.Plan(FigureAll, results.TargetSim) // checks runs shared by figures
 	return err
 }
 
@@ -299,7 +299,7 @@ type PlannedFigure struct {
 // Plan is what a reproduction runs: each run once, whichever figures share
 // it.
 type Plan struct {
-	Target  string
+	Target  results.Target
 	Runs    []Run
 	Figures []PlannedFigure
 }
@@ -309,7 +309,7 @@ type Plan struct {
 // every figure using it shares (fig15 draws on fig13's Azure runs). Two
 // figures that give one run directory different configurations are an
 // error wrapping ErrMatrix.
-func (m *Matrix) Plan(figure, target string) (*Plan, error) {
+func (m *Matrix) Plan(figure string, target results.Target) (*Plan, error) {
 	p := &Plan{Target: target}
 	var figs []Figure
 	for _, f := range m.Figures {

@@ -22,7 +22,7 @@ func TestDefaultMatrix(t *testing.T) {
 	if got := strings.Join(m.FigureNames(), " "); got != "fig10a fig10b fig11b fig12 fig13 fig15" {
 		t.Fatalf("figures %s", got)
 	}
-	plan, err := m.Plan(FigureAll, TargetSim)
+	plan, err := m.Plan(FigureAll, results.TargetSim)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestDefaultMatrix(t *testing.T) {
 			t.Errorf("%s: figures %v", name, got)
 		}
 	}
-	only15, err := m.Plan("fig15", TargetTwin)
+	only15, err := m.Plan("fig15", results.TargetTwin)
 	if err != nil || len(only15.Runs) != 6 || only15.Runs[0].Name != "azure-trenv-cxl-twin" {
 		t.Errorf("fig15 alone: %v %v", only15, err)
 	}
@@ -134,7 +134,7 @@ func TestDefaultMatrix(t *testing.T) {
 			t.Errorf("%s: %d runs", f, n)
 		}
 	}
-	if _, err := m.Plan("fig99", TargetSim); err == nil || !strings.Contains(err.Error(), "fig10a") {
+	if _, err := m.Plan("fig99", results.TargetSim); err == nil || !strings.Contains(err.Error(), "fig10a") {
 		t.Errorf("unknown figure: %v", err)
 	}
 }
@@ -167,7 +167,7 @@ func TestParseMatrixErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := m.Plan(FigureAll, TargetSim)
+	p, _ := m.Plan(FigureAll, results.TargetSim)
 	var names []string
 	for _, r := range p.Runs {
 		names = append(names, r.Name)

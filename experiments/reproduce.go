@@ -69,8 +69,9 @@ type Step struct {
 type Options struct {
 	// Figure is a matrix figure name or FigureAll.
 	Figure string
-	// Target is TargetSim, TargetTwin or TargetHost.
-	Target string
+	// Target is sim, twin or host (a reproduction needs runs it can start,
+	// so not gateway).
+	Target results.Target
 	// OutDir holds the run directories, FiguresDir and ReportFile; "" =
 	// DefaultOutDir.
 	OutDir string
@@ -144,10 +145,10 @@ func (o *Options) notes() io.Writer {
 // report is made. Failed runs make the error list them, after steps 3–4.
 func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	var out Outcome
-	if o.Target != TargetSim && o.Target != TargetTwin && o.Target != TargetHost {
+	if o.Target != results.TargetSim && o.Target != results.TargetTwin && o.Target != results.TargetHost {
 		return out, fmt.Errorf("experiments: target %q: expected sim, twin or host", o.Target)
 	}
-	if o.Target == TargetHost {
+	if o.Target == results.TargetHost {
 		// Execute needs a gateway for host runs, and a host run of the
 		// matrix needs the host procedures (prepare, clean, pools).
 		return out, ErrHostTarget
@@ -156,11 +157,11 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	if speed == 0 {
 		speed = 1
 	}
-	if !(speed > 0) || (speed != 1 && o.Target != TargetTwin) {
+	if !(speed > 0) || (speed != 1 && o.Target != results.TargetTwin) {
 		return out, fmt.Errorf("experiments: speed %v: expected a positive speed, and only for the twin", o.Speed)
 	}
 	specSpeed := speed
-	if o.Target == TargetSim {
+	if o.Target == results.TargetSim {
 		specSpeed = 0 // virtual time: the manifest says 0
 	}
 	m := o.Matrix
@@ -341,7 +342,7 @@ func writeReport(outDir string, plan *Plan, figures []string) (string, error) {
 	for i, f := range plan.Figures {
 		names[i] = f.Name
 	}
-	rep.Title = "trenv-bench reproduce " + strings.Join(names, ", ") + " (target " + plan.Target + ")"
+	rep.Title = "trenv-bench reproduce " + strings.Join(names, ", ") + " (target " + string(plan.Target) + ")"
 	for _, f := range figures {
 		if fig, err := report.LoadFigure(f); err == nil {
 			if rel, err := filepath.Rel(outDir, f); err == nil {

@@ -56,7 +56,7 @@ func tinyOptions(t *testing.T, out string) (Options, *counting, *[]string) {
 	c := &counting{}
 	var plotted []string
 	return Options{
-		Figure: FigureAll, Target: TargetSim, OutDir: out, Matrix: m,
+		Figure: FigureAll, Target: results.TargetSim, OutDir: out, Matrix: m,
 		Execute: c.execute,
 		Plot: func(fig string, dirs []string, outDir string) ([]string, error) {
 			var names []string
@@ -217,11 +217,11 @@ func TestReproduceFailuresAndTargets(t *testing.T) {
 		t.Errorf("notes %s", notes.String())
 	}
 
-	opts.Target = TargetHost
+	opts.Target = results.TargetHost
 	if _, err := Reproduce(context.Background(), opts); !errors.Is(err, ErrHostTarget) {
 		t.Errorf("host: %v", err)
 	}
-	opts.Target, opts.Speed = TargetSim, 5
+	opts.Target, opts.Speed = results.TargetSim, 5
 	if _, err := Reproduce(context.Background(), opts); err == nil {
 		t.Error("speed on sim accepted")
 	}
@@ -239,7 +239,7 @@ func TestReproduceTwin(t *testing.T) {
 	}
 	out := t.TempDir()
 	opts, c, _ := tinyOptions(t, out)
-	opts.Target, opts.Speed, opts.Figure = TargetTwin, 20, "a"
+	opts.Target, opts.Speed, opts.Figure = results.TargetTwin, 20, "a"
 	if _, err := Reproduce(context.Background(), opts); err != nil {
 		t.Fatal(err)
 	}

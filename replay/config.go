@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -56,10 +57,10 @@ func Backoff(k int) time.Duration { return BackoffBase << k }
 // the workload says. Request i of a phase is sent at phase start +
 // At/X (wall), the attempt timeout, the back-offs and the phase deadline
 // are divided by X, and every time and latency recorded (scheduled_s,
-// sent_s, done_s, e2e_ms, total_ms; LogEvent.E2ES) is measured on the wall
+// sent_s, done_s, e2e_ms, total_ms; the run clock) is measured on the wall
 // clock and multiplied by X, so records stay in model time and read as if
 // the replay had run at speed 1. The function's own reported latency
-// (func_ms, LogEvent.LatencyS) is taken as is: a target that compresses
+// (func_ms) is taken as is: a target that compresses
 // time as well (the twin with the same speed) reports model time already.
 // Dispatch lateness is magnified by X too: at X = 100, 1 ms late reads as
 // 100 ms. Grace and Progress's rate are wall time and not compressed.
@@ -85,87 +86,31 @@ type Config struct {
 	// abandoned; 0 means DefaultGrace, a negative value none.
 	Grace time.Duration
 
-	// OnRecord receives one record per request when it ends, from one
-	// goroutine at a time (calls never overlap), in the order requests
-	// end. Times in it are seconds since its phase started, model time.
-	// An error stops the run: dispatching stops, requests in flight are
-	// cancelled at once, OnRecord is not called again, and Run returns the
-	// error. nil discards the records.
-	OnRecord func(*results.Request) error
-	// OnEvent receives upstream's test.log events (START lines, one INFO
-	// per successful request, WARNING per failed attempt that is retried,
-	// ERROR when a request gives up, the final counts), from the same
-	// goroutine as OnRecord; a request's events come before its record.
-	// nil discards them.
-	OnEvent func(LogEvent)
-	// OnMetrics receives faasd's raw /system/metrics text at the end of
-	// each phase: ("warmup", text) before the reset, ("test", text) at the
-	// end. An error stops the run. nil discards it.
-	OnMetrics func(phase string, raw []byte) error
+	// Recorder receives everything the run produces (results.Recorder):
+	// phases, one record per request, retried attempts, faasd's metrics
+	// and their failures, memory and CPU samples. Its run clock is model
+	// time since Run started (wall time × Speed); records' times are
+	// seconds since their phase started, model time. An error from it stops
+	// the run: dispatching stops, requests in flight are cancelled at once,
+	// and Run returns the error. nil discards everything.
+	Recorder results.Recorder
+	// Memory, when not nil, is sampled once a second of model time for
+	// memory.csv: the functions' resident bytes, and false when there is
+	// no reading (it is then skipped). It must return within a second.
+	Memory func(ctx context.Context) (bytes int64, ok bool)
+	// CPU, when not nil, is sampled once a second of wall time for
+	// cpu.csv: utilisation since the previous call, 0 to 1, false when
+	// there is no reading.
+	CPU func() (utilization float64, ok bool)
+	// Control is the policy of the metrics snapshots and reset; zero
+	// means DefaultControl.
+	Control Control
+	// Warn, when not nil, is told of each failed control-plane attempt
+	// that is retried.
+	Warn func(string)
 	// Progress, when not nil, is called about every ProgressInterval
 	// while a phase runs, and once when it ends, from one goroutine.
 	Progress func(Progress)
-}
-
-// Level is a LogEvent's level, as Python's logging names it.
-type Level string
-
-// The levels upstream's driver logs at.
-const (
-	LevelInfo    Level = "INFO"
-	LevelWarning Level = "WARNING"
-	LevelError   Level = "ERROR"
-)
-
-// EventKind says which of upstream's test.log lines a LogEvent stands for.
-type EventKind int
-
-// The kinds of LogEvent. Upstream's line for each is shown after it.
-const (
-	// EventPhaseStart: INFO, Message "START warmup..." or "START test...".
-	EventPhaseStart EventKind = iota
-	// EventOK: INFO, a successful request: Function, E2ES, LatencyS,
-	// RetryCount. Upstream: `<fn> {'e2e_latency': E2ES, 'latency':
-	// LatencyS, 'retry_count': RetryCount}`.
-	EventOK
-	// EventRetry: WARNING, attempt RetryCount (0-based) failed and will be
-	// retried: Function, Message = the failure. Upstream: `invoke <fn> try
-	// <RetryCount>th failed: <Message>`.
-	EventRetry
-	// EventGiveUp: ERROR, the last attempt failed: Function, Message.
-	// Upstream: `invoke <fn> FINALLY failed: <Message>`.
-	EventGiveUp
-	// EventPhaseEnd: INFO, the final counts, Message holding upstream's
-	// line ("warm up finished: failed num X, succeed num Y !", "test
-	// succeed and finish: failed num X succeed_num Y !").
-	EventPhaseEnd
-	// EventRunError: ERROR, the run stops (e.g. the metrics reset failed):
-	// Message.
-	EventRunError
-)
-
-// LogEvent is one line of upstream's test.log, as data: another package
-// formats it ("[<Level>] <Time> <text>"). Fields that do not apply to its
-// Kind are zero.
-type LogEvent struct {
-	Kind EventKind
-	// Time is when it happened (wall clock).
-	Time  time.Time
-	Level Level
-	// Phase is PhaseWarmup or PhaseTest ("" for run-level events).
-	Phase    string
-	Function string
-	// E2ES is the successful attempt's client-side duration, seconds,
-	// model time (upstream's e2e_latency).
-	E2ES float64
-	// LatencyS is the function's reported latency, seconds.
-	LatencyS float64
-	// RetryCount is, for EventOK, the number of failed attempts before
-	// the success; for EventRetry, the failed attempt's 0-based index.
-	RetryCount int
-	// Message is the text of the line for EventPhaseStart, EventPhaseEnd
-	// and EventRunError, and the failure for EventRetry and EventGiveUp.
-	Message string
 }
 
 // Progress is a phase's state, for a progress bar.
@@ -225,6 +170,9 @@ func (c Config) resolve(w workloads.Workload) (resolved, error) {
 	}
 	if c.Catalog == nil {
 		c.Catalog = workloads.DefaultCatalog()
+	}
+	if c.Recorder == nil {
+		c.Recorder = results.Discard{}
 	}
 	if c.Speed == 0 {
 		c.Speed = DefaultSpeed

@@ -15,6 +15,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cenkalti/backoff/v5"
+
+	"trenv-bench/results"
 	"trenv-bench/workloads"
 )
 
@@ -89,6 +92,12 @@ type Gateway struct {
 	// /system/register; User "" means DefaultUser. The password is faasd's
 	// basic-auth-password secret.
 	User, Password string
+	// Control is the policy of Health and Register; zero means
+	// DefaultControl.
+	Control Control
+	// Warn, when not nil, is told of each failed control-plane attempt
+	// that is retried.
+	Warn func(string)
 
 	once sync.Once
 	own  *http.Client
@@ -164,7 +173,7 @@ func (g *Gateway) String() string {
 	if g.Password != "" {
 		pw = " password:<hidden>"
 	}
-	return fmt.Sprintf("replay.Gateway{URL:%s User:%s%s}", redactURL(g.URL), g.user(), pw)
+	return fmt.Sprintf("replay.Gateway{URL:%s User:%s%s}", results.RedactURL(g.URL), g.user(), pw)
 }
 
 // GoString is String, so %#v hides the password too.
@@ -189,15 +198,6 @@ func (g *Gateway) client() *http.Client {
 
 func (g *Gateway) url(path string) string {
 	return strings.TrimSuffix(g.URL, "/") + path
-}
-
-// redactURL hides a password written into a URL's user info.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }
 
 // do sends a request and reads the whole answer (at most MaxResponseBody
@@ -258,21 +258,24 @@ func statusError(code int, status string, body []byte) *StatusError {
 	return &StatusError{Code: code, Status: status, Body: string(body)}
 }
 
-// Health checks that faasd answers GET /healthz with 200. The error says
-// which URL was tried and what happened.
+// Health checks that faasd answers GET /healthz with 200, retrying as the
+// control-plane policy says (a 4xx is not retried). The error says which
+// URL was tried and what happened.
 func (g *Gateway) Health(ctx context.Context) error {
 	u := g.url("/healthz")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	err := retryControl(ctx, g.Control, "GET "+results.RedactURL(u), g.Warn, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		code, status, body, err := g.do(req)
+		if err == nil && code != http.StatusOK {
+			err = statusError(code, status, body)
+		}
+		return permanentOn4xx(err)
+	})
 	if err != nil {
-		return fmt.Errorf("replay: health check of the gateway: %w", err)
-	}
-	code, status, body, err := g.do(req)
-	if err == nil && code != http.StatusOK {
-		err = statusError(code, status, body)
-	}
-	if err != nil {
-		return fmt.Errorf("replay: health check GET %s failed (is faasd provider or the twin running there?): %w",
-			redactURL(u), err)
+		return fmt.Errorf("replay: health check failed (is faasd provider or the twin running there?): %w", err)
 	}
 	return nil
 }
@@ -325,25 +328,30 @@ func Deployment(fn workloads.Function) ([]byte, error) {
 // Register registers fn with faasd (POST /system/register with basic auth
 // and the body of Deployment), as faas-cli register does. Registering a
 // name twice is harmless: faasd keeps the first. A non-200 answer is an
-// error quoting the server's message (a *StatusError).
+// error quoting the server's message (a *StatusError) and is never retried,
+// since faasd keeps the first registration of a name even when it failed
+// half-way; only an attempt that got no answer at all is retried.
 func (g *Gateway) Register(ctx context.Context, fn workloads.Function) error {
 	body, err := Deployment(fn)
 	if err != nil {
 		return fmt.Errorf("replay: register %s: %w", fn.Name, err)
 	}
 	u := g.url("/system/register")
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+	err = retryControl(ctx, g.Control, "register "+fn.Name+" at POST "+results.RedactURL(u), g.Warn, func(ctx context.Context) error {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
+		if err != nil {
+			return backoff.Permanent(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(g.user(), g.Password)
+		code, status, ans, err := g.do(req)
+		if err == nil && code != http.StatusOK {
+			err = statusError(code, status, bytes.TrimSpace(ans))
+		}
+		return permanentOnAnswer(err)
+	})
 	if err != nil {
-		return fmt.Errorf("replay: register %s: %w", fn.Name, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.SetBasicAuth(g.user(), g.Password)
-	code, status, ans, err := g.do(req)
-	if err == nil && code != http.StatusOK {
-		err = statusError(code, status, bytes.TrimSpace(ans))
-	}
-	if err != nil {
-		return fmt.Errorf("replay: register %s at POST %s: %w", fn.Name, redactURL(u), err)
+		return fmt.Errorf("replay: %w", err)
 	}
 	return nil
 }
@@ -361,7 +369,7 @@ func (g *Gateway) Metrics(ctx context.Context) ([]byte, error) {
 		err = statusError(code, status, body)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("replay: GET %s: %w", redactURL(u), err)
+		return nil, fmt.Errorf("replay: GET %s: %w", results.RedactURL(u), err)
 	}
 	return body, nil
 }
@@ -379,7 +387,7 @@ func (g *Gateway) ResetMetrics(ctx context.Context) error {
 		err = statusError(code, status, body)
 	}
 	if err != nil {
-		return fmt.Errorf("replay: DELETE %s: %w", redactURL(u), err)
+		return fmt.Errorf("replay: DELETE %s: %w", results.RedactURL(u), err)
 	}
 	return nil
 }

@@ -36,23 +36,29 @@ var (
 )
 
 // Run replays the workload against cfg.Target, open loop, as upstream's
-// driver does (spec/upstream-tooling.md §3):
+// driver does (spec/upstream-tooling.md §3), recording into cfg.Recorder:
 //
 //  1. the warmup phase, if it has any function;
-//  2. GET /system/metrics → cfg.OnMetrics("warmup", text);
-//  3. DELETE /system/metrics; if that fails Run stops with an error and the
-//     test phase sends nothing (upstream skips the test and exits 0);
+//  2. GET /system/metrics → Recorder.Metrics("warmup", text);
+//  3. DELETE /system/metrics;
 //  4. the test phase;
-//  5. GET /system/metrics → cfg.OnMetrics("test", text).
+//  5. GET /system/metrics → Recorder.Metrics("test", text).
 //
-// Within a phase every request's send time is computed before the phase
-// starts (plan: workloads.NewSchedule with cfg.JitterSeed) and one
+// The metrics calls follow the control-plane policy (ControlTimeout,
+// ControlTries). Unlike upstream, whose driver skips the test phase when
+// the reset fails, a snapshot or reset that still fails is recorded
+// (Recorder.MetricsFailed) and the run goes on: the requests are measured
+// on the client, and the record says the server-side metrics cannot be
+// used.
+//
+// Within a phase send times come a second at a time from the workload's
+// schedule (plan: workloads.NewSchedule with cfg.JitterSeed) and one
 // scheduler goroutine starts each request at its time in a goroutine of its
 // own, with no limit on how many are in flight. A request is retried as
 // upstream does (AttemptTimeout, MaxRetries, Backoff). A phase ends when
 // all its requests have ended, or at its deadline (PhaseDeadlineFactor),
 // when those still unfinished are cancelled and recorded as abandoned.
-// Every request of a phase that started yields exactly one record:
+// Every scheduled request of every phase yields exactly one record:
 //
 //   - sent_s is read just before the first attempt goes to the Target (in
 //     the request's goroutine), so sent_s − scheduled_s is the dispatch
@@ -70,8 +76,9 @@ var (
 // When ctx is cancelled Run stops dispatching at once, records the requests
 // never sent as abandoned ("interrupted before sending"), lets those in
 // flight finish for cfg.Grace, then cancels them (abandoned,
-// "interrupted"), and returns the Summary so far with an error wrapping
-// ctx.Err(). A phase that never started has no records.
+// "interrupted"); a phase that had not started has all its requests
+// recorded as abandoned ("interrupted before the phase started"). It
+// returns the Summary so far with an error wrapping ctx.Err().
 //
 // The configuration and the workload (Workload.Validate with the catalog)
 // are checked before anything is sent; errors wrap ErrConfig.
@@ -81,22 +88,37 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 		return Summary{}, err
 	}
 	sum := Summary{OpenFilesLimit: raiseOpenFiles()}
-	run := &runner{resolved: r}
+	run := &runner{resolved: r, origin: time.Now()}
+	if err := r.Recorder.Start(run.origin); err != nil {
+		return sum, err
+	}
+	stopSampling := run.sample(ctx)
+	defer stopSampling()
 	if len(w.Warmup) > 0 {
 		if sum.Warmup, err = run.phase(ctx, PhaseWarmup, w.Warmup); err != nil {
+			if ctx.Err() != nil {
+				err = errors.Join(err, run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
+			}
 			return sum, err
 		}
 	}
 	if err := run.metrics(ctx, PhaseWarmup); err != nil {
 		return sum, err
 	}
-	if err := r.Target.ResetMetrics(ctx); err != nil {
+	if err := retryControl(ctx, r.Control, "resetting faasd's metrics after the warmup", r.Warn, func(ctx context.Context) error {
+		return permanentOn4xx(r.Target.ResetMetrics(ctx))
+	}); err != nil {
 		if ctx.Err() != nil {
-			return sum, fmt.Errorf("replay: interrupted resetting the metrics: %w", ctx.Err())
+			return sum, errors.Join(fmt.Errorf("replay: interrupted resetting the metrics: %w", ctx.Err()),
+				run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 		}
-		err = fmt.Errorf("replay: resetting faasd's metrics after the warmup failed, so the test phase was not run: %w", err)
-		run.event(LogEvent{Kind: EventRunError, Time: time.Now(), Level: LevelError, Message: err.Error()})
-		return sum, err
+		if err := r.Recorder.MetricsFailed(PhaseWarmup, results.MetricsReset, err); err != nil {
+			return sum, err
+		}
+	}
+	if ctx.Err() != nil {
+		return sum, errors.Join(fmt.Errorf("replay: interrupted before the test phase: %w", ctx.Err()),
+			run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 	}
 	if sum.Test, err = run.phase(ctx, PhaseTest, w.Test); err != nil {
 		return sum, err
@@ -104,61 +126,120 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 	if err := run.metrics(ctx, PhaseTest); err != nil {
 		return sum, err
 	}
-	now := time.Now()
-	if sum.Warmup.Ran {
-		run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseWarmup,
-			Message: fmt.Sprintf("warm up finished: failed num %d, succeed num %d !", sum.Warmup.Failed, sum.Warmup.OK)})
-	} else {
-		run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseWarmup,
-			Message: "warm up finished: failed num 0, succeed num 0 !"})
-	}
-	run.event(LogEvent{Kind: EventPhaseEnd, Time: now, Level: LevelInfo, Phase: PhaseTest,
-		Message: fmt.Sprintf("test succeed and finish: failed num %d succeed_num %d !", sum.Test.Failed, sum.Test.OK)})
 	return sum, nil
 }
 
 // runner holds what the phases of one Run share.
 type runner struct {
 	resolved
+	origin time.Time // the run clock's 0
 }
 
-func (r *runner) event(ev LogEvent) {
-	if r.OnEvent != nil {
-		r.OnEvent(ev)
-	}
+// clock is a wall-clock instant on the run clock: model seconds since Run
+// started.
+func (r *runner) clock(t time.Time) float64 {
+	return t.Sub(r.origin).Seconds() * r.Speed
 }
 
-// metrics fetches faasd's metrics at the end of a phase and hands them to
-// OnMetrics.
+// metrics takes faasd's metrics at the end of a phase, under the
+// control-plane policy, and records them, or records that they are missing.
+// Only an interruption or a recording error stops the run.
 func (r *runner) metrics(ctx context.Context, phase string) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("replay: interrupted after the %s phase: %w", phase, err)
 	}
-	raw, err := r.Target.Metrics(ctx)
+	var raw []byte
+	err := retryControl(ctx, r.Control, "getting faasd's metrics after the "+phase+" phase", r.Warn, func(ctx context.Context) error {
+		var err error
+		raw, err = r.Target.Metrics(ctx)
+		return permanentOn4xx(err)
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("replay: interrupted after the %s phase: %w", phase, ctx.Err())
 		}
-		return fmt.Errorf("replay: faasd's metrics at the end of the %s phase: %w", phase, err)
+		return r.Recorder.MetricsFailed(phase, results.MetricsSnapshot, err)
 	}
-	if r.OnMetrics != nil {
-		if err := r.OnMetrics(phase, raw); err != nil {
-			return fmt.Errorf("replay: %s metrics: %w", phase, err)
+	if err := r.Recorder.Metrics(phase, raw); err != nil {
+		return fmt.Errorf("replay: %s metrics: %w", phase, err)
+	}
+	return nil
+}
+
+// abandonPhase records every request of a phase that never started as
+// abandoned, saying why.
+func (r *runner) abandonPhase(name string, ph workloads.Phase, why string) error {
+	sched := workloads.NewSchedule(ph, r.JitterSeed)
+	nan := math.NaN()
+	for arr, more := sched.Next(); more; arr, more = sched.Next() {
+		for _, a := range arr {
+			rec := results.Request{Phase: name, Function: ph[a.Function].Function, ScheduledS: a.At.Seconds(),
+				SentS: nan, DoneS: nan, E2EMs: nan, TotalMs: nan, FuncMs: nan,
+				Status: results.StatusAbandoned, Error: why}
+			if err := r.Recorder.Request(&rec); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
+// sample samples memory (once a second of model time) and CPU (once a
+// second of wall time) into the recorder until the returned function is
+// called. A sample that cannot be taken is skipped; one the recorder
+// refuses stops the sampling (the next record will meet the same error).
+func (r *runner) sample(ctx context.Context) (stop func()) {
+	if r.Memory == nil && r.CPU == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		next := 0.0 // run-clock second of the next memory sample
+		for {
+			if r.Memory != nil {
+				now := r.clock(time.Now())
+				if next <= now {
+					b, ok := r.Memory(ctx)
+					for ; next <= now; next++ {
+						if ok && r.Recorder.Memory(next, b) != nil {
+							return
+						}
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case t := <-tick.C:
+				if r.CPU != nil {
+					if u, ok := r.CPU(); ok && r.Recorder.CPU(r.clock(t), u) != nil {
+						return
+					}
+				}
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
+}
+
 // note is what request goroutines and the dispatcher tell the collector: a
-// log event, or a request's record.
+// retried attempt (for test.log), or a request's record.
 type note struct {
-	isEvent bool
-	ev      LogEvent
+	isRetry bool
+	retry   retryNote
 	rec     results.Request
-	// For a successful record: the e2e (s, model time) and the
-	// reported latency (s), and when it ended (wall).
-	e2eS, latencyS float64
-	done           time.Time
+}
+
+// retryNote is an attempt that failed and is retried.
+type retryNote struct {
+	function string
+	atS      float64 // run clock
+	attempt  int     // 0-based
+	msg      string
 }
 
 // phaseRun is one phase in progress.
@@ -204,8 +285,6 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	defer p.cancel(nil)
 
-	r.event(LogEvent{Kind: EventPhaseStart, Time: time.Now(), Level: LevelInfo, Phase: name,
-		Message: "START " + name + "..."})
 	sum := PhaseSummary{Ran: true, Scheduled: len(p.arr)}
 	var okN, failedN, abandonedN int
 	collected := make(chan struct{})
@@ -215,7 +294,10 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 
 	p.start = time.Now()
 	sum.Start = p.start
-	go func() { // the collector: the one goroutine calling OnRecord and OnEvent
+	if err := r.Recorder.PhaseStart(name, r.clock(p.start), len(p.arr)); err != nil {
+		return sum, err
+	}
+	go func() { // the collector: the one goroutine recording the phase's notes
 		defer close(collected)
 		okN, failedN, abandonedN = p.collect()
 	}()
@@ -270,9 +352,13 @@ wait:
 	sum.Sent = int(p.sent.Load())
 	sum.OK, sum.Failed, sum.Abandoned = okN, failedN, abandonedN
 	sum.PeakInFlight = int(p.peak.Load())
-	sum.Wall = time.Since(p.start)
+	end := time.Now()
+	sum.Wall = end.Sub(p.start)
 	if sum.Abandoned == 0 {
 		sum.DeadlineHit = false
+	}
+	if sinkErr == nil {
+		sinkErr = r.Recorder.PhaseEnd(name, r.clock(end))
 	}
 	switch {
 	case sinkErr != nil:
@@ -401,14 +487,11 @@ func (p *phaseRun) do(i int) {
 			rec.Status = results.StatusOK
 			rec.DoneS = p.model(t1)
 			rec.TotalMs = (rec.DoneS - rec.ScheduledS) * 1000
-			n.e2eS = t1.Sub(t0).Seconds() * p.Speed
-			rec.E2EMs = n.e2eS * 1000
-			n.latencyS = resp.LatencyS
+			rec.E2EMs = t1.Sub(t0).Seconds() * p.Speed * 1000
 			rec.FuncMs = resp.LatencyS * 1000
 			if k := results.StartKind(resp.StartKind); k.Valid() {
 				rec.StartKind = k
 			}
-			n.done = t1
 			break
 		}
 		if cause := context.Cause(p.ctx); cause != nil {
@@ -426,13 +509,10 @@ func (p *phaseRun) do(i int) {
 			break
 		}
 		if k == MaxRetries {
-			p.out <- note{isEvent: true, ev: LogEvent{Kind: EventGiveUp, Time: t1, Level: LevelError,
-				Phase: p.name, Function: fn.Name, RetryCount: k, Message: rec.Error}}
 			p.fail(rec, t1)
 			break
 		}
-		p.out <- note{isEvent: true, ev: LogEvent{Kind: EventRetry, Time: t1, Level: LevelWarning,
-			Phase: p.name, Function: fn.Name, RetryCount: k, Message: rec.Error}}
+		p.out <- note{isRetry: true, retry: retryNote{function: fn.Name, atS: p.clock(t1), attempt: k, msg: rec.Error}}
 		if !sleep(p.ctx, p.wall(Backoff(k))) {
 			p.abandon(rec, context.Cause(p.ctx))
 			break
@@ -472,15 +552,18 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	}
 }
 
-// collect receives every note of the phase and hands them to OnEvent and
-// OnRecord, until it has one record per request. It returns the counts.
+// collect receives every note of the phase and records them, until it has
+// one record per request. It returns the counts. After a recording error it
+// records nothing more, but still counts.
 func (p *phaseRun) collect() (ok, failed, abandoned int) {
 	var sinkErr error
 	for got := 0; got < len(p.arr); {
 		n := <-p.out
-		if n.isEvent {
-			if sinkErr == nil && p.OnEvent != nil {
-				p.OnEvent(n.ev)
+		if n.isRetry {
+			if sinkErr == nil {
+				if sinkErr = p.Recorder.Retry(p.name, n.retry.function, n.retry.atS, n.retry.attempt, n.retry.msg); sinkErr != nil {
+					p.sinkErr <- sinkErr
+				}
 			}
 			continue
 		}
@@ -499,14 +582,8 @@ func (p *phaseRun) collect() (ok, failed, abandoned int) {
 		if sinkErr != nil {
 			continue
 		}
-		if n.rec.Status == results.StatusOK && p.OnEvent != nil {
-			p.OnEvent(LogEvent{Kind: EventOK, Time: n.done, Level: LevelInfo, Phase: p.name,
-				Function: n.rec.Function, E2ES: n.e2eS, LatencyS: n.latencyS, RetryCount: n.rec.Attempts - 1})
-		}
-		if p.OnRecord != nil {
-			if sinkErr = p.OnRecord(&n.rec); sinkErr != nil {
-				p.sinkErr <- sinkErr
-			}
+		if sinkErr = p.Recorder.Request(&n.rec); sinkErr != nil {
+			p.sinkErr <- sinkErr
 		}
 	}
 	return ok, failed, abandoned

@@ -22,37 +22,29 @@ import (
 	"trenv-bench/workloads"
 )
 
-// sink collects what a Run hands out; safe for concurrent use (Run calls
-// it from one goroutine at a time, which the race detector checks).
+// sink is the Recorder of the tests: it keeps what a Run hands out, and the
+// order of its phase and request events; safe for concurrent use.
 type sink struct {
 	mu       sync.Mutex
 	records  []results.Request
-	events   []LogEvent
+	retries  []retryNote
+	events   []string // "START <phase>", "END <phase>", "ok" (consecutive ones once), "metrics <phase>"
+	phases   []results.PhaseSpan
 	metrics  map[string][]byte
+	health   results.MetricsHealth
+	memory   []results.MemorySample
 	progress []Progress
+	// failOn, when not 0, makes the failOn-th Request call fail with errFail.
+	failOn  int
+	errFail error
+	calls   int
 }
 
+var _ results.Recorder = (*sink)(nil)
+
 func (s *sink) config(c Config) Config {
-	c.OnRecord = func(r *results.Request) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.records = append(s.records, *r)
-		return nil
-	}
-	c.OnEvent = func(e LogEvent) {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		s.events = append(s.events, e)
-	}
-	c.OnMetrics = func(phase string, raw []byte) error {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.metrics == nil {
-			s.metrics = map[string][]byte{}
-		}
-		s.metrics[phase] = raw
-		return nil
-	}
+	c.Recorder = s
+	c.Control = Control{Backoff: time.Millisecond, Timeout: time.Second}
 	c.Progress = func(p Progress) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
@@ -61,14 +53,85 @@ func (s *sink) config(c Config) Config {
 	return c
 }
 
-func (s *sink) eventsOf(k EventKind) []LogEvent {
-	var out []LogEvent
-	for _, e := range s.events {
-		if e.Kind == k {
-			out = append(out, e)
+func (s *sink) event(e string) {
+	if e == "ok" && len(s.events) > 0 && s.events[len(s.events)-1] == "ok" {
+		return
+	}
+	s.events = append(s.events, e)
+}
+
+func (s *sink) Start(time.Time) error { return nil }
+func (s *sink) PhaseStart(phase string, atS float64, n int) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phases = append(s.phases, results.PhaseSpan{Name: phase, StartS: atS, Scheduled: n})
+	s.event("START " + phase)
+	return nil
+}
+func (s *sink) PhaseEnd(phase string, atS float64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.phases[len(s.phases)-1].EndS = &atS
+	s.event("END " + phase)
+	return nil
+}
+func (s *sink) Request(r *results.Request) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	if s.failOn != 0 && s.calls == s.failOn {
+		return s.errFail
+	}
+	s.records = append(s.records, *r)
+	if r.Status == results.StatusOK {
+		s.event("ok")
+	}
+	return nil
+}
+func (s *sink) Retry(phase, fn string, atS float64, attempt int, msg string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.retries = append(s.retries, retryNote{function: fn, atS: atS, attempt: attempt, msg: msg})
+	return nil
+}
+func (s *sink) Memory(atS float64, b int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.memory = append(s.memory, results.MemorySample{TimeS: atS, Bytes: b})
+	return nil
+}
+func (s *sink) CPU(float64, float64) error { return nil }
+func (s *sink) Metrics(phase string, raw []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.metrics == nil {
+		s.metrics = map[string][]byte{}
+	}
+	s.metrics[phase] = raw
+	s.event("metrics " + phase)
+	return nil
+}
+func (s *sink) MetricsFailed(phase string, op results.MetricsOp, err error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if op == results.MetricsReset {
+		s.health.ResetError = err.Error()
+	} else {
+		s.health.Missing = append(s.health.Missing, phase+": "+err.Error())
+	}
+	return nil
+}
+func (s *sink) Attach(string, io.Reader) error { return nil }
+
+// count returns how many records have the status.
+func (s *sink) count(st results.Status) int {
+	n := 0
+	for _, r := range s.records {
+		if r.Status == st {
+			n++
 		}
 	}
-	return out
+	return n
 }
 
 // key identifies a request: its phase, function and scheduled time.
@@ -232,30 +295,17 @@ func TestRunTwin(t *testing.T) {
 		t.Errorf("metrics of %d phases, want 2", len(s.metrics))
 	}
 
-	// test.log: START warmup, INFO lines, START test, INFO lines, counts.
-	var kinds []string
-	for _, e := range s.events {
-		switch e.Kind {
-		case EventPhaseStart, EventPhaseEnd:
-			kinds = append(kinds, e.Message)
-		case EventOK:
-			if e.RetryCount != 0 || e.E2ES <= 0 || e.LatencyS <= 0 || e.Level != LevelInfo {
-				t.Errorf("bad OK event %+v", e)
-			}
-			if len(kinds) == 0 || kinds[len(kinds)-1] != "ok" {
-				kinds = append(kinds, "ok")
-			}
-		default:
-			t.Errorf("unexpected event %+v", e)
-		}
+	// The recorder sees each phase start, its requests, its end, then
+	// its metrics.
+	wantEvents := []string{"START warmup", "ok", "END warmup", "metrics warmup", "START test", "ok", "END test", "metrics test"}
+	if !slices.Equal(s.events, wantEvents) {
+		t.Errorf("events %q\nwant %q", s.events, wantEvents)
 	}
-	wantKinds := []string{"START warmup...", "ok", "START test...", "ok",
-		"warm up finished: failed num 0, succeed num 4 !", "test succeed and finish: failed num 0 succeed_num 13 !"}
-	if !slices.Equal(kinds, wantKinds) {
-		t.Errorf("events %q\nwant %q", kinds, wantKinds)
+	if n := s.count(results.StatusOK); n != 17 || len(s.retries) != 0 {
+		t.Errorf("%d ok records and %d retries, want 17 and none", n, len(s.retries))
 	}
-	if n := len(s.eventsOf(EventOK)); n != 17 {
-		t.Errorf("%d OK events, want 17", n)
+	if len(s.phases) != 2 || s.phases[1].StartS < *s.phases[0].EndS || s.phases[0].Scheduled != 4 || s.phases[1].Scheduled != 13 {
+		t.Errorf("phases %+v: want warmup (4) then test (13), in order on the run clock", s.phases)
 	}
 
 	// Progress ends with every request completed.
@@ -430,23 +480,17 @@ func TestRunRetries(t *testing.T) {
 			if n := f.invocations(); n != tc.want.attempts {
 				t.Errorf("the gateway saw %d attempts, want %d", n, tc.want.attempts)
 			}
-			retries, giveUps := s.eventsOf(EventRetry), s.eventsOf(EventGiveUp)
-			if len(retries) != tc.want.retries || len(giveUps) != tc.want.giveUps {
-				t.Errorf("%d WARNING and %d ERROR events, want %d and %d", len(retries), len(giveUps), tc.want.retries, tc.want.giveUps)
+			giveUps := s.count(results.StatusFailed)
+			if len(s.retries) != tc.want.retries || giveUps != tc.want.giveUps {
+				t.Errorf("%d retries and %d failed records, want %d and %d", len(s.retries), giveUps, tc.want.retries, tc.want.giveUps)
 			}
-			for k, e := range retries {
-				if e.RetryCount != k || e.Level != LevelWarning || e.Function != "pyaes" || e.Message == "" {
-					t.Errorf("retry event %d: %+v", k, e)
+			for k, e := range s.retries {
+				if e.attempt != k || e.function != "pyaes" || e.msg == "" {
+					t.Errorf("retry %d: %+v", k, e)
 				}
 			}
-			for _, e := range giveUps {
-				if e.Level != LevelError || e.Message != r.Error {
-					t.Errorf("give-up event %+v, want the record's error %q", e, r.Error)
-				}
-			}
-			if oks := s.eventsOf(EventOK); r.Status == results.StatusOK &&
-				(len(oks) != 1 || oks[0].RetryCount != r.Attempts-1 || oks[0].LatencyS != 0.25) {
-				t.Errorf("OK events %+v, want one with retry_count %d", oks, r.Attempts-1)
+			if r.Status == results.StatusOK && r.FuncMs != 250 {
+				t.Errorf("ok record %+v, want func_ms 250", r)
 			}
 			// Back-off: attempt k+1 arrives ≥ Backoff(k) after attempt k
 			// (model time), the wait upstream sleeps.
@@ -478,10 +522,8 @@ func TestRunNoLatency(t *testing.T) {
 				f.invocations() != 1 || sum.Test.Failed != 1 {
 				t.Errorf("record %+v (%d invocations), want failed after one attempt", r, f.invocations())
 			}
-			for _, e := range s.events {
-				if e.Kind != EventPhaseStart && e.Kind != EventPhaseEnd {
-					t.Errorf("event %+v, want none for this request", e)
-				}
+			if len(s.retries) != 0 {
+				t.Errorf("retries %+v, want none for this request", s.retries)
 			}
 		})
 	}
@@ -539,11 +581,8 @@ func TestRunRandomFailures(t *testing.T) {
 	if failed == 0 || ok == 0 {
 		t.Errorf("ok %d, failed %d: the seed should give both", ok, failed)
 	}
-	if got, want := len(s.eventsOf(EventRetry)), attempts-len(s.records); got != want {
-		t.Errorf("%d WARNING events, want %d (failed attempts that were retried)", got, want)
-	}
-	if got := len(s.eventsOf(EventGiveUp)); got != failed {
-		t.Errorf("%d ERROR events, want %d", got, failed)
+	if got, want := len(s.retries), attempts-len(s.records); got != want {
+		t.Errorf("%d retries, want %d (failed attempts that were retried)", got, want)
 	}
 }
 
@@ -588,19 +627,22 @@ func TestRunDeadline(t *testing.T) {
 	}
 }
 
-// TestRunResetFails: when DELETE /system/metrics fails, Run stops with an
-// error and the test phase sends nothing (upstream skips it silently).
+// TestRunResetFails: when DELETE /system/metrics still fails after its
+// retries, the failure is recorded and the test phase runs all the same
+// (upstream skips it silently), its metrics marked as mixed.
 func TestRunResetFails(t *testing.T) {
 	var mu sync.Mutex
 	invoked := map[string]int{}
+	deletes := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		switch {
 		case strings.HasPrefix(r.URL.Path, "/invoke/"):
-			mu.Lock()
 			invoked[strings.TrimPrefix(r.URL.Path, "/invoke/")]++
-			mu.Unlock()
 			answerOK(w)
 		case r.Method == http.MethodDelete:
+			deletes++
 			http.Error(w, "boom", http.StatusInternalServerError)
 		default:
 			io.WriteString(w, "Metrics:\n")
@@ -613,22 +655,17 @@ func TestRunResetFails(t *testing.T) {
 	}
 	var s sink
 	sum, err := Run(context.Background(), s.config(Config{Target: &Gateway{URL: srv.URL}, Speed: 10}), w)
-	var se *StatusError
-	if !errors.As(err, &se) || se.Code != 500 || !strings.Contains(err.Error(), "boom") ||
-		!strings.Contains(err.Error(), "test phase was not run") {
-		t.Fatalf("error %v, want the reset's 500 saying the test phase was not run", err)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if invoked["dynamic-html"] != 0 || invoked["pyaes"] != 2 {
-		t.Errorf("invocations %v, want the warmup's only", invoked)
+	if invoked["dynamic-html"] != 3 || invoked["pyaes"] != 2 || deletes != DefaultControl.Tries {
+		t.Errorf("invocations %v, %d resets: want both phases and %d reset attempts", invoked, deletes, DefaultControl.Tries)
 	}
-	if len(s.records) != 2 || sum.Test.Ran || sum.Warmup.OK != 2 {
+	if len(s.records) != 5 || !sum.Test.Ran || sum.Test.OK != 3 {
 		t.Errorf("%d records, summary %+v", len(s.records), sum)
 	}
-	if _, ok := s.metrics[PhaseWarmup]; !ok || len(s.metrics) != 1 {
-		t.Errorf("metrics of %v, want the warmup's", s.metrics)
-	}
-	if e := s.eventsOf(EventRunError); len(e) != 1 || e[0].Level != LevelError {
-		t.Errorf("run errors %+v, want one ERROR event", e)
+	if !strings.Contains(s.health.ResetError, "boom") || len(s.metrics) != 2 {
+		t.Errorf("health %+v, metrics of %d phases: want the reset's failure and both snapshots", s.health, len(s.metrics))
 	}
 }
 
@@ -680,14 +717,17 @@ func TestRunCancel(t *testing.T) {
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("error %v, want context.Canceled", err)
 			}
-			want := workloads.Workload{Test: ph}
-			if tc.warmup {
-				want = workloads.Workload{Warmup: ph}
-			}
-			checkOneRecordEach(t, want, 0, s.records)
-			var notSent, inFlight int
+			// Every request of the workload has its record, the test
+			// phase's too when the warmup was interrupted.
+			checkOneRecordEach(t, w, 0, s.records)
+			var notSent, inFlight, notStarted int
 			for _, r := range s.records {
 				switch {
+				case tc.warmup && r.Phase == PhaseTest:
+					notStarted++
+					if r.Status != results.StatusAbandoned || r.Error != "interrupted before the phase started" || r.Attempts != 0 {
+						t.Errorf("test phase after an interrupted warmup: %+v", r)
+					}
 				case r.Attempts == 0:
 					notSent++
 					if r.Status != results.StatusAbandoned || r.Error != "interrupted before sending" {
@@ -700,8 +740,8 @@ func TestRunCancel(t *testing.T) {
 					}
 				}
 			}
-			if notSent == 0 || inFlight < 5 {
-				t.Errorf("%d never sent, %d in flight; want some of each", notSent, inFlight)
+			if notSent == 0 || inFlight < 5 || tc.warmup && notStarted != 5 {
+				t.Errorf("%d never sent, %d in flight, %d of a phase not started; want some of each", notSent, inFlight, notStarted)
 			}
 			ps := sum.Test
 			if tc.warmup {
@@ -720,23 +760,16 @@ func TestRunCancel(t *testing.T) {
 	}
 }
 
-// TestRunRecordError: an OnRecord error stops the run and is returned;
-// OnRecord is not called again.
+// TestRunRecordError: a recording error stops the run and is returned; no
+// record is handed to the recorder after it.
 func TestRunRecordError(t *testing.T) {
 	f := newFaulty(t, func(n int, w http.ResponseWriter, r *http.Request) { answerOK(w) })
 	errDisk := errors.New("disk full")
-	calls := 0
-	cfg := Config{Target: f.gateway(), Speed: 10, OnRecord: func(*results.Request) error {
-		calls++
-		if calls == 3 {
-			return errDisk
-		}
-		return nil
-	}}
+	s := sink{failOn: 3, errFail: errDisk}
 	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{5, 5, 5, 5}}}}
-	_, err := Run(context.Background(), cfg, w)
-	if !errors.Is(err, errDisk) || calls != 3 {
-		t.Errorf("error %v after %d calls, want disk full after 3", err, calls)
+	_, err := Run(context.Background(), s.config(Config{Target: f.gateway(), Speed: 10}), w)
+	if !errors.Is(err, errDisk) || s.calls != 3 {
+		t.Errorf("error %v after %d calls, want disk full after 3", err, s.calls)
 	}
 }
 
@@ -762,9 +795,7 @@ func TestRunSpeed(t *testing.T) {
 			t.Errorf("record %+v: want e2e ≥ 300 ms of model time and func 300 ms", r)
 		}
 	}
-	if e := s.eventsOf(EventOK); len(e) != 2 || e[0].E2ES < 0.3 {
-		t.Errorf("OK events %+v", e)
-	}
+
 }
 
 // TestRunValidation: bad configurations and workloads are refused before

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -47,10 +48,15 @@ func (s RunStatus) Valid() bool {
 // Target is what a run measured.
 type Target string
 
-// The targets of a run (DESIGN.md, "Data flow").
+// The targets of a run (docs/architecture.md). Only sim and twin are
+// simulated.
 const (
-	// TargetHost: a real faasd on a TrEnv host, in real time.
+	// TargetHost: a real faasd on a TrEnv host the harness manages, in
+	// real time.
 	TargetHost Target = "host"
+	// TargetGateway: a faasd at a URL that someone else runs; whatever
+	// answers there is measured.
+	TargetGateway Target = "gateway"
 	// TargetTwin: the platform model behind faasd's HTTP API, in real time
 	// (or sped up, Manifest.Speed).
 	TargetTwin Target = "twin"
@@ -58,18 +64,25 @@ const (
 	TargetSim Target = "sim"
 )
 
+// Targets returns every target, in the order of the command line's help.
+func Targets() []Target { return []Target{TargetSim, TargetTwin, TargetGateway, TargetHost} }
+
 // Valid reports whether t is one of the targets above.
-func (t Target) Valid() bool {
-	switch t {
-	case TargetHost, TargetTwin, TargetSim:
-		return true
-	}
-	return false
-}
+func (t Target) Valid() bool { return slices.Contains(Targets(), t) }
 
 // Simulated reports whether t measures the platform model (sim or twin)
 // rather than a real host.
 func (t Target) Simulated() bool { return t == TargetSim || t == TargetTwin }
+
+// SchemaVersion is the run-directory layout this version writes and reads:
+// 2 added the phases, metrics health, effective configuration and cpu.csv.
+// Manifests without it (version 0, before any was written) or of another
+// version are refused with ErrOldSchema.
+const SchemaVersion = 2
+
+// ErrOldSchema is wrapped when a run directory was written by a version of
+// trenv-bench whose layout this one does not read.
+var ErrOldSchema = errors.New("written by another version of trenv-bench, whose run directory layout this one does not read: run it again")
 
 // NoteInProgress is the Note of the manifest written when a run starts; it
 // stays there if the run never finishes.
@@ -103,6 +116,9 @@ const DatasetBuiltInSample = "built-in sample"
 //	  "files": ["manifest.json", "metrics.json", …]
 //	}
 type Manifest struct {
+	// SchemaVersion is the layout of the run directory this manifest
+	// describes (SchemaVersion); ReadManifest refuses others.
+	SchemaVersion int `json:"schema_version"`
 	// ToolVersion names the trenv-bench build (release, VCS revision, Go
 	// version).
 	ToolVersion string `json:"tool_version"`
@@ -119,8 +135,13 @@ type Manifest struct {
 	// Gateway is faasd's gateway URL on host and twin runs, "" on sim
 	// runs. User information in the URL is dropped when written.
 	Gateway string `json:"gateway,omitempty"`
-	// Platform holds the platform flags of the run.
+	// Platform holds the platform flags of the run, as typed.
 	Platform PlatformFlags `json:"platform"`
+	// Effective is the configuration that actually ran, as its engine
+	// states it: the platform model's configuration on sim and twin, the
+	// flags faasd was started with on a host; absent on a gateway run
+	// (someone else's configuration). Its fields are the engine's.
+	Effective json.RawMessage `json:"effective_config,omitempty"`
 
 	// Speed is how many seconds of model time pass per second of wall time
 	// on the twin (>1: sped up); 1 on a host (real time); 0 on the
@@ -152,6 +173,13 @@ type Manifest struct {
 	// Error is the error that ended a failed run, or that the run met
 	// while writing its files; "" if none.
 	Error string `json:"error,omitempty"`
+
+	// Phases are the phases that started, in order, on the run clock
+	// (memory.csv's and cpu.csv's); a phase that did not end has no end_s.
+	Phases []PhaseSpan `json:"phases"`
+	// Metrics says whether faasd's metrics were all taken and stand for
+	// their phase (MetricsHealth.Usable).
+	Metrics MetricsHealth `json:"metrics"`
 
 	// Requests counts the run's requests, all phases together.
 	Requests RequestCounts `json:"requests"`
@@ -315,7 +343,7 @@ func (m *Manifest) check() error {
 		return fmt.Errorf("%w: status %s, want complete, interrupted or failed", ErrBadValue, quoteCell(string(m.Status)))
 	}
 	if m.Target != "" && !m.Target.Valid() {
-		return fmt.Errorf("%w: target %s, want host, twin or sim", ErrBadValue, quoteCell(string(m.Target)))
+		return fmt.Errorf("%w: target %s, want sim, twin, gateway or host", ErrBadValue, quoteCell(string(m.Target)))
 	}
 	c := m.Requests
 	if c.Scheduled < 0 || c.OK < 0 || c.Failed < 0 || c.Abandoned < 0 || m.PeakInFlight < 0 {
@@ -333,7 +361,8 @@ func (m *Manifest) Marshal() ([]byte, error) {
 		return nil, fmt.Errorf("results: writing manifest: %w", err)
 	}
 	out := *m
-	out.Gateway = redactURL(m.Gateway)
+	out.Gateway = RedactURL(m.Gateway)
+	out.CommandLine = RedactArgs(m.CommandLine)
 	if out.SpeedNote == "" {
 		out.SpeedNote = speedNote(m.Target, m.Speed)
 	}
@@ -343,6 +372,10 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	if out.Files == nil {
 		out.Files = []string{}
 	}
+	if out.Phases == nil {
+		out.Phases = []PhaseSpan{}
+	}
+	out.SchemaVersion = SchemaVersion
 	b, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("results: writing manifest: %w", err)
@@ -360,8 +393,10 @@ func (m *Manifest) WriteFile(path string) error {
 	return atomicfile.WriteFile(path, b, 0o644)
 }
 
-// redactURL drops the user information ("user:password@") of a URL.
-func redactURL(s string) string {
+// RedactURL drops the user information ("user:password@") of a URL; any
+// other string is returned as it is. Every URL that reaches a manifest, a
+// message or a log goes through it.
+func RedactURL(s string) string {
 	scheme, rest, ok := strings.Cut(s, "://")
 	if !ok {
 		return s
@@ -374,6 +409,24 @@ func redactURL(s string) string {
 		host = host[i+1:]
 	}
 	return scheme + "://" + host + path
+}
+
+// RedactArgs returns a copy of a command line with RedactURL applied to
+// every argument, and to the value of every --flag=value, so a password
+// given in a URL never reaches a manifest.
+func RedactArgs(args []string) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, len(args))
+	for i, a := range args {
+		if name, val, ok := strings.Cut(a, "="); ok && strings.HasPrefix(name, "-") {
+			out[i] = name + "=" + RedactURL(val)
+			continue
+		}
+		out[i] = RedactURL(a)
+	}
+	return out
 }
 
 // ReadManifest reads manifest.json. Unknown fields are ignored (a later
@@ -400,6 +453,9 @@ func ReadManifest(path string) (*Manifest, error) {
 		return nil, &ParseError{Path: path, Line: line, Err: jsonError(err)}
 	}
 	switch {
+	case m.SchemaVersion != SchemaVersion:
+		return nil, &ParseError{Path: path, Column: "schema_version",
+			Err: fmt.Errorf("%w (schema %d; this version reads %d)", ErrOldSchema, m.SchemaVersion, SchemaVersion)}
 	case m.Status == "":
 		return nil, &ParseError{Path: path, Column: "status", Err: ErrMissing}
 	case !m.Status.Valid():

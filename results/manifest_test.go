@@ -16,14 +16,15 @@ func sampleManifest() *Manifest {
 	seed, model := uint64(2022310806), uint64(7)
 	zone := time.FixedZone("CEST", 2*3600)
 	return &Manifest{
-		ToolVersion: "v0.1.0 (rev 3ba4f20, go1.26.8)",
-		CommandLine: []string{"trenv-bench", "run", "--method", "trenv", "-w", "1", "--target", "twin", "--speed", "10"},
-		Method:      "trenv",
-		Pool:        "cxl",
-		Target:      TargetTwin,
-		Gateway:     "http://127.0.0.1:8081",
-		Platform:    PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70, NoReuse: true},
-		Speed:       10,
+		SchemaVersion: SchemaVersion,
+		ToolVersion:   "v0.1.0 (rev 3ba4f20, go1.26.8)",
+		CommandLine:   []string{"trenv-bench", "run", "--method", "trenv", "-w", "1", "--target", "twin", "--speed", "10"},
+		Method:        "trenv",
+		Pool:          "cxl",
+		Target:        TargetTwin,
+		Gateway:       "http://127.0.0.1:8081",
+		Platform:      PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70, NoReuse: true},
+		Speed:         10,
 		Workload: WorkloadInfo{Name: "1", TestSHA256: SHA256Hex([]byte("{}")), WarmupSHA256: SHA256Hex(nil),
 			GeneratorSeed: &seed, Dataset: DatasetBuiltInSample},
 		Seeds:        Seeds{Jitter: 1, Model: &model},
@@ -33,6 +34,8 @@ func sampleManifest() *Manifest {
 		Status:       RunComplete,
 		Requests:     RequestCounts{Scheduled: 10, OK: 7, Failed: 2, Abandoned: 1},
 		PeakInFlight: 5,
+		Phases:       []PhaseSpan{{Name: PhaseWarmup, StartS: 0, EndS: new(286.5), Scheduled: 859}, {Name: PhaseTest, StartS: 286.5, Scheduled: 4338}},
+		Metrics:      MetricsHealth{Missing: []string{"test: 503"}},
 		Files:        []string{ManifestFile, RequestsFile},
 	}
 }
@@ -120,8 +123,8 @@ func TestManifestNeverHoldsAPassword(t *testing.T) {
 		if strings.Contains(string(b), "s3cret") || strings.Contains(string(b), "admin") {
 			t.Errorf("%q: manifest holds the credentials:\n%s", c.in, b)
 		}
-		if got := redactURL(c.in); got != c.want {
-			t.Errorf("redactURL(%q) = %q, want %q", c.in, got, c.want)
+		if got := RedactURL(c.in); got != c.want {
+			t.Errorf("RedactURL(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 	// No field, at any depth, could hold one.
@@ -176,8 +179,10 @@ func TestReadManifestErrors(t *testing.T) {
 	}{
 		{"syntax", "{\n  \"status\": \"complete\",\n  oops\n}", 3, "", ErrSyntax},
 		{"type", "{\n  \"status\": \"complete\",\n  \"peak_in_flight\": \"many\"\n}", 3, "", ErrBadValue},
-		{"status", `{"status": "done"}`, 0, "status", ErrBadValue},
-		{"nostatus", `{"method": "trenv"}`, 0, "status", ErrMissing},
+		{"status", `{"schema_version": 2, "status": "done"}`, 0, "status", ErrBadValue},
+		{"nostatus", `{"schema_version": 2, "method": "trenv"}`, 0, "status", ErrMissing},
+		{"old", `{"status": "complete", "method": "trenv"}`, 0, "schema_version", ErrOldSchema},
+		{"newer", `{"schema_version": 3, "status": "complete"}`, 0, "schema_version", ErrOldSchema},
 	} {
 		path := filepath.Join(dir, c.name+".json")
 		os.WriteFile(path, []byte(c.data), 0o644)
@@ -192,7 +197,7 @@ func TestReadManifestErrors(t *testing.T) {
 	}
 	// A later version's fields are ignored.
 	path := filepath.Join(dir, "future.json")
-	os.WriteFile(path, []byte(`{"status": "interrupted", "gpu": "none"}`), 0o644)
+	os.WriteFile(path, []byte(`{"schema_version": 2, "status": "interrupted", "gpu": "none"}`), 0o644)
 	if m, err := ReadManifest(path); err != nil || m.Status != RunInterrupted {
 		t.Errorf("future manifest: %+v, %v", m, err)
 	}

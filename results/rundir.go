@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"trenv-bench/internal/atomicfile"
@@ -85,15 +86,33 @@ var ErrRunDirExists = errors.New("results: run directory exists and is not empty
 type RunDir struct {
 	path    string
 	started time.Time
+	lock    *os.File // flock'd while the run writes the directory
 
-	requests, log, memory *runFile
-	rw                    *RequestWriter
-	lw                    *TestLogWriter
-	mw                    *MemoryWriter
-
-	closed   bool
-	closeErr error
+	mu                         sync.Mutex // guards everything below
+	requests, log, memory, cpu *runFile
+	rw                         *RequestWriter
+	lw                         *TestLogWriter
+	mw                         *MemoryWriter
+	cw                         *CPUWriter
+	origin                     time.Time // run clock's t = 0; zero until Start
+	phases                     []PhaseSpan
+	counts                     map[string]*[2]int // per phase: ok, failed
+	lastS                      float64            // latest run-clock time seen
+	health                     MetricsHealth
+	attached                   []string
+	stopFlush, flushDone       chan struct{}
+	closed                     bool
+	closeErr                   error
 }
+
+// LockFile is the file CreateRunDir locks (flock) while a run writes the
+// directory, so that a second run, even with --force, cannot write into it
+// at the same time. The lock goes when the process does, so a crashed run's
+// leftover file locks nothing.
+const LockFile = ".lock"
+
+// ErrRunDirLocked is wrapped when another run is writing the directory.
+var ErrRunDirLocked = errors.New("results: another run is writing this run directory")
 
 // opener opens a stream file of a run directory for writing.
 type opener func(path string) (io.WriteCloser, error)
@@ -121,33 +140,39 @@ func createRunDir(path string, force bool, open opener, now func() time.Time) (*
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
 		return nil, fmt.Errorf("results: run directory: %w", err)
-	case len(entries) > 0 && !force:
+	case !force && slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() != LockFile }):
 		return nil, fmt.Errorf("%s: %w", path, ErrRunDirExists)
-	default:
-		for _, e := range entries {
-			if e.Type().IsRegular() && isRunFile(e.Name()) {
-				if err := os.Remove(filepath.Join(path, e.Name())); err != nil {
-					return nil, fmt.Errorf("results: run directory: %w", err)
-				}
-			}
-		}
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, fmt.Errorf("results: run directory: %w", err)
 	}
-	d := &RunDir{path: path, started: now()}
+	lock, err := lockDir(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		if e.Type().IsRegular() && isRunFile(e.Name()) {
+			if err := os.Remove(filepath.Join(path, e.Name())); err != nil {
+				unlockDir(lock)
+				return nil, fmt.Errorf("results: run directory: %w", err)
+			}
+		}
+	}
+	d := &RunDir{path: path, started: now(), lock: lock, counts: map[string]*[2]int{PhaseWarmup: {}, PhaseTest: {}}}
 	m := Manifest{Status: RunFailed, Note: NoteInProgress, StartedAt: d.started}
 	if err := m.WriteFile(d.file(ManifestFile)); err != nil {
+		unlockDir(lock)
 		return nil, fmt.Errorf("results: run directory: %w", err)
 	}
 	for _, f := range []struct {
 		name string
 		rf   **runFile
-	}{{RequestsFile, &d.requests}, {TestLogFile, &d.log}, {MemoryFile, &d.memory}} {
+	}{{RequestsFile, &d.requests}, {TestLogFile, &d.log}, {MemoryFile, &d.memory}, {CPUFile, &d.cpu}} {
 		p := d.file(f.name)
 		w, err := open(p)
 		if err != nil {
 			d.closeFiles()
+			unlockDir(lock)
 			return nil, fmt.Errorf("results: run directory: %w", err)
 		}
 		*f.rf = &runFile{path: p, w: w}
@@ -155,26 +180,39 @@ func createRunDir(path string, force bool, open opener, now func() time.Time) (*
 	d.rw = NewRequestWriter(d.requests)
 	d.lw = NewTestLogWriter(d.log)
 	d.mw = NewMemoryWriter(d.memory)
-	if err := errors.Join(d.rw.Flush(), d.mw.Flush()); err != nil {
+	d.cw = NewCPUWriter(d.cpu)
+	if err := errors.Join(d.rw.Flush(), d.mw.Flush(), d.cw.Flush()); err != nil {
 		d.closeFiles()
+		unlockDir(lock)
 		return nil, err
 	}
+	d.stopFlush, d.flushDone = make(chan struct{}), make(chan struct{})
+	go d.flushEverySecond()
 	return d, nil
+}
+
+// flushEverySecond flushes the buffered rows once a second until Close, so
+// that a crash loses at most a second of records however quiet the run is.
+func (d *RunDir) flushEverySecond() {
+	defer close(d.flushDone)
+	tick := time.NewTicker(DefaultFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-d.stopFlush:
+			return
+		case <-tick.C:
+			d.mu.Lock()
+			d.flushLocked()
+			d.mu.Unlock()
+		}
+	}
 }
 
 // Path returns the directory's path.
 func (d *RunDir) Path() string { return d.path }
 
 func (d *RunDir) file(name string) string { return filepath.Join(d.path, name) }
-
-// Requests returns the writer of requests.csv.
-func (d *RunDir) Requests() *RequestWriter { return d.rw }
-
-// Log returns the writer of test.log.
-func (d *RunDir) Log() *TestLogWriter { return d.lw }
-
-// Memory returns the writer of memory.csv.
-func (d *RunDir) Memory() *MemoryWriter { return d.mw }
 
 // Begin rewrites manifest.json with what is known when the run starts
 // (method, flags, workload, seeds, host): m is written with status failed
@@ -190,13 +228,13 @@ func (d *RunDir) Begin(m *Manifest) error {
 	return cp.WriteFile(d.file(ManifestFile))
 }
 
-// WriteMetrics writes faasd's /system/metrics text of a phase, raw, byte for
+// writeMetrics writes faasd's /system/metrics text of a phase, raw, byte for
 // byte as served: PhaseWarmup to warmup_metrics.output, PhaseTest to
 // metrics.output and, parsed (ParseMetrics, Metrics.WriteJSON), to
 // metrics.json. Each file is written atomically. If raw does not parse, the
 // raw file is kept, no metrics.json is left, and the error wraps the
 // *ParseError; any other phase is an error wrapping ErrBadValue.
-func (d *RunDir) WriteMetrics(phase string, raw []byte) error {
+func (d *RunDir) writeMetrics(phase string, raw []byte) error {
 	var name string
 	switch phase {
 	case PhaseWarmup:
@@ -235,34 +273,45 @@ func (d *RunDir) WriteMetrics(phase string, raw []byte) error {
 	return nil
 }
 
-// Flush flushes the buffered rows of requests.csv and memory.csv and
-// returns the first write error met so far by either (test.log is not
-// buffered: see Log().Err()).
-func (d *RunDir) Flush() error {
+// flushLocked flushes the buffered rows of requests.csv, memory.csv and
+// cpu.csv and returns the first write error met so far by any of them.
+func (d *RunDir) flushLocked() error {
 	if d.closed {
 		return d.closeErr
 	}
-	return errors.Join(d.rw.Flush(), d.mw.Flush())
+	return errors.Join(d.rw.Flush(), d.mw.Flush(), d.cw.Flush())
 }
 
-// Close flushes requests.csv and memory.csv, and syncs and closes the three
-// stream files. It returns every write error met by them during the run or
-// now (a full disk, say), each naming its file; what was written before an
-// error stays in place and parses. Closing twice returns the first result.
+// Close stops the flusher, flushes the CSV files, syncs and closes the
+// stream files, and releases the directory's lock. It returns every write
+// error met during the run or now (a full disk, say), each naming its file;
+// what was written before an error stays in place and parses. Closing twice
+// returns the first result.
 func (d *RunDir) Close() error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.closeLocked()
+}
+
+func (d *RunDir) closeLocked() error {
 	if d.closed {
 		return d.closeErr
 	}
 	d.closed = true
-	errs := []error{d.rw.Flush(), d.lw.Err(), d.mw.Flush()}
+	close(d.stopFlush)
+	d.mu.Unlock()
+	<-d.flushDone // it may be waiting for mu
+	d.mu.Lock()
+	errs := []error{d.rw.Flush(), d.lw.Err(), d.mw.Flush(), d.cw.Flush()}
 	errs = append(errs, d.closeFiles())
+	unlockDir(d.lock)
 	d.closeErr = errors.Join(errs...)
 	return d.closeErr
 }
 
 func (d *RunDir) closeFiles() error {
 	var errs []error
-	for _, f := range []*runFile{d.requests, d.log, d.memory} {
+	for _, f := range []*runFile{d.requests, d.log, d.memory, d.cpu} {
 		if f != nil {
 			errs = append(errs, f.Close())
 		}
@@ -270,14 +319,17 @@ func (d *RunDir) closeFiles() error {
 	return errors.Join(errs...)
 }
 
-// Finish ends the run: it closes the stream files (Close), reads
+// Finish ends the run: it writes test.log's closing lines (upstream's two
+// final counts on a complete run; a line saying the run was interrupted or
+// failed, and why, otherwise), closes the stream files (Close), reads
 // requests.csv back to write summary.csv (Summarize) and to count the
 // requests, then rewrites manifest.json atomically from m.
 //
 // m.Status must be RunComplete, RunInterrupted or RunFailed, else nothing is
-// written. Finish fills in m: Requests (ok, failed, abandoned as counted;
-// scheduled the number of rows, or m.Requests.Scheduled if that is larger),
-// EndedAt (now, if zero), StartedAt (if zero), Files; it clears
+// written. Finish fills in m: SchemaVersion, Phases and Metrics as recorded,
+// Requests (ok, failed, abandoned as counted; scheduled the number of rows,
+// or m.Requests.Scheduled if that is larger), EndedAt (now, if zero),
+// StartedAt (if zero), Files (attachments included); it clears
 // NoteInProgress. If a file could not be written or read back, a run that
 // says complete is recorded as failed, the errors are added to m.Error, and
 // Finish returns them, joined.
@@ -287,9 +339,18 @@ func (d *RunDir) Finish(m *Manifest) error {
 			ErrBadValue, quoteCell(string(m.Status)))
 	}
 	var problems []error
-	if err := d.Close(); err != nil {
+	d.mu.Lock()
+	if !d.closed {
+		d.closingLines(m)
+	}
+	m.SchemaVersion = SchemaVersion
+	m.Phases = slices.Clone(d.phases)
+	m.Metrics = d.health
+	attached := slices.Clone(d.attached)
+	if err := d.closeLocked(); err != nil {
 		problems = append(problems, err)
 	}
+	d.mu.Unlock()
 	sum, err := d.summarize()
 	if err != nil {
 		problems = append(problems, err)
@@ -327,10 +388,12 @@ func (d *RunDir) Finish(m *Manifest) error {
 		m.Error = strings.Join(msgs, "; ")
 	}
 	m.Files = d.presentFiles()
-	if !slices.Contains(m.Files, ManifestFile) {
-		m.Files = append(m.Files, ManifestFile)
-		slices.Sort(m.Files)
+	for _, a := range append(attached, ManifestFile) {
+		if !slices.Contains(m.Files, a) {
+			m.Files = append(m.Files, a)
+		}
 	}
+	slices.Sort(m.Files)
 	if err := m.WriteFile(d.file(ManifestFile)); err != nil {
 		problems = append(problems, err)
 	}

@@ -56,30 +56,41 @@ func TestRunDirLifecycle(t *testing.T) {
 	}
 
 	t0 := time.Date(2024, 4, 9, 12, 0, 0, 0, time.UTC)
-	d.Log().Location = time.UTC
+	d.lw.Location = time.UTC
+	if err := d.Request(&Request{}); !errors.Is(err, ErrNotStarted) {
+		t.Errorf("a record before Start: %v, want ErrNotStarted", err)
+	}
 	reqs := []Request{okRequest(PhaseWarmup, "pyaes", 0), okRequest(PhaseTest, "pyaes", 0), okRequest(PhaseTest, "pyaes", 1)}
 	reqs[2].Status, reqs[2].E2EMs, reqs[2].FuncMs, reqs[2].Attempts, reqs[2].StartKind, reqs[2].Error =
 		StatusFailed, nan, nan, 4, StartUnknown, "[500 Internal Server Error] no"
-	for i := range reqs {
-		if err := d.Requests().Write(&reqs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := errors.Join(
-		d.Log().StartWarmup(t0),
-		d.Log().Success(t0, "pyaes", 0.01, 0.0025, 0),
-		d.Log().WarmupFinished(t0, 0, 1),
-		d.Memory().Write(0, 1<<30),
-		d.Memory().Write(1, 1<<31),
-	); err != nil {
-		t.Fatal(err)
-	}
 	raw, err := os.ReadFile("testdata/metrics.output")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := errors.Join(d.WriteMetrics(PhaseWarmup, raw), d.WriteMetrics(PhaseTest, raw)); err != nil {
+	// The warmup runs on the run clock's [0, 0.5], the test on [1, 3].
+	if err := errors.Join(
+		d.Start(t0),
+		d.PhaseStart(PhaseWarmup, 0, 1),
+		d.Memory(0, 1<<30),
+		d.Request(&reqs[0]),
+		d.PhaseEnd(PhaseWarmup, 0.5),
+		d.Metrics(PhaseWarmup, raw),
+		d.PhaseStart(PhaseTest, 1, 2),
+		d.Memory(1, 1<<31),
+		d.CPU(1, 0.25),
+		d.Request(&reqs[1]),
+		d.Retry(PhaseTest, "pyaes", 1.75, 2, "[500 Internal Server Error] no"),
+		d.Request(&reqs[2]),
+		d.PhaseEnd(PhaseTest, 3),
+		d.Metrics(PhaseTest, raw),
+		d.Attach("faasd.log", strings.NewReader("faasd says hello\n")),
+	); err != nil {
 		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "../x", RequestsFile, ".hidden", "a/b"} {
+		if err := d.Attach(bad, strings.NewReader("x")); !errors.Is(err, ErrBadValue) {
+			t.Errorf("Attach(%q): %v, want ErrBadValue", bad, err)
+		}
 	}
 
 	m.Status = RunComplete
@@ -101,7 +112,16 @@ func TestRunDirLifecycle(t *testing.T) {
 	if want := (RequestCounts{Scheduled: 3, OK: 2, Failed: 1}); got.Requests != want {
 		t.Errorf("counts %+v, want %+v", got.Requests, want)
 	}
-	wantFiles := []string{ManifestFile, MemoryFile, MetricsJSONFile, MetricsFile, RequestsFile, SummaryFile, TestLogFile, WarmupMetricsFile}
+	if got.SchemaVersion != SchemaVersion || len(got.Phases) != 2 || !got.Metrics.Usable() {
+		t.Errorf("manifest: schema %d, phases %+v, metrics %+v", got.SchemaVersion, got.Phases, got.Metrics)
+	}
+	for i, want := range []PhaseSpan{{Name: PhaseWarmup, StartS: 0, Scheduled: 1}, {Name: PhaseTest, StartS: 1, Scheduled: 2}} {
+		ph := got.Phases[i]
+		if ph.Name != want.Name || ph.StartS != want.StartS || ph.Scheduled != want.Scheduled || ph.EndS == nil {
+			t.Errorf("phase %d: %+v, want %+v with an end", i, ph, want)
+		}
+	}
+	wantFiles := []string{CPUFile, "faasd.log", ManifestFile, MemoryFile, MetricsJSONFile, MetricsFile, RequestsFile, SummaryFile, TestLogFile, WarmupMetricsFile}
 	slices.Sort(wantFiles)
 	if !slices.Equal(got.Files, wantFiles) {
 		t.Errorf("files %v, want %v", got.Files, wantFiles)
@@ -111,8 +131,11 @@ func TestRunDirLifecycle(t *testing.T) {
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}
-	if !slices.Equal(names, wantFiles) {
-		t.Errorf("directory holds %v, want %v (no temporary files)", names, wantFiles)
+	if want := append([]string{LockFile}, wantFiles...); !slices.Equal(names, want) {
+		t.Errorf("directory holds %v, want %v (no temporary files)", names, want)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dir, "faasd.log")); string(b) != "faasd says hello\n" {
+		t.Errorf("attachment holds %q", b)
 	}
 
 	back, err := readRequestsFile(t, filepath.Join(dir, RequestsFile))
@@ -146,15 +169,25 @@ func TestRunDirLifecycle(t *testing.T) {
 		t.Errorf("metrics.json does not hold the served metrics")
 	}
 	log, _ := os.ReadFile(filepath.Join(dir, TestLogFile))
+	// Each line at origin + its run-clock time: a record's end is its
+	// phase's start + done_s. Upstream logs both counts at the end.
 	wantLog := "[INFO] 2024-04-09 12:00:00,000 START warmup...\n" +
-		"[INFO] 2024-04-09 12:00:00,000 pyaes {'e2e_latency': 0.01, 'latency': 0.0025, 'retry_count': 0}\n" +
-		"[INFO] 2024-04-09 12:00:00,000 warm up finished: failed num 0, succeed num 1 !\n"
+		"[INFO] 2024-04-09 12:00:00,500 pyaes {'e2e_latency': 0.01, 'latency': 0.0025, 'retry_count': 0}\n" +
+		"[INFO] 2024-04-09 12:00:01,000 START test...\n" +
+		"[INFO] 2024-04-09 12:00:01,500 pyaes {'e2e_latency': 0.01, 'latency': 0.0025, 'retry_count': 0}\n" +
+		"[WARNING] 2024-04-09 12:00:01,750 invoke pyaes try 2th failed: [500 Internal Server Error] no\n" +
+		"[ERROR] 2024-04-09 12:00:02,500 invoke pyaes FINALLY failed: [500 Internal Server Error] no\n" +
+		"[INFO] 2024-04-09 12:00:03,000 warm up finished: failed num 0, succeed num 1 !\n" +
+		"[INFO] 2024-04-09 12:00:03,000 test succeed and finish: failed num 1 succeed_num 1 !\n"
 	if string(log) != wantLog {
 		t.Errorf("test.log %q, want %q", log, wantLog)
 	}
 	mem, _ := os.ReadFile(filepath.Join(dir, MemoryFile))
 	if string(mem) != "t_s,bytes\n0.000000,1073741824\n1.000000,2147483648\n" {
 		t.Errorf("memory.csv %q", mem)
+	}
+	if cpu, _ := os.ReadFile(filepath.Join(dir, CPUFile)); string(cpu) != "t_s,utilization\n1.000000,0.2500\n" {
+		t.Errorf("cpu.csv %q", cpu)
 	}
 	sumFile, err := os.Open(filepath.Join(dir, SummaryFile))
 	if err != nil {
@@ -193,12 +226,12 @@ func TestWriteMetricsUnparsable(t *testing.T) {
 	}
 	defer d.Close()
 	good, _ := os.ReadFile("testdata/metrics.output")
-	if err := d.WriteMetrics(PhaseTest, good); err != nil {
+	if err := d.writeMetrics(PhaseTest, good); err != nil {
 		t.Fatal(err)
 	}
 	bad := []byte("Metrics:\n{\"label\":\"invoke-count\",\"data\":6}")
 	for _, phase := range []string{PhaseWarmup, PhaseTest} {
-		err := d.WriteMetrics(phase, bad)
+		err := d.writeMetrics(phase, bad)
 		var pe *ParseError
 		if !errors.As(err, &pe) || !errors.Is(err, ErrMissingMetric) {
 			t.Errorf("%s: error %v, want a *ParseError wrapping ErrMissingMetric", phase, err)
@@ -212,7 +245,7 @@ func TestWriteMetricsUnparsable(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, MetricsJSONFile)); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("stale metrics.json left beside unparsable metrics: %v", err)
 	}
-	if err := d.WriteMetrics("cooldown", good); !errors.Is(err, ErrBadValue) {
+	if err := d.writeMetrics("cooldown", good); !errors.Is(err, ErrBadValue) {
 		t.Errorf("unknown phase: %v", err)
 	}
 }
@@ -245,7 +278,7 @@ func TestCreateRunDirRefusesNonEmpty(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, "metrics.json")); err != nil || !fi.IsDir() {
 		t.Errorf("force removed a directory: %v", err)
 	}
-	for _, name := range []string{SummaryFile, CPUFile, ".manifest.json.tmp-123"} {
+	for _, name := range []string{SummaryFile, ".manifest.json.tmp-123"} {
 		if _, err := os.Stat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s from the old run is still there: %v", name, err)
 		}
@@ -253,6 +286,21 @@ func TestCreateRunDirRefusesNonEmpty(t *testing.T) {
 	if b, _ := os.ReadFile(filepath.Join(dir, RequestsFile)); string(b) != header {
 		t.Errorf("requests.csv %q, want the header of a new run", b)
 	}
+	if b, _ := os.ReadFile(filepath.Join(dir, CPUFile)); string(b) != "t_s,utilization\n" {
+		t.Errorf("cpu.csv %q, want the header of a new run", b)
+	}
+
+	// While a run writes the directory, a second one is refused, even with
+	// force; once it is closed, force works again.
+	if _, err := CreateRunDir(dir, true); !errors.Is(err, ErrRunDirLocked) {
+		t.Errorf("second run into a directory being written: %v, want ErrRunDirLocked", err)
+	}
+	d.Close()
+	d3, err := CreateRunDir(dir, true)
+	if err != nil {
+		t.Fatalf("force after the first run closed: %v", err)
+	}
+	d3.Close()
 
 	// An empty directory needs no force.
 	empty := t.TempDir()
@@ -281,19 +329,19 @@ func TestRunDirCrash(t *testing.T) {
 	}
 	// Rows come more than a second apart, so each Write flushes.
 	clock := &fakeClock{now: time.Now()} // the headers were flushed at creation, on the real clock
-	d.Requests().Clock = func() time.Time { clock.Advance(1100 * time.Millisecond); return clock.now }
-	d.Memory().Clock = d.Requests().Clock
+	d.rw.Clock = func() time.Time { clock.Advance(1100 * time.Millisecond); return clock.now }
+	d.mw.Clock = d.rw.Clock
 	var reqs []Request
 	for i := range 5 {
 		reqs = append(reqs, okRequest(PhaseTest, "pyaes", i))
-		if err := d.Requests().Write(&reqs[i]); err != nil {
+		if err := d.rw.Write(&reqs[i]); err != nil {
 			t.Fatal(err)
 		}
-		if err := d.Memory().Write(float64(i), int64(i)<<20); err != nil {
+		if err := d.mw.Write(float64(i), int64(i)<<20); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d.Log().StartTest(clock.now)
+	d.lw.StartTest(clock.now)
 	// No Close, no Finish: read what is on disk now.
 	back, err := readRequestsFile(t, filepath.Join(dir, RequestsFile))
 	if err != nil {
@@ -369,14 +417,14 @@ func TestRunDirDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Requests().FlushInterval = -1 // every row reaches the file at once
+	d.rw.FlushInterval = -1 // every row reaches the file at once
 	reqsPath, logPath := filepath.Join(dir, RequestsFile), filepath.Join(dir, TestLogFile)
 
 	var written []Request
 	var werr error
 	for i := 0; i < 100 && werr == nil; i++ {
 		r := okRequest(PhaseTest, "pyaes", i)
-		if werr = d.Requests().Write(&r); werr == nil {
+		if werr = d.rw.Write(&r); werr == nil {
 			written = append(written, r)
 		}
 	}
@@ -386,13 +434,13 @@ func TestRunDirDiskFull(t *testing.T) {
 	if len(written) == 0 {
 		t.Fatal("no row fit")
 	}
-	if err := d.Requests().Flush(); !errors.Is(err, syscall.ENOSPC) {
+	if err := d.rw.Flush(); !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Flush after the error: %v", err)
 	}
 	t0 := time.Date(2024, 4, 9, 12, 0, 0, 0, time.UTC)
 	var lerr error
 	for i := 0; i < 10 && lerr == nil; i++ {
-		lerr = d.Log().Success(t0, "pyaes", 0.01, 0.001, 0)
+		lerr = d.lw.Success(t0, "pyaes", 0.01, 0.001, 0)
 	}
 	if !errors.Is(lerr, syscall.ENOSPC) || !strings.Contains(lerr.Error(), logPath) {
 		t.Errorf("log line on a full disk: %v, want ENOSPC naming %s", lerr, logPath)

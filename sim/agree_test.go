@@ -85,8 +85,8 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 	counts := agreeCounts{}
 	var metrics *results.Metrics
 	sum, err := Run(context.Background(), EngineConfig{Platform: cfg, Model: model, JitterSeed: agreeJitterSeed}, w,
-		Sinks{
-			Request: func(r *results.Request) error {
+		hooks{
+			request: func(r *results.Request) error {
 				switch r.Status {
 				case results.StatusOK:
 					counts.add(r.Function, r.StartKind)
@@ -97,7 +97,7 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 				}
 				return nil
 			},
-			PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
+			metrics: func(phase string, m *results.Metrics) error {
 				if phase == results.PhaseTest {
 					metrics = m
 				}

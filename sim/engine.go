@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,20 +13,6 @@ import (
 	"trenv-bench/workloads"
 )
 
-// Sinks receive what a run produces. Any may be nil.
-type Sinks struct {
-	// Request receives one record per request when it ends (ok, failed or
-	// abandoned), in the order requests end.
-	Request func(*results.Request) error
-	// Memory receives 1 Hz samples of resident memory: seconds since the
-	// run started, bytes.
-	Memory func(tS float64, bytes int64) error
-	// PhaseEnd receives faasd's metrics at the end of each phase (at:
-	// virtual time since the run started), before the engine resets them
-	// after the warmup (as the driver GETs and DELETEs /system/metrics).
-	PhaseEnd func(phase string, at time.Duration, m *results.Metrics) error
-}
-
 // EngineConfig configures a simulated run.
 type EngineConfig struct {
 	Platform Config
@@ -33,9 +20,9 @@ type EngineConfig struct {
 	Catalog  *workloads.Catalog
 	// JitterSeed seeds the schedule's U[0,1) offsets (workloads.Schedule).
 	JitterSeed uint64
-	// PhaseStart, if not nil, is told when each phase starts (virtual time
-	// since the run started), before any of its records.
-	PhaseStart func(phase string, at time.Duration)
+	// Origin is the wall time virtual time 0 stands for, given to the
+	// recorder (test.log's stamps); zero means the time Run starts.
+	Origin time.Time
 }
 
 // Summary counts a run's requests.
@@ -89,7 +76,7 @@ type request struct {
 type engine struct {
 	cfg      EngineConfig
 	p        *Platform
-	sinks    Sinks
+	rec      results.Recorder
 	q        eventQueue
 	reqs     []request
 	free     []int32
@@ -104,14 +91,20 @@ type engine struct {
 	deadline   time.Duration
 	inFlight   int
 	sum        Summary
-	rec        results.Request
+	record     results.Request
 }
 
 // Run simulates the workload on the platform in virtual time: the warmup
-// phase, a metrics snapshot and reset, then the test phase. Records go to
-// sinks as they are produced; memory stays bounded by the requests in
-// flight.
-func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sinks) (Summary, error) {
+// phase, a metrics snapshot and reset, then the test phase. Everything goes
+// to rec as it is produced, on the run clock (virtual seconds since the run
+// started): phases, one record per request, 1 Hz memory samples, the
+// metrics of each phase; memory stays bounded by the requests in flight.
+//
+// When ctx is cancelled the run stops at the virtual time it reached: the
+// requests in flight and those not yet sent are recorded as abandoned, and
+// so is every request of a phase that had not started, so each scheduled
+// request has one record. The error then wraps ctx.Err().
+func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, rec results.Recorder) (Summary, error) {
 	p, err := NewPlatform(cfg.Platform, cfg.Model)
 	if err != nil {
 		return Summary{}, err
@@ -134,24 +127,39 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 			}
 		}
 	}
-	e := &engine{cfg: cfg, p: p, sinks: sinks,
-		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
-	if sinks.Memory != nil {
-		e.push(event{at: 0, kind: evSample})
+	origin := cfg.Origin
+	if origin.IsZero() {
+		origin = time.Now()
 	}
+	if err := rec.Start(origin); err != nil {
+		return Summary{}, err
+	}
+	e := &engine{cfg: cfg, p: p, rec: rec,
+		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
+	e.push(event{at: 0, kind: evSample})
 	if !cfg.Platform.trenv() && !cfg.Platform.NoBgTask && cfg.Platform.GC > 0 {
 		e.push(event{at: GCInterval, kind: evGC})
 	}
 	now := time.Duration(0)
-	for i, ph := range []workloads.Phase{w.Warmup, w.Test} {
+	phases := []workloads.Phase{w.Warmup, w.Test}
+	for i, ph := range phases {
 		name := []string{results.PhaseWarmup, results.PhaseTest}[i]
+		if ctx.Err() != nil { // between the phases
+			return e.sum, errors.Join(fmt.Errorf("sim: interrupted before the %s phase: %w", name, ctx.Err()),
+				e.abandonPhase(name, ph, "interrupted before the phase started"))
+		}
 		if now, err = e.runPhase(ctx, name, ph, now); err != nil {
+			if ctx.Err() != nil && i == 0 {
+				err = errors.Join(err, e.abandonPhase(results.PhaseTest, phases[1], "interrupted before the phase started"))
+			}
 			return e.sum, err
 		}
-		if sinks.PhaseEnd != nil {
-			if err := sinks.PhaseEnd(name, now, p.Metrics()); err != nil {
-				return e.sum, err
-			}
+		var raw bytes.Buffer
+		if _, err := p.Metrics().WriteTo(&raw); err != nil {
+			return e.sum, err
+		}
+		if err := rec.Metrics(name, raw.Bytes()); err != nil {
+			return e.sum, err
 		}
 		if name == results.PhaseWarmup {
 			p.ResetMetrics()
@@ -167,8 +175,8 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 // arrival goes first on a tie), so they never enter the queue.
 func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, start time.Duration) (time.Duration, error) {
 	e.phase, e.phaseStart = name, start
-	if e.cfg.PhaseStart != nil {
-		e.cfg.PhaseStart(name, start)
+	if err := e.rec.PhaseStart(name, start.Seconds(), ph.Requests()); err != nil {
+		return start, err
 	}
 	e.names, e.handles = e.names[:0], e.handles[:0]
 	for _, s := range ph {
@@ -182,14 +190,14 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 	more := true
 	now := start
 	for steps := 0; ; steps++ {
-		if steps&0xffff == 0 && ctx.Err() != nil {
-			return now, ctx.Err()
+		if steps&0xff == 0 && ctx.Err() != nil {
+			return now, e.interrupt(ctx, now, arr, sched)
 		}
 		for len(arr) == 0 && more {
 			arr, more = sched.Next()
 		}
 		if len(arr) == 0 && e.inFlight == 0 {
-			return now, nil
+			return now, e.rec.PhaseEnd(name, now.Seconds())
 		}
 		if len(arr) > 0 && (len(e.q.h) == 0 || start+arr[0].At <= e.q.h[0].at) {
 			a := arr[0]
@@ -206,7 +214,7 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		if ev.at >= e.deadline && ev.kind != evRelease && ev.kind != evGC && ev.kind != evSample {
 			// The deadline passes before anything more reaches the client.
 			e.q.push(ev)
-			return e.deadline, e.abandonAll(e.deadline)
+			return e.deadline, errors.Join(e.abandonAll(e.deadline, "unfinished at the phase deadline"), e.rec.PhaseEnd(name, e.deadline.Seconds()))
 		}
 		now = ev.at
 		if err := e.handle(ev); err != nil {
@@ -218,10 +226,8 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 func (e *engine) handle(ev event) error {
 	switch ev.kind {
 	case evSample:
-		if e.sinks.Memory != nil {
-			if err := e.sinks.Memory(ev.at.Seconds(), e.p.ResidentBytes()); err != nil {
-				return err
-			}
+		if err := e.rec.Memory(ev.at.Seconds(), e.p.ResidentBytes()); err != nil {
+			return err
 		}
 		e.push(event{at: ev.at + time.Second, kind: evSample})
 	case evGC:
@@ -317,7 +323,7 @@ func (e *engine) newRequest(fn int32, at time.Duration) int32 {
 
 // finish writes a request's record and frees its slot.
 func (e *engine) finish(now time.Duration, i int32, r *request, status results.Status) error {
-	rec := &e.rec
+	rec := &e.record
 	*rec = results.Request{
 		Phase:      e.phase,
 		Function:   e.names[r.fn],
@@ -344,28 +350,78 @@ func (e *engine) finish(now time.Duration, i int32, r *request, status results.S
 		rec.Error = r.lastErr
 		e.sum.Failed++
 	case results.StatusAbandoned:
-		rec.Error = "unfinished at the phase deadline"
+		rec.Error = r.lastErr
 		e.sum.Abandoned++
 	}
 	r.live = false
 	e.free = append(e.free, i)
 	e.inFlight--
-	if e.sinks.Request != nil {
-		return e.sinks.Request(rec)
-	}
-	return nil
+	return e.rec.Request(rec)
 }
 
-// abandonAll records every request still in flight as abandoned.
-func (e *engine) abandonAll(now time.Duration) error {
+// abandonAll records every request still in flight as abandoned, saying
+// why (and, when an attempt had failed, its failure).
+func (e *engine) abandonAll(now time.Duration, why string) error {
 	for i := range e.reqs {
 		if r := &e.reqs[i]; r.live {
+			if r.lastErr != "" {
+				r.lastErr = why + " (last failure: " + r.lastErr + ")"
+			} else {
+				r.lastErr = why
+			}
 			if err := e.finish(now, int32(i), r, results.StatusAbandoned); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// interrupt ends a phase that ctx stopped at now: the requests in flight
+// and the arrivals not yet sent (arr, then the rest of sched) are recorded
+// as abandoned. It returns ctx's error, joined with any recording error.
+func (e *engine) interrupt(ctx context.Context, now time.Duration, arr []workloads.Arrival, sched *workloads.Schedule) error {
+	err := e.abandonAll(now, "interrupted")
+	for more := true; err == nil && more; arr, more = sched.Next() {
+		for _, a := range arr {
+			if err = e.unsent(a, "interrupted before sending"); err != nil {
+				break
+			}
+		}
+	}
+	return errors.Join(fmt.Errorf("sim: interrupted at %.3f s of virtual time: %w", now.Seconds(), ctx.Err()), err)
+}
+
+// abandonPhase records every request of a phase that never started as
+// abandoned, with why.
+func (e *engine) abandonPhase(name string, ph workloads.Phase, why string) error {
+	e.phase, e.phaseStart = name, 0
+	e.names = e.names[:0]
+	for _, s := range ph {
+		e.names = append(e.names, s.Function)
+	}
+	sched := workloads.NewSchedule(ph, e.cfg.JitterSeed)
+	for arr, more := sched.Next(); more; arr, more = sched.Next() {
+		for _, a := range arr {
+			if err := e.unsent(a, why); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// unsent records an arrival of the current phase that was never sent.
+func (e *engine) unsent(a workloads.Arrival, why string) error {
+	e.sum.Scheduled++
+	e.sum.Abandoned++
+	rec := &e.record
+	*rec = results.Request{
+		Phase: e.phase, Function: e.names[a.Function], ScheduledS: a.At.Seconds(),
+		SentS: math.NaN(), DoneS: math.NaN(), E2EMs: math.NaN(), TotalMs: math.NaN(), FuncMs: math.NaN(),
+		Status: results.StatusAbandoned, Error: why,
+	}
+	return e.rec.Request(rec)
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

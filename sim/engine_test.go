@@ -3,6 +3,7 @@ package sim
 import (
 	"cmp"
 	"context"
+	"errors"
 	"math"
 	"reflect"
 	"slices"
@@ -20,9 +21,9 @@ func collect(t testing.TB, cfg EngineConfig, w workloads.Workload) ([]results.Re
 	t.Helper()
 	var recs []results.Request
 	invokes := map[string]int{}
-	sum, err := Run(context.Background(), cfg, w, Sinks{
-		Request: func(r *results.Request) error { recs = append(recs, *r); return nil },
-		PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
+	sum, err := Run(context.Background(), cfg, w, hooks{
+		request: func(r *results.Request) error { recs = append(recs, *r); return nil },
+		metrics: func(phase string, m *results.Metrics) error {
 			invokes[phase] = m.InvokeCount
 			return nil
 		},
@@ -185,7 +186,7 @@ func TestEngineMemorySamples(t *testing.T) {
 	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{5, 0, 0, 0}}}}
 	var samples []float64
 	var bytes []int64
-	_, err := Run(context.Background(), cfg, w, Sinks{Memory: func(ts float64, b int64) error {
+	_, err := Run(context.Background(), cfg, w, hooks{memory: func(ts float64, b int64) error {
 		samples = append(samples, ts)
 		bytes = append(bytes, b)
 		return nil
@@ -212,7 +213,7 @@ func BenchmarkEngineW1(b *testing.B) {
 	n := w.Warmup.Requests() + w.Test.Requests()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, err := Run(context.Background(), cfg, w, Sinks{}); err != nil {
+		if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -240,7 +241,7 @@ func BenchmarkEngineAzureAllMethods(b *testing.B) {
 			var buf strings.Builder
 			rw := results.NewRequestWriter(&buf)
 			sum, err := Run(context.Background(), EngineConfig{Platform: DefaultConfig(m), Model: model, JitterSeed: 1},
-				res.Workload, Sinks{Request: rw.Write})
+				res.Workload, hooks{request: rw.Write})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -248,4 +249,53 @@ func BenchmarkEngineAzureAllMethods(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "inv/s")
+}
+
+// TestEngineInterrupted cancels W1 part way through the warmup and part
+// way through the test phase: every scheduled request still has exactly one
+// record (the ones in flight and the unsent ones abandoned, a phase that
+// never started all abandoned), and the error says it was interrupted.
+func TestEngineInterrupted(t *testing.T) {
+	w := w1(t)
+	for _, after := range []int{300, 2500} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var recs []results.Request
+		cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(t), JitterSeed: 3}
+		sum, err := Run(ctx, cfg, w, hooks{request: func(r *results.Request) error {
+			recs = append(recs, *r)
+			if len(recs) == after {
+				cancel()
+			}
+			return nil
+		}})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("after %d records: error %v, want context.Canceled", after, err)
+		}
+		got := map[string]int{}
+		reasons := map[string]int{}
+		for _, r := range recs {
+			got[r.Phase+"/"+r.Function]++
+			if r.Status == results.StatusAbandoned {
+				reasons[r.Error]++
+			}
+		}
+		for name, ph := range map[string]workloads.Phase{results.PhaseWarmup: w.Warmup, results.PhaseTest: w.Test} {
+			for _, s := range ph {
+				if n := (workloads.Phase{s}).Requests(); got[name+"/"+s.Function] != n {
+					t.Errorf("after %d: %s/%s has %d records, the workload %d", after, name, s.Function, got[name+"/"+s.Function], n)
+				}
+			}
+		}
+		if sum.Scheduled != len(recs) || sum.OK+sum.Failed+sum.Abandoned != len(recs) {
+			t.Errorf("after %d: summary %+v for %d records", after, sum, len(recs))
+		}
+		if reasons["interrupted before sending"] == 0 {
+			t.Errorf("after %d: no unsent request recorded: %v", after, reasons)
+		}
+		if after < w.Warmup.Requests() && reasons["interrupted before the phase started"] != w.Test.Requests() {
+			t.Errorf("interrupted in the warmup: %d test requests recorded as never started, want %d (%v)",
+				reasons["interrupted before the phase started"], w.Test.Requests(), reasons)
+		}
+	}
 }

@@ -52,8 +52,8 @@ func runHeadline(t testing.TB, kind string, cfg Config) headlineRun {
 		t float64
 		b int64
 	}
-	_, err = Run(context.Background(), EngineConfig{Platform: cfg, Model: defaultModel(t), JitterSeed: 1}, w, Sinks{
-		Request: func(r *results.Request) error {
+	_, err = Run(context.Background(), EngineConfig{Platform: cfg, Model: defaultModel(t), JitterSeed: 1}, w, hooks{
+		request: func(r *results.Request) error {
 			if r.Phase != results.PhaseTest {
 				return nil
 			}
@@ -65,14 +65,14 @@ func runHeadline(t testing.TB, kind string, cfg Config) headlineRun {
 			out.startKinds[r.StartKind]++
 			return nil
 		},
-		Memory: func(ts float64, b int64) error {
+		memory: func(ts float64, b int64) error {
 			samples = append(samples, struct {
 				t float64
 				b int64
 			}{ts, b})
 			return nil
 		},
-		PhaseEnd: func(phase string, _ time.Duration, m *results.Metrics) error {
+		metrics: func(phase string, m *results.Metrics) error {
 			if phase == results.PhaseWarmup {
 				testStart = float64(len(samples))
 			} else {

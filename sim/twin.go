@@ -137,7 +137,8 @@ var invokeName = regexp.MustCompile(`^[-a-zA-Z_0-9.]+$`)
 
 // Handler returns the HTTP API: /invoke/<name>, /system/register,
 // /system/metrics (GET, DELETE), /system/functions, /danger/kill,
-// /healthz, and /sim/memory (the model's memory, JSON; not in faasd).
+// /healthz, /sim/memory (the model's memory, JSON) and /sim/info (its
+// EffectiveConfig; neither is faasd's). Every answer carries TwinHeader.
 func (t *Twin) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/invoke/", t.handleInvoke)
@@ -148,7 +149,8 @@ func (t *Twin) Handler() http.Handler {
 	mux.HandleFunc("/danger/kill", t.handleKill)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {})
 	mux.HandleFunc("GET /sim/memory", t.handleMemory)
-	return mux
+	mux.HandleFunc("GET /sim/info", t.handleInfo)
+	return announce(mux)
 }
 
 // InvokeResponse is the body of a successful invocation, shaped like the

@@ -464,7 +464,7 @@ func trialReplay(url string, rate, secs, n int, progress bool, timeline string) 
 	cfg := replay.Config{
 		Target:     &replay.Gateway{URL: url},
 		JitterSeed: 1,
-		OnRecord: func(r *results.Request) error {
+		Recorder: requestRecorder{f: func(r *results.Request) error {
 			if !math.IsNaN(r.SentS) {
 				h.add(int64(math.Round((r.SentS - r.ScheduledS) * 1e6)))
 				span.add(r.SentS)
@@ -476,7 +476,7 @@ func trialReplay(url string, rate, secs, n int, progress bool, timeline string) 
 				fmt.Fprintf(tl, "%.6f,%.6f,%.6f\n", r.ScheduledS, r.SentS, r.DoneS)
 			}
 			return nil
-		},
+		}},
 	}
 	if progress {
 		cfg.Progress = func(p replay.Progress) {
@@ -552,3 +552,12 @@ func serveMain(addr string) error {
 	}
 	return nil
 }
+
+// requestRecorder is a Recorder that hands each request record to a
+// function and discards the rest.
+type requestRecorder struct {
+	results.Discard
+	f func(*results.Request) error
+}
+
+func (r requestRecorder) Request(x *results.Request) error { return r.f(x) }

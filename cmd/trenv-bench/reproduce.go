@@ -13,6 +13,7 @@ import (
 
 	"trenv-bench/experiments"
 	"trenv-bench/replay"
+	"trenv-bench/results"
 	"trenv-bench/sim/calibration"
 )
 
@@ -25,7 +26,7 @@ type reproduceOptions struct {
 	Plot experiments.PlotFunc
 
 	Figure        string
-	Target        string
+	Target        results.Target
 	OutDir        string
 	Speed         float64
 	AzureDataset  string
@@ -83,14 +84,14 @@ The trace workloads use the built-in synthetic samples unless
 			switch opts.Target {
 			case "":
 				return flagErrorf("--target is required: sim, twin or host")
-			case TargetSim, TargetTwin, TargetHost:
+			case results.TargetSim, results.TargetTwin, results.TargetHost:
 			default:
 				return flagErrorf("--target %q: expected sim, twin or host", opts.Target)
 			}
 			if !(opts.Speed > 0) {
 				return flagErrorf("--speed %v: expected a positive number", opts.Speed)
 			}
-			if opts.Speed != 1 && opts.Target != TargetTwin {
+			if opts.Speed != 1 && opts.Target != results.TargetTwin {
 				return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", opts.Target)
 			}
 			var err error
@@ -105,13 +106,13 @@ The trace workloads use the built-in synthetic samples unless
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Target, "target", "", "where to run: sim, twin or host (required)")
+	f.StringVar((*string)(&opts.Target), "target", "", "where to run: sim, twin or host (required)")
 	f.StringVar(&opts.OutDir, "out", experiments.DefaultOutDir, "directory of the run directories, figures/ and report.md")
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
 	f.StringVar(&opts.AzureDataset, "azure-dataset", "", "Azure Functions 2019 dataset, as gen --dataset (default: the built-in sample)")
 	f.StringVar(&opts.HuaweiDataset, "huawei-dataset", "", "Huawei 2023 requests_minute dataset, as gen --dataset (default: the built-in sample)")
 	f.StringVar(&opts.CalFile, "calibration", "", "cost model YAML (default: the embedded sim/calibration/default.yaml)")
-	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{TargetSim, TargetTwin, TargetHost}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

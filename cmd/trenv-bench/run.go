@@ -17,13 +17,6 @@ import (
 	"trenv-bench/workloads"
 )
 
-// Targets of run.
-const (
-	TargetHost = experiments.TargetHost
-	TargetTwin = experiments.TargetTwin
-	TargetSim  = experiments.TargetSim
-)
-
 // runOptions are the inputs of `trenv-bench run`.
 type runOptions struct {
 	Streams  *Streams
@@ -35,7 +28,7 @@ type runOptions struct {
 	Dataset      string
 	GenSeed      int64
 	Iter         int
-	Target       string
+	Target       results.Target
 	Speed        float64
 	Gateway      string
 	PasswordFile string
@@ -65,22 +58,23 @@ replays the test phase, and writes a run directory (runs/<name> by default):
   summary.csv         per phase × function: counts, percentiles, start kinds
 
 Targets:
-  sim    the platform model in virtual time: a W1 run takes well under a second
-  twin   the model behind faasd's HTTP API in real time (--speed X compresses
-         time X-fold; records stay in model time), replayed over loopback
-  host   a real TrEnv host (not available in this version: see the error)
-
---gateway URL replays against any faasd-compatible endpoint that is already
-running, e.g. trenv-bench sim serve, instead of starting the twin.`,
+  sim      the platform model in virtual time: a W1 run takes well under a second
+  twin     the model behind faasd's HTTP API in real time (--speed X compresses
+           time X-fold; records stay in model time), replayed over loopback
+  gateway  --gateway URL: a faasd someone else runs (a real testbed, or
+           trenv-bench sim serve), measured as it answers; a twin there
+           announces itself and is recorded as twin, never as a measurement
+  host     a real TrEnv host the harness manages (not available in this
+           version: see the error)`,
 		Example: `  # W1 under TrEnv in the simulator (paper Figure 10a, one bar)
   trenv-bench run --method trenv -w 1 --target sim
 
   # REAP on W2 with the paper's settings, on the twin 20x faster than real time
   trenv-bench run --method reap -w 2 --mem 32 --gc 3 --target twin --speed 20
 
-  # a workload written by gen, against a running sim serve
+  # a workload written by gen, against a faasd at a URL (here: sim serve)
   trenv-bench gen -w 1 -o runs/w1
-  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --target twin`,
+  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --password-file pw`,
 		Args: argsError(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.check(cmd); err != nil {
@@ -104,15 +98,15 @@ running, e.g. trenv-bench sim serve, instead of starting the twin.`,
 	f.StringVar(&opts.Dataset, "dataset", "", "dataset for -w azure/huawei (default: the built-in sample)")
 	f.Int64Var(&opts.GenSeed, "seed", int64(workloads.DefaultSeed), "generator seed for -w (as gen --seed)")
 	f.IntVar(&opts.Iter, "iter", workloads.DefaultIter, "func cycles for -w func")
-	f.StringVar(&opts.Target, "target", TargetSim, "where to run: sim, twin or host")
+	f.StringVar((*string)(&opts.Target), "target", string(results.TargetSim), "where to run: sim, twin or host (with --gateway: none)")
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
-	f.StringVar(&opts.Gateway, "gateway", "", "replay against this faasd-compatible URL instead of starting the twin")
+	f.StringVar(&opts.Gateway, "gateway", "", "replay against the faasd at this URL, which the harness does not manage (target gateway)")
 	f.StringVar(&opts.PasswordFile, "password-file", "", "with --gateway: file holding admin's password, to register the functions")
 	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>)")
 	f.StringVar(&opts.OutDir, "out", "runs", "directory that holds run directories")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
 	f.Uint64Var(&opts.JitterSeed, "jitter-seed", 1, "seed of the send-time jitter U[0,1) (upstream's is unseeded)")
-	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{TargetSim, TargetTwin, TargetHost}, cobra.ShellCompDirectiveNoFileComp))
+	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("workload", cobra.FixedCompletions(workloads.Kinds, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("workload-dir")
 	return cmd
@@ -136,19 +130,26 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	if o.GenSeed < 0 || o.GenSeed > 1<<32-1 {
 		return flagErrorf("--seed %d: expected 0 to 4294967295", o.GenSeed)
 	}
+	if o.Gateway != "" {
+		if cmd.Flags().Changed("target") {
+			return flagErrorf("--gateway replays against a faasd the harness does not manage, so it takes no --target " +
+				"(a twin behind the URL is recognised and recorded as twin; --target host, which starts faasd itself, does not take a URL)")
+		}
+		o.Target = results.TargetGateway
+	}
 	switch o.Target {
-	case TargetSim, TargetTwin, TargetHost:
+	case results.TargetSim, results.TargetTwin, results.TargetHost, results.TargetGateway:
 	default:
 		return flagErrorf("--target %q: expected sim, twin or host", o.Target)
 	}
 	if !(o.Speed > 0) {
 		return flagErrorf("--speed %v: expected a positive number", o.Speed)
 	}
-	if o.Speed != 1 && o.Target != TargetTwin {
+	if o.Speed != 1 && o.Target != results.TargetTwin && o.Target != results.TargetGateway {
 		return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", o.Target)
 	}
-	if o.Gateway != "" && o.Target == TargetSim {
-		return flagErrorf("--gateway replays over HTTP; use --target twin (or host) with it")
+	if o.PasswordFile != "" && o.Target != results.TargetGateway {
+		return flagErrorf("--password-file registers the functions at --gateway; give --gateway URL with it")
 	}
 	if o.Name != "" && (strings.ContainsAny(o.Name, `/\`) || o.Name == "." || o.Name == "..") {
 		return flagErrorf("--name %q: expected a plain directory name", o.Name)
@@ -189,7 +190,7 @@ func (o *runOptions) runName() string {
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
-	if o.Target == TargetHost && o.Gateway == "" {
+	if o.Target == results.TargetHost {
 		return experiments.ErrHostTarget
 	}
 	w, _, err := o.loadWorkload(ctx)

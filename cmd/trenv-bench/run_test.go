@@ -37,9 +37,12 @@ func TestNewCmdRun(t *testing.T) {
 		{line: "--method reap -w 2 --mem 32 --gc 3 --target twin --speed 20 --name x --out /tmp/r", check: func(o *runOptions) bool {
 			return o.platform.MemBytes == 32<<30 && o.platform.GC == 3*time.Minute && o.Speed == 20 && o.runName() == "x"
 		}},
-		{line: "--method cold --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --target twin", check: func(o *runOptions) bool {
-			return o.WorkloadDir == "runs/w1" && o.runName() == "runs_w1-cold-twin"
+		{line: "--method cold --workload-dir runs/w1 --gateway http://127.0.0.1:8081", check: func(o *runOptions) bool {
+			return o.WorkloadDir == "runs/w1" && o.Target == results.TargetGateway && o.runName() == "runs_w1-cold-gateway"
 		}},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --target twin", wantErr: "it takes no --target"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --target host", wantErr: "it takes no --target"},
+		{line: "--method cold -w 1 --password-file pw", wantErr: "--password-file registers the functions at --gateway"},
 		{line: "--method trenv", wantErr: "give exactly one of -w KIND"},
 		{line: "--method trenv -w 1 --workload-dir d", wantErr: "give exactly one of -w KIND"},
 		{line: "--method trenv -w 9", wantErr: `-w "9"`},
@@ -48,7 +51,6 @@ func TestNewCmdRun(t *testing.T) {
 		{line: "-w 1", wantErr: "--method is required"},
 		{line: "--method trenv -w 1 --target cloud", wantErr: `--target "cloud"`},
 		{line: "--method trenv -w 1 --speed 10", wantErr: "--speed compresses the twin's real time"},
-		{line: "--method trenv -w 1 --gateway http://x", wantErr: "--gateway replays over HTTP"},
 		{line: "--method trenv -w 1 --name ../x", wantErr: "--name"},
 		{line: "--method trenv -w 1 --dataset d", wantErr: "--dataset is only read by"},
 	}
@@ -196,11 +198,17 @@ func TestRunHostSaysWhatIsMissing(t *testing.T) {
 	}
 }
 
+// TestRunGatewayDown: a gateway that does not answer fails the pre-flight,
+// after its retries, naming the URL, and leaves no run directory behind.
 func TestRunGatewayDown(t *testing.T) {
 	s, _, errOut := testStreams()
-	code := Main([]string{"run", "--method", "trenv", "-w", "func", "--target", "twin", "--gateway", "http://127.0.0.1:1", "--out", t.TempDir()}, s)
-	if code != ExitError || !strings.Contains(errOut.String(), "127.0.0.1:1") {
+	out := t.TempDir()
+	code := Main([]string{"run", "--method", "trenv", "-w", "func", "--gateway", "http://127.0.0.1:1", "--out", out}, s)
+	if code != ExitError || !strings.Contains(errOut.String(), "127.0.0.1:1") || !strings.Contains(errOut.String(), "4 attempts") {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("a failed pre-flight left %v in --out", entries)
 	}
 }
 

@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -205,17 +203,9 @@ func serveTwin(ctx context.Context, o *simServeOptions, cfg sim.TwinConfig, ln n
 			}
 		}
 	}
-	srv := &http.Server{Handler: twin.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go twin.RunBackground(ctx)
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
 	fmt.Fprintf(o.Streams.ErrOut, "sim serve: %s (pool %s) on http://%s, speed %gx; Ctrl-C stops\n",
 		cfg.Platform.Method, cfg.Platform.Pool, ln.Addr(), cfg.Speed)
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := twin.Serve(ctx, ln); err != nil {
 		return err
 	}
 	return ctx.Err()

@@ -20,14 +20,15 @@ import (
 )
 
 type simCalibrateOptions struct {
-	Streams  *Streams
-	From     string
-	Out      string
-	Method   string
-	Pool     string
-	Base     string
-	KeepExec bool
-	Force    bool
+	Streams        *Streams
+	From           string
+	Out            string
+	Method         string
+	Pool           string
+	Base           string
+	KeepExec       bool
+	AllowSimulated bool
+	Force          bool
 }
 
 func newCmdSimCalibrate(s *Streams, runF func(context.Context, *simCalibrateOptions) error) *cobra.Command {
@@ -59,9 +60,19 @@ or --method/--pool):
 Distributions are log-normal (median and sigma of the logs). HTTP overhead,
 concurrent-start slowdowns, resident memory and copies' factors are kept.
 With --keep-exec, exec is kept and M's warm_exec_factor is fitted instead:
-fit exec from a cold or CRIU run first, then a TrEnv run with --base.`,
-		Example: `  trenv-bench sim calibrate --from runs/w1-trenv -o testbed.yaml
-  trenv-bench sim serve --method trenv --calibration testbed.yaml --mem 32`,
+fit exec from a cold or CRIU run first, then a TrEnv run with --base.
+
+A run of the model itself (target sim or twin) is refused: fitting the model
+to its own output only gives it back. --allow-simulated fits it anyway, to
+check the fit.`,
+		Example: `  # on a testbed: a CRIU run (local DRAM), then fit exec and CRIU's start-up
+  trenv-bench run --method criu -w 1 --target host --gateway http://testbed:8080
+  trenv-bench sim calibrate --from runs/w1-criu-host -o testbed.yaml
+
+  # then T-CXL: its switch and CXL execution factors, on top of those times
+  trenv-bench run --method trenv --pool cxl -w 1 --target host --gateway http://testbed:8080
+  trenv-bench sim calibrate --from runs/w1-trenv-cxl-host --base testbed.yaml --keep-exec -o testbed-cxl.yaml
+  trenv-bench run --method trenv -w 2 --target sim --calibration testbed-cxl.yaml`,
 		Args: argsError(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if opts.From == "" || opts.Out == "" {
@@ -83,6 +94,7 @@ fit exec from a cold or CRIU run first, then a TrEnv run with --base.`,
 	f.StringVar(&opts.Pool, "pool", "", "the run's TrEnv pool, if the manifest's is wrong")
 	f.StringVar(&opts.Base, "base", "", "cost model to start from (default: the embedded one)")
 	f.BoolVar(&opts.KeepExec, "keep-exec", false, "keep --base's exec and fit the method's warm_exec_factor instead")
+	f.BoolVar(&opts.AllowSimulated, "allow-simulated", false, "fit a run of the model itself (target sim or twin)")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing -o file")
 	cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(sim.Methods, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("pool", cobra.FixedCompletions([]string{sim.PoolCXL, sim.PoolRDMA}, cobra.ShellCompDirectiveNoFileComp))
@@ -99,6 +111,10 @@ func simCalibrateRun(o *simCalibrateOptions) error {
 	man, err := results.ReadManifest(mpath)
 	if err != nil {
 		return fmt.Errorf("--from %s: %w (expected a run directory written by trenv-bench run)", o.From, err)
+	}
+	if man.Target.Simulated() && !o.AllowSimulated {
+		return fmt.Errorf("%s: target %q: the run measured the platform model, not a testbed, and fitting the model to its own output only gives it back (pass --allow-simulated to fit it anyway)",
+			mpath, man.Target)
 	}
 	method, pool, from := man.Method, man.Pool, mpath
 	if o.Method != "" {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"trenv-bench/experiments"
 	"trenv-bench/results"
 	"trenv-bench/sim/calibration"
 )
@@ -20,9 +21,9 @@ func TestNewCmdSimCalibrate(t *testing.T) {
 		wantErr string
 	}{
 		{line: "--from runs/w1-criu-host -o t.yaml", want: simCalibrateOptions{From: "runs/w1-criu-host", Out: "t.yaml"}},
-		{line: "--from r -o t.yaml --method trenv --pool rdma --base b.yaml --keep-exec --force",
+		{line: "--from r -o t.yaml --method trenv --pool rdma --base b.yaml --keep-exec --allow-simulated --force",
 			want: simCalibrateOptions{From: "r", Out: "t.yaml", Method: "trenv", Pool: "rdma", Base: "b.yaml",
-				KeepExec: true, Force: true}},
+				KeepExec: true, AllowSimulated: true, Force: true}},
 		{line: "-o t.yaml", wantErr: "--from RUN_DIR and -o FILE are required"},
 		{line: "--from r", wantErr: "--from RUN_DIR and -o FILE are required"},
 		{line: "--from r -o t.yaml --pool nvme", wantErr: `--pool "nvme": expected cxl or rdma`},
@@ -143,7 +144,17 @@ func TestSimCalibrateRun(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "fitted.yaml")
 	s, _, errOut := testStreams()
 
-	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s); code != ExitOK {
+	// A run of the model itself is refused, and nothing is written.
+	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s); code != ExitError ||
+		!strings.Contains(errOut.String(), `target "sim"`) || !strings.Contains(errOut.String(), "--allow-simulated") {
+		t.Fatalf("simulated run without --allow-simulated: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("wrote a file after refusing")
+	}
+
+	errOut.Reset()
+	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out, "--allow-simulated"}, s); code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	// It says, per function, from how many requests of each kind it fitted.
@@ -171,14 +182,14 @@ func TestSimCalibrateRun(t *testing.T) {
 
 	// Without --force an existing file stays.
 	errOut.Reset()
-	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s); code != ExitError ||
+	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out, "--allow-simulated"}, s); code != ExitError ||
 		!strings.Contains(errOut.String(), "already exists") {
 		t.Errorf("overwrite without --force: exit %d, %q", code, errOut)
 	}
 
 	// The wrong method shows in the records.
 	errOut.Reset()
-	code := Main([]string{"sim", "calibrate", "--from", run, "-o", out, "--force", "--method", "trenv"}, s)
+	code := Main([]string{"sim", "calibrate", "--from", run, "-o", out, "--allow-simulated", "--force", "--method", "trenv"}, s)
 	if code != ExitError || !strings.Contains(errOut.String(), filepath.Join(run, results.RequestsFile)+":") ||
 		!strings.Contains(errOut.String(), `start_kind "restore", which a trenv run does not produce`) {
 		t.Errorf("--method trenv on a CRIU run: exit %d, %q", code, errOut)
@@ -190,7 +201,7 @@ func TestSimCalibrateRun(t *testing.T) {
 		{"--method firecracker", `--method: method "firecracker"`},
 	} {
 		errOut.Reset()
-		args := append([]string{"sim", "calibrate", "--from", run, "-o", out, "--force"}, strings.Fields(c.args)...)
+		args := append([]string{"sim", "calibrate", "--from", run, "-o", out, "--allow-simulated", "--force"}, strings.Fields(c.args)...)
 		if code := Main(args, s); code == ExitOK || !strings.Contains(errOut.String(), c.want) {
 			t.Errorf("%s: exit %d, %q, want %q", c.args, code, errOut, c.want)
 		}
@@ -213,5 +224,49 @@ func TestSimCalibrateRun(t *testing.T) {
 	if code := Main([]string{"sim", "calibrate", "--from", t.TempDir(), "-o", out, "--force"}, s); code != ExitError ||
 		!strings.Contains(errOut.String(), "expected a run directory written by trenv-bench run") {
 		t.Errorf("no manifest: exit %d, %q", code, errOut)
+	}
+}
+
+// TestSimCalibrateExample: every directory the help's examples calibrate
+// from is the one the example's run command before it creates.
+func TestSimCalibrateExample(t *testing.T) {
+	s, _, _ := testStreams()
+	example := newCmdSimCalibrate(s, nil).Example
+	last := ""
+	checked := 0
+	for _, line := range strings.Split(example, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || f[0] != "trenv-bench" {
+			continue
+		}
+		flag := func(names ...string) string {
+			for i := 0; i+1 < len(f); i++ {
+				for _, n := range names {
+					if f[i] == n {
+						return f[i+1]
+					}
+				}
+			}
+			return ""
+		}
+		switch {
+		case f[1] == "run":
+			pool, target := flag("--pool"), flag("--target")
+			if pool == "" {
+				pool = "cxl"
+			}
+			if target == "" {
+				target = TargetSim
+			}
+			last = filepath.Join("runs", experiments.RunDirName(flag("-w"), flag("--method"), pool, target))
+		case f[1] == "sim" && f[2] == "calibrate":
+			if from := flag("--from"); from != last {
+				t.Errorf("example calibrates from %s; the run before it writes %s", from, last)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Errorf("no calibrate example in %q", example)
 	}
 }

@@ -186,9 +186,11 @@ func e2eGroups(recs []results.Request) map[string]medianGroup {
 // Per-number checks catch a large error; a bias shared by all functions
 // (say, start-ups not freed of concurrency) shows in the mean error: over N
 // independent fits the mean of the errors in standard errors is within
-// fitZ/√N of 0, checked per field over the first round of every case
-// (trenv-cxl-idle0 repeats trenv-cxl's runs but for chameleon, and is left
-// out of the mean).
+// fitZ/√N of 0. And the standard errors the tolerances rest on must be the
+// real scatter, neither too small nor too generous: the mean square error
+// in standard errors is 1 within fitZ·√(2/N). Both are checked per field
+// over the first round of every case (trenv-cxl-idle0 repeats trenv-cxl's
+// runs but for chameleon, and is left out).
 //
 // The paper's W1 settings (--gc 2) give the baselines a start every few
 // minutes per function, so every start key has samples.
@@ -212,14 +214,21 @@ func TestFitRoundTrip(t *testing.T) {
 	defer func() {
 		for _, field := range slices.Sorted(maps.Keys(pooled)) {
 			zs := pooled[field]
-			var sum float64
+			var sum, sum2 float64
 			for _, z := range zs {
 				sum += z
+				sum2 += z * z
 			}
-			mean, bound := sum/float64(len(zs)), fitZ/math.Sqrt(float64(len(zs)))
-			t.Logf("%s: mean error %+.2f standard errors over %d fits (bound ±%.2f)", field, mean, len(zs), bound)
+			n := float64(len(zs))
+			mean, bound := sum/n, fitZ/math.Sqrt(n)
+			ms, msBound := sum2/n, fitZ*math.Sqrt(2/n)
+			t.Logf("%s: over %d fits, mean error %+.2f standard errors (bound ±%.2f), mean square %.2f (bound 1 ± %.2f)",
+				field, len(zs), mean, bound, ms, msBound)
 			if math.Abs(mean) > bound {
 				t.Errorf("%s: fits are biased: mean error %+.2f standard errors over %d fits, beyond ±%.2f", field, mean, len(zs), bound)
+			}
+			if n >= 20 && math.Abs(ms-1) > msBound {
+				t.Errorf("%s: errors scatter %.2f² standard errors over %d fits, not 1 ± %.2f: the tolerances rest on a wrong error", field, math.Sqrt(ms), len(zs), msBound)
 			}
 		}
 	}()

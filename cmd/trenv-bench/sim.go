@@ -27,7 +27,7 @@ cost model calibrated from the paper and the baselines' papers
 run --target sim runs it in virtual time; sim serve puts it behind faasd's
 HTTP API in real time, for any client.`,
 		Example: `  trenv-bench sim serve --method trenv --pool rdma --addr 127.0.0.1:8081
-  trenv-bench sim calibrate --from runs/w1-trenv -o my-testbed.yaml`,
+  trenv-bench sim calibrate --from runs/w1-criu-gateway -o my-testbed.yaml`,
 	}
 	cmd.AddCommand(newCmdSimServe(s, nil), newCmdSimCalibrate(s, nil))
 	return cmd

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
 )
@@ -138,42 +137,5 @@ func TestSimServeAnswers(t *testing.T) {
 	}
 	if !strings.Contains(errOut.String(), "sim serve: trenv (pool cxl) on http://"+addr) {
 		t.Errorf("banner %q", errOut)
-	}
-}
-
-func TestSimCalibrate(t *testing.T) {
-	run := t.TempDir()
-	m := &results.Metrics{}
-	for i := 0; i < 50; i++ {
-		m.AddLatency(results.LabelStartNewLatency, "chameleon", time.Duration(300+i)*time.Millisecond)
-	}
-	f, _ := os.Create(filepath.Join(run, "metrics.output"))
-	m.WriteTo(f)
-	f.Close()
-	out := filepath.Join(t.TempDir(), "fitted.yaml")
-	s, _, errOut := testStreams()
-	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s); code != ExitUsage || !strings.Contains(errOut.String(), "pass --method") {
-		t.Fatalf("without a manifest or --method: exit %d, %q", code, errOut)
-	}
-	os.WriteFile(filepath.Join(run, "manifest.json"), []byte(`{"method": "criu"}`), 0o644)
-	errOut.Reset()
-	if code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s); code != ExitOK {
-		t.Fatalf("exit %d: %s", code, errOut)
-	}
-	fitted, err := calibration.Load(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := fitted.Functions["chameleon"].Startup[calibration.MethodCRIU]
-	if d.MedianMs < 300 || d.MedianMs > 350 || !strings.HasPrefix(d.Source, "fitted:") {
-		t.Errorf("fitted criu start-up %+v", d)
-	}
-	// The fitted file serves as a calibration.
-	code := Main([]string{"sim", "calibrate", "--from", run, "-o", out}, s)
-	if code != ExitError || !strings.Contains(errOut.String(), "already exists") {
-		t.Errorf("overwrite without --force: exit %d", code)
-	}
-	if _, err := loadModel(out); err != nil {
-		t.Errorf("fitted model is not a valid --calibration: %v", err)
 	}
 }

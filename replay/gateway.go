@@ -44,6 +44,10 @@ const (
 	// longer body fails the attempt. The benchmark functions answer a few
 	// kB at most (json-serde's data is not echoed).
 	MaxResponseBody = 64 << 20
+	// MaxLatency is the longest "latency" an answer may report, seconds:
+	// an attempt that succeeded cannot have computed for longer than the
+	// attempt timeout (upstream's 60 s, model time).
+	MaxLatency = 60.0
 	// maxErrorBody bounds how much of a failed answer's body an error
 	// message quotes, in bytes.
 	maxErrorBody = 1024
@@ -55,6 +59,11 @@ var (
 	// numeric "latency" (missing, null, a string…). Upstream's driver fails
 	// such a request without retrying it, and so does Run.
 	ErrNoLatency = errors.New("replay: answer has no numeric JSON \"latency\"")
+	// ErrBadLatency means a numeric "latency" that cannot be a function's
+	// compute time: negative, too large to be a number, or longer than
+	// MaxLatency. It wraps ErrNoLatency, so such a request fails at once
+	// as one without a latency does.
+	ErrBadLatency = fmt.Errorf("%w: the latency is not a function's compute time", ErrNoLatency)
 	// ErrBodyTooLarge means an answer longer than MaxResponseBody.
 	ErrBodyTooLarge = errors.New("replay: answer body too large")
 )
@@ -445,8 +454,13 @@ func parseAnswer(body []byte) (latencyS float64, startKind string, err error) {
 		return 0, "", fmt.Errorf("%w: latency is %s", ErrNoLatency, truncate(lat, 64))
 	}
 	latencyS, err = strconv.ParseFloat(lat, 64)
-	if err != nil {
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, "", fmt.Errorf("%w: latency %s is out of range", ErrBadLatency, truncate(lat, 64))
+	case err != nil:
 		return 0, "", fmt.Errorf("%w: latency %s: %v", ErrNoLatency, truncate(lat, 64), err)
+	case latencyS < 0 || latencyS > MaxLatency:
+		return 0, "", fmt.Errorf("%w: latency %s s, want 0 to %g s", ErrBadLatency, truncate(lat, 64), MaxLatency)
 	}
 	if len(a.StartKind) > 0 && a.StartKind[0] == '"' {
 		_ = json.Unmarshal(a.StartKind, &startKind) // optional: ignore a bad one

@@ -242,28 +242,32 @@ func TestParseAnswer(t *testing.T) {
 		body    string
 		latency float64
 		kind    string
-		bad     bool
+		err     error // nil, ErrNoLatency or ErrBadLatency (which wraps it)
 	}{
-		{`{"latency": 0.05}`, 0.05, "", false},
-		{`{"latency": 3, "start_kind": "cold", "startup_s": 0.4}`, 3, "cold", false},
-		{`{"latency": -1e-3}`, -0.001, "", false},
-		{`{"start_kind": "reuse", "latency": 1E2}`, 100, "reuse", false},
-		{``, 0, "", true},
-		{`not json`, 0, "", true},
-		{`[1, 2]`, 0, "", true},
-		{`"latency"`, 0, "", true},
-		{`{}`, 0, "", true},
-		{`{"data": 1}`, 0, "", true},
-		{`{"latency": null}`, 0, "", true},
-		{`{"latency": "0.05"}`, 0, "", true},
-		{`{"latency": true}`, 0, "", true},
-		{`{"latency": {"s": 1}}`, 0, "", true},
-		{`{"latency": 1} trailing`, 0, "", true},
+		{`{"latency": 0.05}`, 0.05, "", nil},
+		{`{"latency": 3, "start_kind": "cold", "startup_s": 0.4}`, 3, "cold", nil},
+		{`{"start_kind": "reuse", "latency": 6E1}`, 60, "reuse", nil},
+		{`{"latency": 0}`, 0, "", nil},
+		{``, 0, "", ErrNoLatency},
+		{`not json`, 0, "", ErrNoLatency},
+		{`[1, 2]`, 0, "", ErrNoLatency},
+		{`"latency"`, 0, "", ErrNoLatency},
+		{`{}`, 0, "", ErrNoLatency},
+		{`{"data": 1}`, 0, "", ErrNoLatency},
+		{`{"latency": null}`, 0, "", ErrNoLatency},
+		{`{"latency": "0.05"}`, 0, "", ErrNoLatency},
+		{`{"latency": true}`, 0, "", ErrNoLatency},
+		{`{"latency": {"s": 1}}`, 0, "", ErrNoLatency},
+		{`{"latency": 1} trailing`, 0, "", ErrNoLatency},
+		{`{"latency": -1e-3}`, 0, "", ErrBadLatency},
+		{`{"latency": 60.001}`, 0, "", ErrBadLatency},
+		{`{"latency": 1e17}`, 0, "", ErrBadLatency},
+		{`{"latency": 1e400}`, 0, "", ErrBadLatency},
 	} {
 		lat, kind, err := parseAnswer([]byte(tc.body))
-		if tc.bad {
-			if !errors.Is(err, ErrNoLatency) {
-				t.Errorf("%q: error %v, want ErrNoLatency", tc.body, err)
+		if tc.err != nil {
+			if !errors.Is(err, tc.err) || (tc.err == ErrNoLatency) == errors.Is(err, ErrBadLatency) {
+				t.Errorf("%q: error %v, want %v", tc.body, err, tc.err)
 			}
 			continue
 		}

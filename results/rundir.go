@@ -427,21 +427,43 @@ func (d *RunDir) presentFiles() []string {
 }
 
 // runFile is a stream file of a run directory; its errors name the file.
+//
+// Its files hold lines (CSV rows, log lines), and a line must never be cut
+// in half: when a write fails part way (a full disk), the file is cut back
+// to the end of its last whole line, and every later write fails with the
+// same error.
 type runFile struct {
 	path   string
 	w      io.WriteCloser
 	closed bool
+	err    error // the first write error: sticky
+	// size is how many bytes reached the file, lineEnd the end of the
+	// last whole line among them.
+	size, lineEnd int64
 }
 
 func (f *runFile) Write(p []byte) (int, error) {
 	if f.closed {
 		return 0, f.wrap("write", os.ErrClosed)
 	}
-	n, err := f.w.Write(p)
-	if err != nil {
-		err = f.wrap("write", err)
+	if f.err != nil {
+		return 0, f.err
 	}
-	return n, err
+	n, err := f.w.Write(p)
+	if i := bytes.LastIndexByte(p[:n], '\n'); i >= 0 {
+		f.lineEnd = f.size + int64(i) + 1
+	}
+	f.size += int64(n)
+	if err != nil {
+		f.err = f.wrap("write", err)
+		if t, ok := f.w.(interface{ Truncate(int64) error }); ok && f.lineEnd < f.size {
+			if terr := t.Truncate(f.lineEnd); terr != nil {
+				f.err = errors.Join(f.err, f.wrap("truncate", terr))
+			}
+		}
+		return n, f.err
+	}
+	return n, nil
 }
 
 // Close syncs (if the file can) and closes the file.

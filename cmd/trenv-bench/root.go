@@ -34,9 +34,30 @@ func flagErrorf(format string, args ...any) error {
 
 // Main runs the command line args and returns the exit status. It is the
 // one place where errors become messages and exit codes.
+//
+// The first interrupt (Ctrl-C, SIGTERM) cancels the command's context: a
+// run stops dispatching, lets requests in flight finish for a grace period
+// and writes everything down. A second one exits at once with
+// ExitInterrupted, leaving whatever was written (a run directory's manifest
+// then still says the run did not finish).
 func Main(args []string, s *Streams) ExitCode {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+		case <-ctx.Done():
+			return
+		}
+		fmt.Fprintln(s.ErrOut, "trenv-bench: stopping: requests in flight get a few seconds, then everything is written down (interrupt again to quit at once)")
+		cancel()
+		<-sigs
+		fmt.Fprintln(s.ErrOut, "trenv-bench: quitting at once")
+		os.Exit(int(ExitInterrupted))
+	}()
 	root := newCmdRoot(s)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -258,5 +262,60 @@ func TestRunInterrupted(t *testing.T) {
 	}
 	if abandoned == 0 || abandoned != m.Requests.Abandoned {
 		t.Errorf("%d abandoned records, manifest says %d", abandoned, m.Requests.Abandoned)
+	}
+}
+
+// TestRunSecondInterrupt: a first interrupt waits for the requests in
+// flight (here: never answered, so for the whole grace period); a second
+// one quits at once.
+func TestRunSecondInterrupt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a child process")
+	}
+	invoked := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/invoke/") {
+			select {
+			case invoked <- struct{}{}:
+			default:
+			}
+			select { // no answer while the child runs
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		io.WriteString(w, "Metrics:\n")
+	}))
+	defer srv.Close()
+	defer close(release)
+	wl := writeWorkload(t, 60)
+	cmd := exec.Command(os.Args[0], "run", "--method", "trenv", "--workload-dir", wl, "--gateway", srv.URL, "--out", t.TempDir(), "--name", "r")
+	cmd.Env = append(os.Environ(), "TRENV_BENCH_MAIN=1")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-invoked:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("no request reached the gateway: %s", stderr.String())
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	time.Sleep(200 * time.Millisecond)
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGINT)
+	err := cmd.Wait()
+	took := time.Since(sent)
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != int(ExitInterrupted) {
+		t.Fatalf("exit: %v, want %d; stderr %s", err, ExitInterrupted, stderr.String())
+	}
+	// replay.DefaultGrace is 5 s: quitting at once is well under it.
+	if took > 2*time.Second || !strings.Contains(stderr.String(), "quitting at once") {
+		t.Errorf("exited %v after the second interrupt; stderr %s", took, stderr.String())
 	}
 }

@@ -210,6 +210,9 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 			if err != nil {
 				return out, err
 			}
+			if note := DatasetNote(info, "--"+info.Name+"-dataset"); note != "" {
+				fmt.Fprintf(o.notes(), "reproduce: %s\n", note)
+			}
 			wl = builtWorkload{w, info}
 			built[run.Workload.ID()] = wl
 		}
@@ -320,6 +323,10 @@ func runState(dir string, spec *Spec) (dirState, string) {
 		return stateRedo, "it replayed another workload (the digests differ)"
 	case m.Seeds.Jitter != spec.JitterSeed || (m.Seeds.Model != nil && *m.Seeds.Model != spec.Platform.Seed):
 		return stateRedo, "it ran with other seeds"
+	case m.CalibrationSHA256 != "" && spec.Model != nil:
+		if d, err := CalibrationDigest(spec.Model); err == nil && d != m.CalibrationSHA256 {
+			return stateRedo, "it ran with another calibration (calibration_sha256 differs)"
+		}
 	}
 	return stateComplete, ""
 }

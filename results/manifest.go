@@ -282,7 +282,7 @@ const SyntheticNote = "synthetic sample (invented content)"
 //	built-in synthetic sample (invented content), not the real trace; workload.json sha256 bf40d993ac3e
 //	synthetic dataset written by traces synth (invented content): day_00.csv sha256 1a2b…, …; workload.json sha256 …
 //	dataset azurefunctions-dataset2019.tar.xz sha256 0c4f…; workload.json sha256 …
-//	generated, seed 2022310806; workload.json sha256 …
+//	generated as upstream gen_trace.py does, seed 2022310806; workload.json sha256 …
 func (w *WorkloadInfo) DataSource() string {
 	var parts []string
 	files := make([]string, len(w.DatasetFiles))
@@ -306,7 +306,7 @@ func (w *WorkloadInfo) DataSource() string {
 	case w.Dataset != "":
 		parts = append(parts, "dataset "+filepath.Base(w.Dataset)+" (no digest recorded)")
 	case w.GeneratorSeed != nil:
-		parts = append(parts, "generated, seed "+strconv.FormatUint(*w.GeneratorSeed, 10))
+		parts = append(parts, "generated as upstream gen_trace.py does, seed "+strconv.FormatUint(*w.GeneratorSeed, 10))
 	}
 	if w.TestSHA256 != "" {
 		parts = append(parts, "workload.json sha256 "+shortDigest(w.TestSHA256))

@@ -273,7 +273,7 @@ func TestWorkloadDataSource(t *testing.T) {
 		not       []string
 	}{
 		{"generated", WorkloadInfo{Name: "1", GeneratorSeed: &seed, TestSHA256: dig('f')}, false,
-			[]string{"generated, seed 2022310806", "workload.json" + wl}, []string{"synthetic"}},
+			[]string{"generated", "seed 2022310806", "workload.json" + wl}, []string{"synthetic"}},
 		{"sample", WorkloadInfo{Name: "azure", Dataset: DatasetBuiltInSample, Synthetic: true, TestSHA256: dig('f')}, true,
 			[]string{"built-in synthetic sample (invented content)", "workload.json" + wl}, nil},
 		// A manifest from before dataset_synthetic existed.

@@ -63,7 +63,7 @@ Figures, and the runs each draws (by the manifest's workload and method):
   fig11b  peak memory of 50 instances; runs whose test phase invokes only
           image-recognition, or only image-flip-rotate (--workload-dir DIR)
   fig12   startup vs execution latency per function (-w func)
-  fig13   Huawei and Azure traces (-w huawei, -w azure): CDF and P99 per function
+  fig13   Huawei and Azure traces (-w huawei, -w azure): P50 and P99 per function
   fig15   memory over time on the Azure trace (-w azure)
   all     every figure there are runs for
 
@@ -71,7 +71,10 @@ Figures, and the runs each draws (by the manifest's workload and method):
 subdirectories are runs (one level down). When several runs fit one system
 of a figure, the latest complete one is drawn. A system without a run is
 left out and named on stderr; figures from the simulator or the twin carry
-a "SIMULATED (platform model)" mark.`,
+a "SIMULATED (platform model)" mark, figures of trace workloads replayed
+from invented data (the built-in sample, or a traces synth dataset) a
+"SYNTHETIC SAMPLE (invented content)" mark, and every figure's footer says
+where its data came from (dataset files and sha256, or the sample).`,
 		Example: `  # every figure from the runs under runs/, into runs/figures/*.png
   trenv-bench plot all
 

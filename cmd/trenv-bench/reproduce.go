@@ -145,8 +145,10 @@ func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 			o.Figure, o.Target, len(res.Plan.Runs), len(res.Ran), len(res.Skipped), len(res.Failed))
 	}
 	// The plot step has said which figures it wrote.
-	if res.Report != "" {
-		fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", res.Report)
+	for _, r := range []string{res.Report, res.ReportHTML} {
+		if r != "" {
+			fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", r)
+		}
 	}
 	return err
 }

@@ -31,11 +31,11 @@ import (
 // ErrNotFound is returned by Find when no Chromium binary is found.
 var ErrNotFound = errors.New("browser: no chromium found (set $CHROMIUM, or install Debian's chromium package)")
 
-// Names are the binaries Find looks for on PATH, in order.
-var Names = []string{"chromium", "chromium-browser", "google-chrome"}
+// names are the binaries Find looks for on PATH, in order.
+var names = [...]string{"chromium", "chromium-browser", "google-chrome"}
 
 // Find returns the Chromium binary: $CHROMIUM if set, else the first of
-// Names on PATH.
+// chromium, chromium-browser and google-chrome on PATH.
 func Find() (string, error) {
 	if p := os.Getenv("CHROMIUM"); p != "" {
 		if _, err := os.Stat(p); err != nil {
@@ -43,7 +43,7 @@ func Find() (string, error) {
 		}
 		return p, nil
 	}
-	for _, n := range Names {
+	for _, n := range names {
 		if p, err := exec.LookPath(n); err == nil {
 			return p, nil
 		}
@@ -120,10 +120,10 @@ const measure = `<script>
 })();
 </script>`
 
-// Flags are the Chromium flags every check uses: headless, as root
+// flags are the Chromium flags every check uses: headless, as root
 // (--no-sandbox), and no network of its own (a closed network refuses
 // Chromium's background connections, which would slow or stall it).
-var Flags = []string{
+var flags = [...]string{
 	"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 	"--disable-background-networking", "--disable-component-update", "--disable-sync",
 	"--disable-extensions", "--mute-audio",
@@ -171,7 +171,7 @@ func Check(ctx context.Context, chromium, page string, w Window) (Layout, error)
 	if err != nil {
 		return l, fmt.Errorf("browser: %w", err)
 	}
-	args := append(append([]string(nil), Flags...),
+	args := append(flags[:len(flags):len(flags)],
 		"--user-data-dir="+profile,
 		fmt.Sprintf("--window-size=%d,%d", w.Width, w.Height),
 		"--virtual-time-budget=5000",

@@ -92,6 +92,12 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 		return m, err
 	}
 	defer eng.close()
+	var calDigest string
+	if o.Gateway == "" && o.Model != nil {
+		if calDigest, err = CalibrationDigest(o.Model); err != nil {
+			return m, err
+		}
+	}
 	rd, err := results.CreateRunDir(o.Dir, o.Force)
 	if err != nil {
 		return m, err
@@ -112,6 +118,7 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	if o.Gateway == "" { // the model runs in this process
 		seed := o.Platform.Seed
 		m.Seeds.Model = &seed
+		m.CalibrationSHA256 = calDigest
 	}
 	m.Workload.TestSHA256 = results.SHA256Hex(o.Workload.Test.AppendJSON(nil))
 	m.Workload.WarmupSHA256 = results.SHA256Hex(o.Workload.Warmup.AppendJSON(nil))
@@ -132,6 +139,18 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	}
 	finishErr := rd.Finish(&m)
 	return m, errors.Join(runErr, finishErr)
+}
+
+// CalibrationDigest is the hex SHA-256 digest of a cost model as the
+// manifest records it (results.Manifest.CalibrationSHA256): of its
+// encoding/json form, which writes fields in order and sorts map keys, so
+// equal models have equal digests however their files were written.
+func CalibrationDigest(model *calibration.Model) (string, error) {
+	b, err := json.Marshal(model)
+	if err != nil {
+		return "", fmt.Errorf("experiments: calibration digest: %w", err)
+	}
+	return results.SHA256Hex(b), nil
 }
 
 // RunDirName is the default name of a run directory.

@@ -378,9 +378,9 @@ type Datasets struct {
 }
 
 // Build makes the workload and the manifest's description of it: a
-// generated workload from workloads.Generate with upstream's seed (the
-// traces from ds, or the built-in samples), a steady stream in code. meter
-// observes dataset reading (nil = none).
+// generated workload from GenerateWorkload with upstream's seed (the
+// traces from ds, or the built-in samples; dataset files hashed), a steady
+// stream in code. meter observes dataset reading (nil = none).
 func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
 	cat := workloads.DefaultCatalog()
 	info := results.WorkloadInfo{Name: w.ID()}
@@ -399,24 +399,75 @@ func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Me
 	if iter == 0 {
 		iter = workloads.DefaultIter
 	}
+	path := map[string]string{"azure": ds.Azure, "huawei": ds.Huawei}[w.Kind]
+	wl, info, err := GenerateWorkload(ctx, w.Kind, workloads.DefaultSeed, iter, path, meter)
+	if err != nil {
+		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
+	}
+	return wl, info, nil
+}
+
+// GenerateWorkload makes the workload kind (one of workloads.Kinds) as
+// `trenv-bench gen` does, with seed and iter, and describes it for the
+// manifest (results.WorkloadInfo: name, generator seed, dataset). A trace
+// workload reads the dataset at dataset, or the built-in synthetic sample
+// when dataset is "" (info.Dataset then says results.DatasetBuiltInSample);
+// the files it reads are hashed into info.DatasetFiles, and a dataset that
+// `traces synth` wrote (its marker lists the files) is marked Synthetic.
+// DatasetNote says what to tell the user. meter observes dataset reading
+// (nil = none).
+func GenerateWorkload(ctx context.Context, kind string, seed uint32, iter int, dataset string, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
 	if meter == nil {
 		meter = tracefile.NopMeter{}
 	}
-	seed := uint64(workloads.DefaultSeed)
-	info.GeneratorSeed = &seed
-	gopts := workloads.Options{Seed: workloads.DefaultSeed, Iter: iter, Catalog: cat, Meter: meter}
-	path := map[string]string{"azure": ds.Azure, "huawei": ds.Huawei}[w.Kind]
-	sample, err := gopts.UseDataset(w.Kind, path)
-	info.Dataset = path
-	if sample {
+	s := uint64(seed)
+	info := results.WorkloadInfo{Name: kind, GeneratorSeed: &s}
+	gopts := workloads.Options{Seed: seed, Iter: iter, Catalog: workloads.DefaultCatalog(), Meter: meter}
+	sample, err := gopts.UseDataset(kind, dataset)
+	if err != nil {
+		return workloads.Workload{}, info, err
+	}
+	switch {
+	case sample:
 		info.Dataset = results.DatasetBuiltInSample
+		info.Synthetic = true
+	case kind == "azure" || kind == "huawei":
+		info.Dataset = dataset
+		files, err := gopts.DatasetFiles(ctx, kind)
+		if err != nil {
+			return workloads.Workload{}, info, err
+		}
+		for _, f := range files {
+			info.DatasetFiles = append(info.DatasetFiles, results.DatasetFile{Path: f.Path, SHA256: f.SHA256, Bytes: f.Bytes, Synthetic: f.Synthetic})
+			info.Synthetic = info.Synthetic || f.Synthetic
+		}
 	}
+	res, err := workloads.Generate(ctx, kind, gopts)
 	if err != nil {
-		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
-	}
-	res, err := workloads.Generate(ctx, w.Kind, gopts)
-	if err != nil {
-		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
+		return workloads.Workload{}, info, err
 	}
 	return res.Workload, info, nil
+}
+
+// traceNames are the real traces behind the trace workloads, for messages.
+var traceNames = map[string]string{
+	"azure":  "the Azure Functions 2019 trace",
+	"huawei": "the Huawei 2023 trace",
+}
+
+// DatasetNote is the line to tell the user when a trace workload's data is
+// invented, "" otherwise: the built-in sample was used because flag (the
+// option that names the real dataset, e.g. "--azure-dataset") was not
+// given, or the dataset given was written by `traces synth`.
+func DatasetNote(info results.WorkloadInfo, flag string) string {
+	trace, ok := traceNames[info.Name]
+	switch {
+	case !ok || !info.SyntheticData():
+		return ""
+	case info.Dataset == results.DatasetBuiltInSample:
+		return fmt.Sprintf("workload %s: no %s given: using the built-in synthetic sample (invented content, not %s); "+
+			"figures and report say so. Pass %s PATH for the real dataset", info.Name, flag, trace, flag)
+	}
+	return fmt.Sprintf("workload %s: %s %s was written by traces synth (its %s lists the files): invented content, not %s; "+
+		"figures and report say so", info.Name, flag, info.Dataset, tracefile.SynthMarkerName, trace)
 }

@@ -28,16 +28,21 @@ const DefaultOutDir = "runs/reproduce"
 
 // Names inside a reproduction's output directory.
 const (
-	// ReportFile is the Markdown report of every run of the reproduction.
-	ReportFile = "report.md"
+	// ReportFile is the Markdown report of every run of the reproduction,
+	// linking the figures; ReportHTMLFile the same report as one
+	// self-contained HTML page, figures inlined.
+	ReportFile     = "report.md"
+	ReportHTMLFile = "report.html"
 	// FiguresDir holds the figures the plot step draws.
 	FiguresDir = "figures"
 )
 
 // PlotFunc draws figure (a matrix figure name) from its run directories
-// into outDir and returns the files it wrote. Reproduce calls it once per
-// figure whose runs are all complete.
-type PlotFunc func(figure string, runDirs []string, outDir string) (files []string, err error)
+// into outDir and returns the figures it wrote: each file's Path, and for
+// the report its Name, Title, Caption and Workloads (Reproduce reads the
+// files' Data). Reproduce calls it once per figure whose runs are all
+// complete.
+type PlotFunc func(figure string, runDirs []string, outDir string) ([]report.Figure, error)
 
 // ExecuteFunc runs one run; Execute is the real one.
 type ExecuteFunc func(context.Context, *Spec) (results.Manifest, error)
@@ -111,10 +116,10 @@ type Outcome struct {
 	// Ran and Skipped list run directory names; Failed those whose run
 	// ended with an error (their directories say failed).
 	Ran, Skipped, Failed []string
-	// Figures are the files the plot step wrote; Report the report's path
-	// ("" when it could not be written).
-	Figures []string
-	Report  string
+	// Figures are the files the plot step wrote; Report and ReportHTML
+	// the reports' paths ("" when they could not be written).
+	Figures            []string
+	Report, ReportHTML string
 }
 
 func (o *Options) notes() io.Writer {
@@ -137,8 +142,9 @@ func (o *Options) notes() io.Writer {
 //     is recorded and the others go on.
 //  3. For each figure whose runs are all complete: Plot, into
 //     OutDir/figures.
-//  4. Write OutDir/report.md (package report) over every run directory of
-//     the plan.
+//  4. Write OutDir/report.md and OutDir/report.html (package report) over
+//     every run directory of the plan, sections in the plan's workload
+//     order, each figure in the section of its workload.
 //
 // Cancelling ctx stops between runs and inside a run (Execute leaves it
 // interrupted); the error then wraps context.Canceled and no figure or
@@ -210,6 +216,9 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 			if err != nil {
 				return out, err
 			}
+			if note := DatasetNote(info, "--"+info.Name+"-dataset"); note != "" {
+				fmt.Fprintf(o.notes(), "reproduce: %s\n", note)
+			}
 			wl = builtWorkload{w, info}
 			built[run.Workload.ID()] = wl
 		}
@@ -248,6 +257,7 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 			len(out.Failed), len(plan.Runs), strings.Join(out.Failed, ", ")))
 	}
 	figDir := filepath.Join(outDir, FiguresDir)
+	var figures []report.Figure
 	for _, f := range plan.Figures {
 		dirs := make([]string, len(f.Runs))
 		complete := true
@@ -265,19 +275,56 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 				errs = append(errs, err)
 				continue
 			}
-			files, err := o.Plot(f.Name, dirs, figDir)
-			out.Figures = append(out.Figures, files...)
+			figs, err := o.Plot(f.Name, dirs, figDir)
+			for _, fig := range figs {
+				out.Figures = append(out.Figures, fig.Path)
+			}
+			figures = append(figures, figs...)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("experiments: plotting %s: %w", f.Name, err))
 			}
 		}
 	}
-	path, err := writeReport(outDir, plan, out.Figures)
+	md, html, err := writeReport(outDir, plan, figures)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	out.Report = path
+	out.Report, out.ReportHTML = md, html
 	return out, errors.Join(errs...)
+}
+
+// Workloads lists the workloads of the plan's runs, each once, in the
+// order the plan runs them (reproduce's order; the report's sections
+// follow it).
+func (p *Plan) Workloads() []string {
+	var out []string
+	for _, r := range p.Runs {
+		if id := r.Workload.ID(); !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// WorkloadOrder is the order of the workloads of every figure of the
+// default matrix: the order of reproduce all's report, for other reports
+// of the same runs.
+func WorkloadOrder() []string {
+	return FigureWorkloads(FigureAll)
+}
+
+// FigureWorkloads lists the workloads the default matrix runs for figure
+// (a figure name or FigureAll), in plan order; nil for an unknown figure.
+func FigureWorkloads(figure string) []string {
+	m, err := DefaultMatrix()
+	if err != nil {
+		return nil
+	}
+	p, err := m.Plan(figure, results.TargetSim)
+	if err != nil {
+		return nil
+	}
+	return p.Workloads()
 }
 
 type builtWorkload struct {
@@ -320,13 +367,18 @@ func runState(dir string, spec *Spec) (dirState, string) {
 		return stateRedo, "it replayed another workload (the digests differ)"
 	case m.Seeds.Jitter != spec.JitterSeed || (m.Seeds.Model != nil && *m.Seeds.Model != spec.Platform.Seed):
 		return stateRedo, "it ran with other seeds"
+	case m.CalibrationSHA256 != "" && spec.Model != nil:
+		if d, err := CalibrationDigest(spec.Model); err == nil && d != m.CalibrationSHA256 {
+			return stateRedo, "it ran with another calibration (calibration_sha256 differs)"
+		}
 	}
 	return stateComplete, ""
 }
 
-// writeReport writes ReportFile over the plan's run directories that
-// exist, with the figures linked relative to it.
-func writeReport(outDir string, plan *Plan, figures []string) (string, error) {
+// writeReport writes ReportFile, with the figures linked relative to it,
+// and ReportHTMLFile, with them inlined, over the plan's run directories
+// that exist.
+func writeReport(outDir string, plan *Plan, figures []report.Figure) (md, html string, err error) {
 	var dirs []string
 	for _, r := range plan.Runs {
 		d := filepath.Join(outDir, r.Name)
@@ -336,33 +388,53 @@ func writeReport(outDir string, plan *Plan, figures []string) (string, error) {
 	}
 	rep, err := report.Load(dirs)
 	if err != nil {
-		return "", fmt.Errorf("experiments: report: %w", err)
+		return "", "", fmt.Errorf("experiments: report: %w", err)
 	}
+	rep.Order(plan.Workloads())
 	names := make([]string, len(plan.Figures))
 	for i, f := range plan.Figures {
 		names[i] = f.Name
 	}
 	rep.Title = "trenv-bench reproduce " + strings.Join(names, ", ") + " (target " + string(plan.Target) + ")"
+	var errs []error
 	for _, f := range figures {
-		if fig, err := report.LoadFigure(f); err == nil {
-			if rel, err := filepath.Rel(outDir, f); err == nil {
-				fig.Path = filepath.ToSlash(rel)
-			}
-			fig.Data = nil // Markdown links the file
-			rep.Figures = append(rep.Figures, fig)
+		loaded, err := report.LoadFigure(f.Path)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("experiments: report: %w", err))
+			continue
 		}
+		f.Data, f.MediaType = loaded.Data, loaded.MediaType
+		if f.Name == "" {
+			f.Name = loaded.Name
+		}
+		if rel, err := filepath.Rel(outDir, f.Path); err == nil {
+			f.Path = filepath.ToSlash(rel)
+		}
+		rep.Figures = append(rep.Figures, f)
 	}
 	slices.SortStableFunc(rep.Figures, func(a, b report.Figure) int { return strings.Compare(a.Name, b.Name) })
-	var b bytes.Buffer
-	if err := rep.WriteMarkdown(&b); err != nil {
-		return "", err
-	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return "", err
+		return "", "", errors.Join(append(errs, err)...)
 	}
-	path := filepath.Join(outDir, ReportFile)
-	if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		return "", fmt.Errorf("experiments: report: %w", err)
+	for _, out := range []struct {
+		name  string
+		write func(io.Writer) error
+		path  *string
+	}{
+		{ReportFile, rep.WriteMarkdown, &md},
+		{ReportHTMLFile, rep.WriteHTML, &html},
+	} {
+		var b bytes.Buffer
+		if err := out.write(&b); err != nil {
+			errs = append(errs, fmt.Errorf("experiments: %s: %w", out.name, err))
+			continue
+		}
+		path := filepath.Join(outDir, out.name)
+		if err := atomicfile.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("experiments: report: %w", err))
+			continue
+		}
+		*out.path = path
 	}
-	return path, nil
+	return md, html, errors.Join(errs...)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"trenv-bench/report"
 	"trenv-bench/results"
 )
 
@@ -58,7 +59,7 @@ func tinyOptions(t *testing.T, out string) (Options, *counting, *[]string) {
 	return Options{
 		Figure: FigureAll, Target: results.TargetSim, OutDir: out, Matrix: m,
 		Execute: c.execute,
-		Plot: func(fig string, dirs []string, outDir string) ([]string, error) {
+		Plot: func(fig string, dirs []string, outDir string) ([]report.Figure, error) {
 			var names []string
 			for _, d := range dirs {
 				names = append(names, filepath.Base(d))

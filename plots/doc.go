@@ -5,9 +5,13 @@
 // A figure is built from runs (LoadRuns reads their manifests; records are
 // read when a figure first needs them) and returned as a *Figure: one or
 // more *plot.Plot panels laid out on one page, a shared legend of systems,
-// and a "SIMULATED (platform model)" mark when any run came from the
-// simulator or the twin. Building never writes anything; Render writes a
-// figure as PNG, SVG or PDF to any io.Writer.
+// a "SIMULATED (platform model)" mark when any run came from the simulator
+// or the twin, a "SYNTHETIC SAMPLE (invented content)" mark when any run
+// replayed invented trace data, and a footer that says where the data came
+// from (per workload: the dataset's files and digests, the synthetic
+// sample, or the generator's seed; then the runs' target, calibration
+// digest and tool). Building never writes anything; Render writes a figure
+// as PNG, SVG or PDF to any io.Writer.
 //
 //	runs, _ := plots.LoadRuns(dirs)
 //	fig, _ := plots.Build("fig10a", runs) // or plots.Fig10a(runs)
@@ -20,7 +24,7 @@
 //	fig10b  W2 (workload "2"): the same
 //	fig11b  peak memory of 50 instances of image-recognition / image-flip-rotate
 //	fig12   startup vs execution latency per function (workload "func")
-//	fig13   Huawei and Azure traces: latency CDF and P99 per function
+//	fig13   Huawei and Azure traces: P50 and P99 per function
 //	fig15   memory over time on the Azure trace
 //
 // A system (T-CXL, T-RDMA, faasd, CRIU, Lazy, FaaSnap+, REAP+) is told by a

@@ -114,17 +114,25 @@ func Fig11b(runs []*Run) (*Figure, error) {
 			missing = append(missing, want+" ("+in[0]+")")
 		}
 	}
+	var drawn []drawnWorkload
+	for g, cs := range groups {
+		drawn = append(drawn, drawnWorkload{fig11bFunctions[g], cs})
+	}
+	dataMark, workloads, source := provenance(drawn)
 	return &Figure{
-		Name:    name,
-		Title:   "Figure 11(b): memory of 50 instances",
-		Panels:  []Panel{{Plot: p, X0: 0, Y0: 0, X1: 1, Y1: 1}},
-		Legend:  systemLegend(sys),
-		Mark:    simulatedMark(used),
-		Caption: "Largest memory.csv sample of the test phase (on a host: the function cgroup's memory.current; on sim and twin: the model's accounting), in GiB.",
-		Missing: missing,
-		Notes:   uniq(notes), // both groups look at every run
-		Width:   10 * vg.Inch,
-		Height:  6 * vg.Inch,
+		Name:      name,
+		Title:     "Figure 11(b): memory of 50 instances",
+		Panels:    []Panel{{Plot: p, X0: 0, Y0: 0, X1: 1, Y1: 1}},
+		Legend:    systemLegend(sys),
+		Mark:      simulatedMark(used),
+		DataMark:  dataMark,
+		Caption:   "Largest memory.csv sample of the test phase (on a host: the function cgroup's memory.current; on sim and twin: the model's accounting), in GiB.",
+		Source:    source,
+		Workloads: workloads,
+		Missing:   missing,
+		Notes:     uniq(notes), // both groups look at every run
+		Width:     10 * vg.Inch,
+		Height:    6.4 * vg.Inch,
 	}, nil
 }
 

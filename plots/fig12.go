@@ -7,7 +7,10 @@ import (
 	"slices"
 	"strconv"
 
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"trenv-bench/results"
 )
@@ -23,8 +26,12 @@ var startupLabels = [][2]string{
 }
 
 // execTint is how much lighter than the system's colour the execution part
-// of a bar is.
-const execTint = 0.65
+// of a bar is; labelShade how much darker a start-up number written on it
+// is (so that it reads on the tint: a contrast of about 5 or more).
+const (
+	execTint   = 0.65
+	labelShade = 0.45
+)
 
 // fig12Columns is the number of function panels per row.
 const fig12Columns = 5
@@ -33,10 +40,12 @@ const fig12Columns = 5
 // sequential functional test (workload "func"). One panel per function;
 // in each, one stacked bar per system (x: system): its mean startup
 // latency (solid; start-new-, switch- and reuse-latency of
-// metrics.output, its value in ms written above the bar) under its mean
-// execution latency (light; the matching *-exec-latency), each the mean
-// over all the function's invocations in the run (y: ms, linear, each
-// panel its own scale).
+// metrics.output) under its mean execution latency (light; the matching
+// *-exec-latency), each the mean over all the function's invocations in
+// the run (y: ms, linear, each panel its own scale). Two numbers label
+// each bar, apart: the total (start-up + execution, in black above the
+// bar) and the start-up (in the system's colour at the top of the solid
+// part: see startupNumbers).
 func Fig12(runs []*Run) (*Figure, error) {
 	const name = "fig12"
 	cs, notes := pickRuns(name, runs, workloadIs("func"))
@@ -87,14 +96,20 @@ func Fig12(runs []*Run) (*Figure, error) {
 	var panels []Panel
 	for k, fn := range funcs {
 		// One series; one group per system, coloured by group.
-		b := &Bars{Width: 0.7, ByGroup: true, LabelStyle: textStyle(barLabelSize, color.Black), OutlineWidth: vg.Points(1)}
+		const barWidth = 0.7
+		b := &Bars{Width: barWidth, ByGroup: true, LabelStyle: textStyle(barLabelSize, color.Black), OutlineWidth: vg.Points(1)}
+		sl := &startupNumbers{Width: barWidth, Style: textStyle(barLabelSize, color.Black)}
 		vals := make([][]float64, len(sys))
 		lab := make([]string, len(sys))
 		for i, s := range sys {
 			vals[i] = []float64{math.NaN()}
+			sl.Startup = append(sl.Startup, math.NaN())
+			sl.Total = append(sl.Total, math.NaN())
+			sl.Colors = append(sl.Colors, s.Color)
 			if m, ok := per[i][fn]; ok {
 				vals[i] = []float64{m.startup, zeroIfNaN(m.exec)}
-				lab[i] = formatMs(m.startup)
+				lab[i] = formatMs(m.startup + zeroIfNaN(m.exec))
+				sl.Startup[i], sl.Total[i] = m.startup, m.startup+zeroIfNaN(m.exec)
 			}
 			b.Fill = append(b.Fill, []color.Color{s.Color, tint(s.Color, execTint)})
 			b.Outline = append(b.Outline, s.Color)
@@ -106,7 +121,7 @@ func Fig12(runs []*Run) (*Figure, error) {
 			yLabel = "latency (ms)"
 		}
 		p := newPanel(fn, "", yLabel)
-		p.Add(b)
+		p.Add(b, sl)
 		p.Y.Min = 0
 		setGroupAxis(p, labels, true)
 		p.X.Tick.Label.Rotation = math.Pi / 4
@@ -116,19 +131,70 @@ func Fig12(runs []*Run) (*Figure, error) {
 			Y0: 1 - float64(row+1)/float64(rows), Y1: 1 - float64(row)/float64(rows)})
 	}
 	legend := append(systemLegend(sys),
-		LegendEntry{Label: "|  solid: mean startup (its ms above the bar),  light: mean execution"})
+		LegendEntry{Label: "|  solid: mean start-up (its ms at its top);  light: mean execution;  above the bar: total ms"})
+	dataMark, workloads, source := provenance([]drawnWorkload{{"func", cs}})
 	return &Figure{
-		Name:    name,
-		Title:   "Figure 12: startup latency breakdown (sequential functional test)",
-		Panels:  panels,
-		Legend:  legend,
-		Mark:    simulatedMark(runsOf(cs)),
-		Caption: "Server-side metrics (metrics.output): mean startup latency (start-new / switch / reuse) and mean execution latency (*-exec-latency) per invocation.",
-		Missing: missingOf(paperSystems, cs),
-		Notes:   notes,
-		Width:   14 * vg.Inch,
-		Height:  float64Inch(3.6*float64(rows) + 1.2),
+		Name:      name,
+		Title:     "Figure 12: startup latency breakdown (sequential functional test)",
+		Panels:    panels,
+		Legend:    legend,
+		Mark:      simulatedMark(runsOf(cs)),
+		DataMark:  dataMark,
+		Caption:   "Server-side metrics (metrics.output): mean startup latency (start-new / switch / reuse) and mean execution latency (*-exec-latency) per invocation.",
+		Source:    source,
+		Workloads: workloads,
+		Missing:   missingOf(paperSystems, cs),
+		Notes:     notes,
+		Width:     14 * vg.Inch,
+		Height:    float64Inch(3.6*float64(rows) + 1.6),
 	}, nil
+}
+
+// startupNumbers writes the start-up number of Figure 12's bars where it
+// cannot be read as the total: at the top of the solid start-up part, in a
+// dark shade of the system's colour just above it when the light execution
+// part has room, else just inside it (black or white, whichever contrasts
+// more), else (a bar too short for either) above the total's label. Bar g
+// is centred at x = g, Width wide, as Bars draws one series. It implements
+// plot.Plotter.
+type startupNumbers struct {
+	// Startup and Total are each bar's start-up and start-up + execution
+	// (ms); NaN for no bar. Colors are the bars' colours.
+	Startup, Total []float64
+	Colors         []color.RGBA
+	Width          float64
+	// Style is the labels' text style (its colour is replaced).
+	Style text.Style
+}
+
+var _ plot.Plotter = (*startupNumbers)(nil)
+
+// Plot implements plot.Plotter.
+func (l *startupNumbers) Plot(c draw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	pad := vg.Points(1.5)
+	for g, st := range l.Startup {
+		if math.IsNaN(st) {
+			continue
+		}
+		label := formatMs(st)
+		sty := l.Style
+		sty.XAlign = draw.XCenter
+		h := sty.Height(label) + 2*pad
+		x := trX(float64(g))
+		top, bottom, base := trY(st), trY(l.Total[g]), trY(math.Max(0, p.Y.Min))
+		switch {
+		case bottom-top >= h: // room in the light part, above the boundary
+			sty.Color, sty.YAlign = shade(l.Colors[g], labelShade), draw.YBottom
+			c.FillText(sty, vg.Point{X: x, Y: top + pad}, label)
+		case top-base >= h: // room in the solid part, below the boundary
+			sty.Color, sty.YAlign = contrastText(l.Colors[g]), draw.YTop
+			c.FillText(sty, vg.Point{X: x, Y: top - pad}, label)
+		default: // above the total's label (Bars writes it 2 pt above the bar)
+			sty.Color, sty.YAlign = shade(l.Colors[g], labelShade), draw.YBottom
+			c.FillText(sty, vg.Point{X: x, Y: bottom + vg.Points(2) + h}, label)
+		}
+	}
 }
 
 func mean(v []float32) float64 {

@@ -20,7 +20,8 @@ func Fig15(runs []*Run) (*Figure, error) {
 	if len(cs) == 0 {
 		return nil, noRuns(name, needsFig15)
 	}
-	p := newPanel("Memory over time, Azure trace (test phase)", "time since the test phase started (min)", "memory (GiB)")
+	trace := traceTitle("azure", cs)
+	p := newPanel("Memory over the test phase", "time since the test phase started (min)", "memory (GiB)")
 	p.Y.Min = 0
 	drawn := 0
 	for _, c := range cs {
@@ -49,16 +50,20 @@ func Fig15(runs []*Run) (*Figure, error) {
 		return nil, fmt.Errorf("%w: %s: the azure runs have no memory sample in their test phase", ErrNoRuns, name)
 	}
 	p.X.Min = math.Min(p.X.Min, 0)
+	dataMark, workloads, source := provenance([]drawnWorkload{{"Azure", cs}})
 	return &Figure{
-		Name:    name,
-		Title:   "Figure 15: memory usage over time (Azure trace)",
-		Panels:  []Panel{{Plot: p, X0: 0, Y0: 0, X1: 1, Y1: 1}},
-		Legend:  systemLegend(systemsOf(cs)),
-		Mark:    simulatedMark(runsOf(cs)),
-		Caption: "memory.csv, 1 Hz (on a host: the function cgroup's memory.current; on sim and twin: the model's accounting), test phase only, in GiB.",
-		Missing: missingOf(paperSystems, cs),
-		Notes:   notes,
-		Width:   12 * vg.Inch,
-		Height:  6.5 * vg.Inch,
+		Name:      name,
+		Title:     "Figure 15: memory usage over time, " + trace,
+		Panels:    []Panel{{Plot: p, X0: 0, Y0: 0, X1: 1, Y1: 1}},
+		Legend:    systemLegend(systemsOf(cs)),
+		Mark:      simulatedMark(runsOf(cs)),
+		DataMark:  dataMark,
+		Caption:   "memory.csv, 1 Hz (on a host: the function cgroup's memory.current; on sim and twin: the model's accounting), test phase only, in GiB.",
+		Source:    source,
+		Workloads: workloads,
+		Missing:   missingOf(paperSystems, cs),
+		Notes:     notes,
+		Width:     12 * vg.Inch,
+		Height:    7 * vg.Inch,
 	}, nil
 }

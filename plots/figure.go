@@ -51,9 +51,20 @@ type Figure struct {
 	// Mark is SimulatedMark when any run drawn came from the platform
 	// model, else "".
 	Mark string
+	// DataMark is SyntheticMark when any run drawn replayed invented trace
+	// data (the built-in sample, or a dataset traces synth wrote), else
+	// "". Drawn under Mark, in the same style.
+	DataMark string
 	// Caption says in one or two lines what is drawn and from which
 	// records; drawn under the panels.
 	Caption string
+	// Source says where the data drawn came from, a line per workload
+	// (dataset files and digests, or the synthetic sample) and one on the
+	// runs (target, calibration digest, tool); drawn under the caption.
+	Source []string
+	// Workloads are the manifest workload names of the runs drawn, in
+	// the figure's order, for a report to place the figure.
+	Workloads []string
 	// Missing lists the systems (or "system (group)") the paper's figure
 	// has but no run was given for; drawn as a footnote, and for the
 	// caller to warn about.
@@ -114,21 +125,26 @@ func (f *Figure) Draw(c draw.Canvas) {
 		c.FillText(titleSty, vg.Point{X: c.Min.X, Y: top}, f.Title)
 	}
 	h := titleSty.Rectangle(f.Title).Size().Y
-	if f.Mark != "" {
-		// Red text in a red box. Not bold: gonum/plot's PDF canvas cannot
-		// embed a bold face.
+	// The marks, stacked at the right: red text in a red box. Not bold:
+	// gonum/plot's PDF canvas cannot embed a bold face.
+	markTop := top
+	for _, mark := range []string{f.Mark, f.DataMark} {
+		if mark == "" {
+			continue
+		}
 		ms := textStyle(markSize, markColor)
 		ms.XAlign, ms.YAlign = draw.XRight, draw.YTop
 		pad := vg.Points(3)
-		r := ms.Rectangle(f.Mark)
+		r := ms.Rectangle(mark)
 		box := vg.Rectangle{
-			Min: vg.Point{X: c.Max.X - r.Size().X - 2*pad, Y: top - r.Size().Y - 2*pad},
-			Max: vg.Point{X: c.Max.X, Y: top},
+			Min: vg.Point{X: c.Max.X - r.Size().X - 2*pad, Y: markTop - r.Size().Y - 2*pad},
+			Max: vg.Point{X: c.Max.X, Y: markTop},
 		}
 		c.StrokeLines(draw.LineStyle{Color: markColor, Width: vg.Points(1.2)}, append(rectPoints(box), box.Min))
-		c.FillText(ms, vg.Point{X: c.Max.X - pad, Y: top - pad}, f.Mark)
-		h = max(h, box.Max.Y-box.Min.Y)
+		c.FillText(ms, vg.Point{X: c.Max.X - pad, Y: markTop - pad}, mark)
+		markTop = box.Min.Y - vg.Points(3)
 	}
+	h = max(h, top-markTop-vg.Points(3))
 	top -= h + headerGap
 
 	// Legend: swatches and labels in rows, centred.
@@ -136,19 +152,39 @@ func (f *Figure) Draw(c draw.Canvas) {
 		top -= f.drawLegend(c, top) + headerGap
 	}
 
-	// Footer: caption and missing systems, from the bottom up.
+	// Footer: caption, data sources and missing systems, from the bottom
+	// up, long lines wrapped; a source that names synthetic data in red.
 	bottom := c.Min.Y
-	var foot []string
+	type footLine struct {
+		text string
+		warn bool
+	}
+	var foot []footLine
+	noteSty := textStyle(noteSize, noteColor)
+	addFoot := func(s string, warn bool) {
+		for _, l := range wrapText(noteSty, s, c.Max.X-c.Min.X) {
+			foot = append(foot, footLine{l, warn})
+		}
+	}
 	if f.Caption != "" {
-		foot = append(foot, strings.Split(f.Caption, "\n")...)
+		for _, l := range strings.Split(f.Caption, "\n") {
+			addFoot(l, false)
+		}
+	}
+	for _, l := range f.Source {
+		addFoot(l, strings.Contains(l, "invented content"))
 	}
 	if len(f.Missing) > 0 {
-		foot = append(foot, "No run given for: "+strings.Join(f.Missing, ", ")+" (not drawn).")
+		addFoot("No run given for: "+strings.Join(f.Missing, ", ")+" (not drawn).", false)
 	}
-	noteSty := textStyle(noteSize, noteColor)
+	warnSty := textStyle(noteSize, markColor)
 	for i := len(foot) - 1; i >= 0; i-- {
-		c.FillText(noteSty, vg.Point{X: c.Min.X, Y: bottom}, foot[i])
-		bottom += noteSty.Rectangle(foot[i]).Size().Y + 2
+		sty := noteSty
+		if foot[i].warn {
+			sty = warnSty
+		}
+		c.FillText(sty, vg.Point{X: c.Min.X, Y: bottom}, foot[i].text)
+		bottom += sty.Rectangle(foot[i].text).Size().Y + 2
 	}
 	if len(foot) > 0 {
 		bottom += headerGap
@@ -302,6 +338,13 @@ type Spec struct {
 	Name string
 	// Paper is the paper's figure ("Figure 10(a)").
 	Paper string
+	// Caption says in a sentence what the figure shows, for a report's
+	// figure caption.
+	Caption string
+	// Workloads are the manifest workload names the figure draws, in
+	// order; nil when it picks runs otherwise (fig11b: by the functions
+	// the test phase invokes).
+	Workloads []string
 	// Needs says which runs the figure draws, for error messages.
 	Needs string
 	// Build builds the figure from runs (any runs: it picks those it
@@ -313,12 +356,18 @@ type Spec struct {
 // fig15, in that order. A new slice each call.
 func Figures() []Spec {
 	return []Spec{
-		{Name: "fig10a", Paper: "Figure 10(a)", Needs: needsFig10a, Build: Fig10a},
-		{Name: "fig10b", Paper: "Figure 10(b)", Needs: needsFig10b, Build: Fig10b},
-		{Name: "fig11b", Paper: "Figure 11(b)", Needs: needsFig11b, Build: Fig11b},
-		{Name: "fig12", Paper: "Figure 12", Needs: needsFig12, Build: Fig12},
-		{Name: "fig13", Paper: "Figure 13", Needs: needsFig13, Build: Fig13},
-		{Name: "fig15", Paper: "Figure 15", Needs: needsFig15, Build: Fig15},
+		{Name: "fig10a", Paper: "Figure 10(a)", Workloads: []string{"1"}, Needs: needsFig10a, Build: Fig10a,
+			Caption: "W1 (bursts that recur after the baselines' keep-alive): P50 and P99 end-to-end latency per function, one bar per system (log scale), and the latency CDF of all functions."},
+		{Name: "fig10b", Paper: "Figure 10(b)", Workloads: []string{"2"}, Needs: needsFig10b, Build: Fig10b,
+			Caption: "W2 (bursts under a 32 GiB memory bound): P50 and P99 end-to-end latency per function, one bar per system (log scale), and the latency CDF of all functions."},
+		{Name: "fig11b", Paper: "Figure 11(b)", Needs: needsFig11b, Build: Fig11b,
+			Caption: "Memory density: peak memory of 50 live instances of image-recognition and of image-flip-rotate, one bar per system (GiB)."},
+		{Name: "fig12", Paper: "Figure 12", Workloads: []string{"func"}, Needs: needsFig12, Build: Fig12,
+			Caption: "Start-up breakdown of the sequential functional test: per function, each system's mean start-up latency (solid) under its mean execution latency (light), with both numbers written on the bar."},
+		{Name: "fig13", Paper: "Figure 13", Workloads: []string{"huawei", "azure"}, Needs: needsFig13, Build: Fig13,
+			Caption: "The trace workloads (Huawei, Azure): P50 and P99 end-to-end latency per function, one bar per system (log scale)."},
+		{Name: "fig15", Paper: "Figure 15", Workloads: []string{"azure"}, Needs: needsFig15, Build: Fig15,
+			Caption: "Memory over the Azure workload's test phase, one line per system (GiB, 1 Hz samples)."},
 	}
 }
 

@@ -134,6 +134,7 @@ func latencyFigure(name, title, workload, needs string, runs []*Run) (*Figure, e
 	top := latencyBars("Median (P50) end-to-end latency per function", "P50 latency (ms, log scale)", l, p50, lo, hi, false)
 	bottom := latencyBars("P99 end-to-end latency per function", "P99 latency (ms, log scale)", l, p99, lo, hi, true)
 	cdf := latencyCDF("Latency CDF, all functions", l)
+	dataMark, workloads, source := provenance([]drawnWorkload{{workloadLabel(workload), cs}})
 	return &Figure{
 		Name:  name,
 		Title: title,
@@ -142,12 +143,15 @@ func latencyFigure(name, title, workload, needs string, runs []*Run) (*Figure, e
 			{Plot: bottom, X0: 0, Y0: 0, X1: 0.68, Y1: 0.55},
 			{Plot: cdf, X0: 0.68, Y0: 0.08, X1: 1, Y1: 1},
 		},
-		Legend:  systemLegend(systemsOf(cs)),
-		Mark:    simulatedMark(runsOf(cs)),
-		Caption: "Client-side end-to-end latency (requests.csv e2e_ms) of the test phase's successful requests; nearest-rank percentiles.",
-		Missing: missingOf(paperSystems, cs),
-		Notes:   notes,
-		Width:   14 * vg.Inch,
-		Height:  8 * vg.Inch,
+		Legend:    systemLegend(systemsOf(cs)),
+		Mark:      simulatedMark(runsOf(cs)),
+		DataMark:  dataMark,
+		Caption:   "Client-side end-to-end latency (requests.csv e2e_ms) of the test phase's successful requests; nearest-rank percentiles.",
+		Source:    source,
+		Workloads: workloads,
+		Missing:   missingOf(paperSystems, cs),
+		Notes:     notes,
+		Width:     14 * vg.Inch,
+		Height:    8.4 * vg.Inch,
 	}, nil
 }

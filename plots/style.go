@@ -228,6 +228,29 @@ func tint(c color.RGBA, f float64) color.RGBA {
 	return color.RGBA{R: mix(c.R), G: mix(c.G), B: mix(c.B), A: 0xff}
 }
 
+// shade returns c mixed with black: f = 0 is c, f = 1 black.
+func shade(c color.RGBA, f float64) color.RGBA {
+	mix := func(v uint8) uint8 { return uint8(math.Round(float64(v) * (1 - f))) }
+	return color.RGBA{R: mix(c.R), G: mix(c.G), B: mix(c.B), A: 0xff}
+}
+
+// contrastText returns black or white, whichever contrasts more with the
+// background bg (WCAG 2 relative luminance).
+func contrastText(bg color.RGBA) color.Color {
+	lin := func(v uint8) float64 {
+		x := float64(v) / 255
+		if x <= 0.04045 {
+			return x / 12.92
+		}
+		return math.Pow((x+0.055)/1.055, 2.4)
+	}
+	l := 0.2126*lin(bg.R) + 0.7152*lin(bg.G) + 0.0722*lin(bg.B)
+	if (l+0.05)/0.05 >= 1.05/(l+0.05) { // contrast with black ≥ with white
+		return color.Black
+	}
+	return color.White
+}
+
 // seriesLine is how a system's line is drawn (CDFs, memory over time).
 func seriesLine(s System) draw.LineStyle {
 	return draw.LineStyle{Color: s.Color, Width: vg.Points(2)}

@@ -6,9 +6,11 @@ import (
 	"strings"
 )
 
-// WriteMarkdown writes the report as Markdown: a warning when runs are
-// simulated, the figures as image links (their Path), then one section per
-// workload with its tables.
+// WriteMarkdown writes the report as Markdown: the warnings (simulated
+// runs, invented data), the summary, then one section per workload (where
+// its data came from, its figures as image links with their captions, its
+// tables), the figures of no section, and what the runs' manifests record
+// (About these runs).
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	p := func(s ...string) {
@@ -19,67 +21,107 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	}
 	p("# ", mdEscape(r.title()))
 	p()
-	warning, notes := r.preamble()
-	if warning != "" {
+	for _, warning := range r.preamble() {
 		p("> **⚠ ", mdEscape(warning), "**")
 		p()
 	}
-	for _, n := range notes {
-		p("- ", mdEscape(n))
-	}
-	p()
-	if len(r.Figures) > 0 {
-		p("## Figures")
+	if len(r.Sections) == 0 {
+		p("No runs.")
 		p()
-		for _, f := range r.Figures {
-			p("![", mdEscape(f.Name), "](", strings.ReplaceAll(f.Path, " ", "%20"), ")")
+	} else {
+		writeMDTable(bw, r.summary(), "##")
+		for _, n := range notes() {
+			p("- ", mdEscape(n))
+		}
+		p()
+	}
+	in, refs, rest := r.placeFigures()
+	figure := func(f *Figure) {
+		p("### ", mdEscape(f.heading()))
+		p()
+		p("![", mdEscape(f.heading()), "](", strings.ReplaceAll(f.Path, " ", "%20"), ")")
+		p()
+		if f.Caption != "" {
+			p("*", mdEscape(f.Caption), "*")
 			p()
 		}
 	}
-	if len(r.Sections) == 0 {
-		p("No runs.")
-	}
-	for _, s := range r.Sections {
+	for i, s := range r.Sections {
 		p("## Workload ", mdEscape(workloadTitle(s.Workload)))
 		p()
+		for _, src := range s.sources() {
+			if s.synthetic() {
+				p("> **⚠ ", mdEscape(src), "**")
+			} else {
+				p(mdEscape(src))
+			}
+			p()
+		}
 		for _, n := range s.problems() {
 			p("> ", mdEscape(n))
 			p()
 		}
-		for _, t := range s.tables() {
-			p("### ", mdEscape(t.title))
-			p()
-			if t.note != "" {
-				p(mdEscape(t.note))
-				p()
-			}
-			if len(t.head) == 0 {
-				continue
-			}
-			head := make([]string, len(t.head))
-			for i, c := range t.head {
-				head[i] = mdEscape(c)
-			}
-			writeMDRow(bw, head)
-			sep := make([]string, len(t.head))
-			for i := range sep {
-				sep[i] = "---"
-				if i > 0 && numericColumn(t.rows, i) {
-					sep[i] = "---:"
-				}
-			}
-			writeMDRow(bw, sep)
-			for _, row := range t.rows {
-				cells := make([]string, len(row))
-				for i, c := range row {
-					cells[i] = mdEscape(c)
-				}
-				writeMDRow(bw, cells)
-			}
+		for _, f := range in[i] {
+			figure(f)
+		}
+		for _, f := range refs[i] {
+			p("(", mdEscape(f.heading()), " also shows this workload: see the section ", mdEscape(workloadTitle(r.Sections[r.homeOf(f)].Workload)), ".)")
 			p()
 		}
+		for _, t := range s.tables() {
+			writeMDTable(bw, t, "###")
+		}
+	}
+	if len(rest) > 0 {
+		p("## Other figures")
+		p()
+		for _, f := range rest {
+			figure(f)
+		}
+	}
+	if len(r.Sections) > 0 {
+		writeMDTable(bw, r.about(), "##")
 	}
 	return bw.Flush()
+}
+
+// writeMDTable writes t under a heading of level (e.g. "###").
+func writeMDTable(bw *bufio.Writer, t table, level string) {
+	p := func(s ...string) {
+		for _, x := range s {
+			bw.WriteString(x)
+		}
+		bw.WriteByte('\n')
+	}
+	p(level, " ", mdEscape(t.title))
+	p()
+	if t.note != "" {
+		p(mdEscape(t.note))
+		p()
+	}
+	if len(t.head) == 0 {
+		return
+	}
+	cells := func(row []string) []string {
+		out := make([]string, len(row))
+		for i, c := range row {
+			out[i] = mdEscape(strings.ReplaceAll(c, "\n", " · "))
+		}
+		return out
+	}
+	writeMDRow(bw, cells(t.head))
+	sep := make([]string, len(t.head))
+	for i := range sep {
+		sep[i] = "---"
+		if i > 0 && numericColumn(t.rows, i) {
+			sep[i] = "---:"
+		}
+	}
+	writeMDRow(bw, sep)
+	for _, row := range t.rows {
+		writeMDRow(bw, cells(row))
+	}
+	p()
 }
 
 func writeMDRow(w *bufio.Writer, cells []string) {
@@ -107,7 +149,10 @@ func numericColumn(rows [][]string, i int) bool {
 		if c == dash {
 			continue
 		}
-		if c == "" || !strings.ContainsRune("0123456789-", rune(c[0])) {
+		if c[0] == '-' {
+			c = c[1:] // a negative number, not a flag
+		}
+		if c == "" || c[0] < '0' || c[0] > '9' {
 			return false
 		}
 	}

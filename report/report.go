@@ -1,21 +1,33 @@
 // Package report compares runs: it reads run directories (manifest.json,
-// requests.csv, memory.csv, test.log) and writes tables that set the
+// requests.csv, memory.csv, test.log) and writes a report that sets the
 // systems of each workload side by side, as Markdown, CSV or one
 // self-contained HTML page.
 //
-// For each workload (one section per manifest workload name) and each run
-// of it, the tables give, per function and for all functions together:
+// A report opens with warnings (runs on the platform model; workloads
+// generated from invented trace data) and a one-screen summary: per
+// workload, T-CXL's P50/P99 and peak memory and, against each other system,
+// its speed-ups and memory ratio, values below 1× marked ▼. Then one
+// section per workload (in Order's order), each saying where its data came
+// from (results.WorkloadInfo.DataSource: dataset files and sha256, or the
+// synthetic sample), showing its figures with their captions, and these
+// tables:
 //
-//   - P50, P99 and P99.9 of the client's e2e_ms over the test phase's ok
-//     requests (upstream's e2e_latency: the successful attempt only),
-//     nearest rank (results.Percentile);
-//   - the speed-up of T-CXL over each other system: the other system's
-//     P99 ÷ T-CXL's P99, and the same for P50 (above 1: T-CXL is faster),
-//     against the T-CXL run of the same target;
-//   - the start-kind mix (cold, restore, switch, reuse) of the test phase;
-//   - peak and mean resident memory from memory.csv over the test phase
-//     when its start can be told (Span says how), else over the whole run;
-//   - failed and abandoned requests.
+//   - the runs: target, status, flags, requests by how they ended;
+//   - P50, P99 and P99.9 of all functions together and T-CXL's speed-ups:
+//     the client's e2e_ms over the test phase's ok requests (upstream's
+//     e2e_latency: the successful attempt only), nearest rank
+//     (results.Percentile); a speed-up is the other system's percentile ÷
+//     T-CXL's (above 1: T-CXL is faster), against the T-CXL run of the
+//     same target;
+//   - the start-kind mix (cold, restore, switch, reuse) and peak and mean
+//     resident memory from memory.csv over the test phase when its start
+//     can be told (Span says how), else over the whole run;
+//   - P50 and P99 per function, each with T-CXL's speed-up;
+//   - failed and abandoned requests, when there are any.
+//
+// It closes with what the manifests record: tool version, command, dates,
+// seeds, calibration digest, host. The CSV report is one long table, a row
+// per run × function (P99.9 per function is there).
 //
 // Runs of target sim or twin are marked as simulated wherever they appear.
 //
@@ -221,14 +233,32 @@ func Speedup(ref, other results.SummaryRow) (p50, p99 float64) {
 
 // Figure is an image shown with the report.
 type Figure struct {
-	// Name is the figure's caption (the file name without extension).
+	// Name is the figure's name: the file name without extension
+	// ("fig10a"); its anchor in the HTML page.
 	Name string
+	// Title heads the figure ("Figure 10(a)"); "" = Name.
+	Title string
+	// Caption says what the figure shows; "" = none.
+	Caption string
+	// Workloads are the manifest workload names the figure draws: it is
+	// shown in the section of the first of them the report has, and the
+	// sections of the others point to it. A figure of none of the
+	// report's workloads is shown after the sections.
+	Workloads []string
 	// Path is where the file is, as the Markdown report links it.
 	Path string
 	// Data and MediaType are the file's content and type (image/png,
 	// image/svg+xml); the HTML page inlines them as a data URI.
 	Data      []byte
 	MediaType string
+}
+
+// heading is the figure's title, or its name.
+func (f *Figure) heading() string {
+	if f.Title != "" {
+		return f.Title
+	}
+	return f.Name
 }
 
 // LoadFigure reads an image file for the report: PNG, SVG, JPEG or GIF,
@@ -300,8 +330,21 @@ func (r *Report) Write(w io.Writer, format string) error {
 	return fmt.Errorf("%w %q: expected one of %s", ErrFormat, format, strings.Join(Formats(), ", "))
 }
 
+// Order puts the sections of the workloads named in order first, in that
+// order (reproduce's: see experiments.WorkloadOrder); the others follow
+// in their present order.
+func (r *Report) Order(order []string) {
+	rank := func(s *Section) int {
+		if i := slices.Index(order, s.Workload); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	slices.SortStableFunc(r.Sections, func(a, b *Section) int { return rank(a) - rank(b) })
+}
+
 // Load reads the run directories and groups them by workload, sections in
-// order of each workload's first run in dirs.
+// order of each workload's first run in dirs (Order reorders them).
 func Load(dirs []string) (*Report, error) {
 	rep := &Report{}
 	byName := map[string]*Section{}
@@ -514,4 +557,32 @@ func (r *Run) readMemory(wu warmupEnd) error {
 		r.Memory.MeanBytes = sum / float64(r.Memory.Samples)
 	}
 	return mr.Err()
+}
+
+// homeOf is the index of the section a figure is shown in: the first
+// section whose workload the figure draws; -1 if none.
+func (r *Report) homeOf(f *Figure) int {
+	return slices.IndexFunc(r.Sections, func(s *Section) bool { return slices.Contains(f.Workloads, s.Workload) })
+}
+
+// placeFigures says where each figure goes: in[i] are shown in section i,
+// refs[i] are shown elsewhere but draw section i's workload too, rest
+// draw none of the report's workloads. Figures keep their order.
+func (r *Report) placeFigures() (in, refs map[int][]*Figure, rest []*Figure) {
+	in, refs = map[int][]*Figure{}, map[int][]*Figure{}
+	for i := range r.Figures {
+		f := &r.Figures[i]
+		home := r.homeOf(f)
+		if home < 0 {
+			rest = append(rest, f)
+			continue
+		}
+		in[home] = append(in[home], f)
+		for j, s := range r.Sections {
+			if j != home && slices.Contains(f.Workloads, s.Workload) {
+				refs[j] = append(refs[j], f)
+			}
+		}
+	}
+	return in, refs, rest
 }

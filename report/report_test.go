@@ -2,13 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/csv"
 	"errors"
-	"image"
-	"image/png"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -307,23 +307,46 @@ func TestWriteFormats(t *testing.T) {
 	if err := rep.Write(&md, FormatMarkdown); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{
-		"SIMULATED: 3 of 3 runs",
-		"## Workload W1 (-w 1)",
-		"## Workload W2 (-w 2)",
-		"| function | T-CXL [sim] | REAP+ [sim] |",
-		"| pyaes | 20.0 | 70.0 |",                 // P50
-		"| crypto | 5.00 | 15.0 |",                // P50 and P99
-		"| (all) | 40.0 | 90.0 |",                 // P99
-		"| pyaes | 2.25× |",                       // P99 speed-up
-		"| pyaes | 3.50× |",                       // P50 speed-up
-		"| T-CXL [sim] | 0 | 0 | 2 | 3 | 2 | 7 |", // start kinds; 2 unknown
-		"| T-CXL [sim] | 4.00 | 2.40 | 5 |",       // memory
-		"| pyaes | 1 / 0 | 0 / 0 |",               // failures
-		"| crypto | 0 / 1 | 0 / 0 |",
-		"sim (SIMULATED)",
-		"No speed-ups: this workload has no T-CXL run",
+	tabs := mdTables(t, md.String())
+	// The fixture's numbers (TestLoadNumbers): T-CXL's P50/P99 pyaes 20/40,
+	// all 20/40, peak 4 GiB; REAP+'s pyaes 70/90, all 60/90, peak 5 GiB.
+	sum := tabs["/Summary: T-CXL against each system"]
+	if len(sum) != 3 || !slices.Equal(sum[0], []string{"workload", "data", "T-CXL", "vs faasd", "vs REAP+"}) {
+		t.Fatalf("summary %q", sum)
+	}
+	// Runs of two targets (sim, twin): the rows name theirs.
+	wantW1 := []string{"W1 (-w 1) [sim]", "no dataset", "P50 " + fmtMs(20) + " ms · P99 " + fmtMs(40) + " ms · peak " + fmtGiB(4*gib) + " GiB",
+		dash, "P50 " + fmtRatio(60.0/20) + " · P99 " + fmtRatio(90.0/40) + " · mem " + fmtRatio(5.0/4)}
+	if !slices.Equal(sum[1], wantW1) || !slices.Equal(sum[2][:3], []string{"W2 (-w 2)", "no dataset", "no T-CXL run"}) {
+		t.Errorf("summary rows:\n %q\n %q\nwant W1 %q", sum[1], sum[2], wantW1)
+	}
+	w1 := "W1 (-w 1)/"
+	for _, c := range []struct {
+		table string
+		row   int
+		want  []string
+	}{
+		{"Runs", 1, []string{"T-CXL [sim]", "w1-trenv-cxl-sim", "sim (SIMULATED)", "complete", "--mem 64 --gc 2 --idle-num 70", "5 ok, 1 failed, 1 abandoned", "2 ok"}},
+		{"Latency, all functions together", 2, []string{"REAP+ [sim]", fmtMs(60), fmtMs(90), fmtMs(90), fmtRatio(3), fmtRatio(2.25)}},
+		{"Start kinds and memory", 1, []string{"T-CXL [sim]", "0", "0", "2", "3", "2", fmtGiB(4 * gib), fmtGiB(2.4 * gib), dash, "test phase (warmup's last answer), from 5.5 s"}},
+		{"Start kinds and memory", 2, []string{"REAP+ [sim]", "0", "3", "0", "3", "0", fmtGiB(5 * gib), fmtGiB(3 * gib), fmtRatio(5.0 / 4), "test phase (test.log), from 4 s"}},
+		{"P50 end-to-end latency per function (ms)", 2, []string{"pyaes", fmtMs(20), fmtMs(70) + " · " + fmtRatio(3.5)}},
+		{"P99 end-to-end latency per function (ms)", 1, []string{"crypto", fmtMs(5), fmtMs(15) + " · " + fmtRatio(3)}},
+		{"Failed and abandoned requests", 1, []string{"crypto", "0 / 1", "0 / 0"}},
+		{"Failed and abandoned requests", 2, []string{"pyaes", "1 / 0", "0 / 0"}},
 	} {
+		rows := tabs[w1+c.table]
+		if c.row >= len(rows) || !slices.Equal(rows[c.row], c.want) {
+			t.Errorf("%s row %d: got %q, want %q", c.table, c.row, rows, c.want)
+		}
+	}
+	if rows := tabs["W2 (-w 2)/Latency, all functions together"]; len(rows) != 2 || rows[1][4] != dash {
+		t.Errorf("W2 without T-CXL: %q", rows)
+	}
+	if about := tabs["/About these runs"]; len(about) < 2 || !slices.Equal(about[1], []string{"runs", "3"}) {
+		t.Errorf("about %q", about)
+	}
+	for _, want := range []string{"SIMULATED: 3 of 3 runs", "No speed-ups: this workload has no T-CXL run", "Data: workload.json sha256 sha-1."} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("markdown lacks %q", want)
 		}
@@ -357,11 +380,10 @@ func TestWriteFormats(t *testing.T) {
 		t.Errorf("csv cxl pyaes: %v", r)
 	}
 
-	// HTML: self-contained, figure inlined.
-	var pb bytes.Buffer
-	png.Encode(&pb, image.NewGray(image.Rect(0, 0, 2, 2)))
+	// HTML: self-contained, the figure inlined unescaped, the same tables.
 	figPath := filepath.Join(t.TempDir(), "fig10a.png")
-	os.WriteFile(figPath, pb.Bytes(), 0o644)
+	data := []byte{0xfb, 0xef, 0xbe, 0xfb, 0xef, 0xbe} // base64 "++++++++"
+	os.WriteFile(figPath, data, 0o644)
 	fig, err := LoadFigure(figPath)
 	if err != nil {
 		t.Fatal(err)
@@ -371,14 +393,24 @@ func TestWriteFormats(t *testing.T) {
 	if err := rep.Write(&hb, FormatHTML); err != nil {
 		t.Fatal(err)
 	}
-	h := hb.String()
-	for _, want := range []string{`<img src="data:image/png;base64,`, `class="sim-banner"`, `<th class="sim">T-CXL [sim]</th>`, "<td>70.0</td>", `<td class="l">pyaes</td>`, "fig10a"} {
-		if !strings.Contains(h, want) {
-			t.Errorf("html lacks %q", want)
+	page := parseHTML(t, hb.String())
+	if srcs := page.imgSrcs; len(srcs) != 1 || srcs[0] != "data:image/png;base64,"+base64.StdEncoding.EncodeToString(data) ||
+		strings.Contains(hb.String(), "&#43;") {
+		t.Errorf("image sources %q: want the data URI, unescaped", srcs)
+	}
+	if len(page.banners) != 1 || !strings.HasPrefix(page.banners[0], "⚠ SIMULATED") {
+		t.Errorf("banners %q", page.banners)
+	}
+	for key, rows := range tabs {
+		if !slices.EqualFunc(page.tables[key], rows, slices.Equal) {
+			t.Errorf("html table %s:\n %q\nmarkdown:\n %q", key, page.tables[key], rows)
 		}
 	}
-	if strings.Contains(h, "http://") || strings.Contains(h, "https://") || strings.Contains(h, figPath) {
-		t.Error("html is not self-contained")
+	if len(page.tables) != len(tabs) {
+		t.Errorf("%d tables in html, %d in markdown", len(page.tables), len(tabs))
+	}
+	if strings.Contains(hb.String(), "http://") || strings.Contains(hb.String(), "https://") || strings.Contains(hb.String(), filepath.Dir(figPath)) {
+		t.Error("html is not self-contained, or shows a local directory")
 	}
 	if err := rep.Write(&hb, "pdf"); !errors.Is(err, ErrFormat) {
 		t.Errorf("pdf: %v", err)

@@ -107,6 +107,7 @@ const DatasetBuiltInSample = "built-in sample"
 //	  "speed_note": "the simulator runs in virtual time: every time in this directory is model time",
 //	  "workload": {"name": "1", "workload_json_sha256": "…", "warmup_json_sha256": "…", "generator_seed": 2022310806},
 //	  "seeds": {"jitter": 1, "model": 1},
+//	  "calibration_sha256": "…",
 //	  "host": {"os": "linux", "arch": "amd64", "kernel": "6.1.0-18-amd64", "cpu_model": "…", "cores": 2, "memory_bytes": 25769803776},
 //	  "started_at": "2024-04-09T12:00:00+02:00",
 //	  "ended_at": "2024-04-09T13:05:00+02:00",
@@ -115,6 +116,10 @@ const DatasetBuiltInSample = "built-in sample"
 //	  "peak_in_flight": 212,
 //	  "files": ["manifest.json", "metrics.json", …]
 //	}
+//
+// A trace workload's "workload" adds where its data came from: "dataset",
+// "dataset_files" (path, sha256, bytes of each file read) and, when the
+// data is invented, "dataset_synthetic": true.
 type Manifest struct {
 	// SchemaVersion is the layout of the run directory this manifest
 	// describes (SchemaVersion); ReadManifest refuses others.
@@ -157,6 +162,12 @@ type Manifest struct {
 	Workload WorkloadInfo `json:"workload"`
 	// Seeds are the seeds of the run's own randomness.
 	Seeds Seeds `json:"seeds"`
+	// CalibrationSHA256 is the hex SHA-256 digest of the platform model's
+	// cost model as the run used it (its encoding/json form: fields in
+	// order, map keys sorted), on sim and twin runs whose model ran in
+	// this process; "" otherwise. Equal digests mean the same model, from
+	// whatever file or formatting it came.
+	CalibrationSHA256 string `json:"calibration_sha256,omitempty"`
 	// Host describes the machine the harness ran on (HostFacts).
 	Host HostInfo `json:"host"`
 
@@ -226,6 +237,89 @@ type WorkloadInfo struct {
 	// Dataset is the dataset path the generator read, DatasetBuiltInSample,
 	// or "" when the workload needs none (or came from a directory).
 	Dataset string `json:"dataset,omitempty"`
+	// DatasetFiles are the files of the dataset the generator read, each
+	// with its digest, in reading order; empty when it read none (the
+	// built-in sample lives in memory).
+	DatasetFiles []DatasetFile `json:"dataset_files,omitempty"`
+	// Synthetic says the dataset's content is invented: the built-in
+	// sample, or files that `traces synth` wrote (its marker file beside
+	// them lists them; see DatasetFile.Synthetic). False for a real trace
+	// and for workloads that read no dataset. Use SyntheticData, which also
+	// tells the built-in sample of manifests written before this field.
+	Synthetic bool `json:"dataset_synthetic,omitempty"`
+}
+
+// DatasetFile is one file of a trace dataset, as the generator read it.
+type DatasetFile struct {
+	// Path is the file as given or found (a day file, or the Azure
+	// archive): relative paths stay relative.
+	Path string `json:"path"`
+	// SHA256 is the hex SHA-256 digest of the file's bytes as stored
+	// (compressed, for .gz and archives); Bytes its size.
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+	// Synthetic: a traces synth marker (SYNTHETIC-DATASET.json) beside
+	// the file lists it, so its content is invented.
+	Synthetic bool `json:"synthetic,omitempty"`
+}
+
+// SyntheticData reports whether the workload came from invented trace data:
+// the built-in sample, or a dataset that traces synth wrote.
+func (w *WorkloadInfo) SyntheticData() bool {
+	return w.Synthetic || w.Dataset == DatasetBuiltInSample
+}
+
+// DigestPrefix is how many hex digits of a SHA-256 digest DataSource shows:
+// enough to tell files apart, short enough for a figure's footer.
+const DigestPrefix = 12
+
+// SyntheticNote is how figures and reports mark invented trace data.
+const SyntheticNote = "synthetic sample (invented content)"
+
+// DataSource describes in one line where the workload came from, for a
+// figure's footer or a report section, without absolute paths:
+//
+//	built-in synthetic sample (invented content), not the real trace; workload.json sha256 bf40d993ac3e
+//	synthetic dataset written by traces synth (invented content): day_00.csv sha256 1a2b…, …; workload.json sha256 …
+//	dataset azurefunctions-dataset2019.tar.xz sha256 0c4f…; workload.json sha256 …
+//	generated as upstream gen_trace.py does, seed 2022310806; workload.json sha256 …
+func (w *WorkloadInfo) DataSource() string {
+	var parts []string
+	files := make([]string, len(w.DatasetFiles))
+	for i, f := range w.DatasetFiles {
+		files[i] = filepath.Base(f.Path) + " sha256 " + shortDigest(f.SHA256)
+		if f.Synthetic != w.Synthetic { // a synthetic file among real ones, or the reverse
+			if f.Synthetic {
+				files[i] += " (synthetic)"
+			} else {
+				files[i] += " (not synthetic)"
+			}
+		}
+	}
+	switch {
+	case w.Dataset == DatasetBuiltInSample:
+		parts = append(parts, "built-in synthetic sample (invented content), not the real trace")
+	case w.Synthetic && len(files) > 0:
+		parts = append(parts, "synthetic dataset written by traces synth (invented content): "+strings.Join(files, ", "))
+	case len(files) > 0:
+		parts = append(parts, "dataset "+strings.Join(files, ", "))
+	case w.Dataset != "":
+		parts = append(parts, "dataset "+filepath.Base(w.Dataset)+" (no digest recorded)")
+	case w.GeneratorSeed != nil:
+		parts = append(parts, "generated as upstream gen_trace.py does, seed "+strconv.FormatUint(*w.GeneratorSeed, 10))
+	}
+	if w.TestSHA256 != "" {
+		parts = append(parts, "workload.json sha256 "+shortDigest(w.TestSHA256))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// shortDigest is the first DigestPrefix hex digits of a digest.
+func shortDigest(hex string) string {
+	if len(hex) > DigestPrefix {
+		return hex[:DigestPrefix]
+	}
+	return hex
 }
 
 // Seeds are the seeds of a run's randomness, so it can be repeated.

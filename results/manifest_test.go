@@ -256,3 +256,60 @@ func TestHostFactsHere(t *testing.T) {
 	}
 	t.Logf("%+v", h)
 }
+
+// TestWorkloadDataSource checks the one-line description figures and
+// reports print: never an absolute path, digests shortened, invented data
+// said to be invented.
+func TestWorkloadDataSource(t *testing.T) {
+	seed := uint64(2022310806)
+	dig := func(c byte) string { return strings.Repeat(string(c), 64) }
+	short := func(c byte) string { return strings.Repeat(string(c), DigestPrefix) }
+	wl := " sha256 " + short('f')
+	for _, c := range []struct {
+		name      string
+		info      WorkloadInfo
+		synthetic bool
+		want      []string // in order
+		not       []string
+	}{
+		{"generated", WorkloadInfo{Name: "1", GeneratorSeed: &seed, TestSHA256: dig('f')}, false,
+			[]string{"generated", "seed 2022310806", "workload.json" + wl}, []string{"synthetic"}},
+		{"sample", WorkloadInfo{Name: "azure", Dataset: DatasetBuiltInSample, Synthetic: true, TestSHA256: dig('f')}, true,
+			[]string{"built-in synthetic sample (invented content)", "workload.json" + wl}, nil},
+		// A manifest from before dataset_synthetic existed.
+		{"old sample", WorkloadInfo{Name: "azure", Dataset: DatasetBuiltInSample}, true,
+			[]string{"built-in synthetic sample"}, nil},
+		{"real", WorkloadInfo{Name: "huawei", Dataset: "/data/requests_minute", DatasetFiles: []DatasetFile{
+			{Path: "/data/requests_minute/day_00.csv", SHA256: dig('a')}, {Path: "/data/requests_minute/day_01.csv.gz", SHA256: dig('b')}}}, false,
+			[]string{"dataset day_00.csv sha256 " + short('a'), "day_01.csv.gz sha256 " + short('b')},
+			[]string{"/data", "synthetic", dig('a')}},
+		{"synth", WorkloadInfo{Name: "huawei", Dataset: "/tmp/hw", Synthetic: true, DatasetFiles: []DatasetFile{
+			{Path: "/tmp/hw/requests_minute/day_00.csv", SHA256: dig('a'), Synthetic: true}}}, true,
+			[]string{"synthetic dataset written by traces synth (invented content): day_00.csv sha256 " + short('a')},
+			[]string{"/tmp"}},
+		{"mixed", WorkloadInfo{Name: "huawei", Dataset: "/tmp/hw", Synthetic: true, DatasetFiles: []DatasetFile{
+			{Path: "/tmp/hw/day_00.csv", SHA256: dig('a'), Synthetic: true}, {Path: "/tmp/hw/day_01.csv", SHA256: dig('b')}}}, true,
+			[]string{"synthetic dataset", "day_00.csv sha256 " + short('a'), "day_01.csv sha256 " + short('b') + " (not synthetic)"}, nil},
+		{"no digest", WorkloadInfo{Name: "azure", Dataset: "/data/azure.tar.xz"}, false,
+			[]string{"dataset azure.tar.xz (no digest recorded)"}, []string{"/data"}},
+	} {
+		got := c.info.DataSource()
+		if c.info.SyntheticData() != c.synthetic {
+			t.Errorf("%s: SyntheticData %v, want %v", c.name, !c.synthetic, c.synthetic)
+		}
+		rest := got
+		for _, w := range c.want {
+			i := strings.Index(rest, w)
+			if i < 0 {
+				t.Errorf("%s: %q lacks %q (in order)", c.name, got, w)
+				break
+			}
+			rest = rest[i+len(w):]
+		}
+		for _, n := range c.not {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: %q holds %q", c.name, got, n)
+			}
+		}
+	}
+}

@@ -2,13 +2,19 @@ package workloads
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"trenv-bench/traces/azure"
 	"trenv-bench/traces/huawei"
+	"trenv-bench/traces/tracefile"
 )
 
 // huaweiDays builds day files holding, for every window, zero requests
@@ -138,5 +144,82 @@ func TestUseDataset(t *testing.T) {
 	}
 	if _, err := o.UseDataset("azure", "/no/such/dataset"); err == nil || !strings.Contains(err.Error(), "/no/such/dataset") {
 		t.Errorf("missing dataset: %v", err)
+	}
+}
+
+// TestDatasetFiles hashes the files a trace workload reads and tells a
+// traces synth dataset by its marker.
+func TestDatasetFiles(t *testing.T) {
+	ctx := context.Background()
+	var o Options
+	o.UseDataset("azure", "")
+	o.UseDataset("huawei", "")
+	for _, kind := range []string{"azure", "huawei", "1"} {
+		if files, err := o.DatasetFiles(ctx, kind); files != nil || err != nil {
+			t.Errorf("%s from the built-in sample: %v, %v; want no files", kind, files, err)
+		}
+	}
+
+	azDir, hwDir := t.TempDir(), t.TempDir()
+	if err := azure.Synth(azDir, azure.SynthOptions{Seed: 3, Rows: 40, Minutes: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := huawei.Synth(hwDir, huawei.SynthOptions{Seed: 3, Functions: 4}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.UseDataset("azure", azDir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := o.UseDataset("huawei", hwDir); err != nil {
+		t.Fatal(err)
+	}
+	ws, _ := HuaweiWindows()
+	days := map[int]bool{}
+	for _, w := range ws {
+		days[w.Day] = true
+	}
+	check := func(kind string, synthetic bool, wantNames []string) {
+		t.Helper()
+		files, err := o.DatasetFiles(ctx, kind)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, f := range files {
+			names = append(names, filepath.Base(f.Path))
+			b, err := os.ReadFile(f.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256(b)
+			if f.SHA256 != hex.EncodeToString(sum[:]) || f.Bytes != int64(len(b)) || f.Synthetic != synthetic {
+				t.Errorf("%s: %+v; want sha256 %x, %d bytes, synthetic %v", kind, f, sum, len(b), synthetic)
+			}
+		}
+		if !slices.Equal(names, wantNames) {
+			t.Errorf("%s reads %v, want %v", kind, names, wantNames)
+		}
+	}
+	sel, _ := AzureSelection()
+	azNames := []string{azure.DurationsName(sel.Day), azure.InvocationsName(sel.Day)}
+	var hwNames []string
+	for _, d := range huawei.UpstreamDays() {
+		hwNames = append(hwNames, huawei.DayFileName(d))
+	}
+	if len(days) != len(hwNames) {
+		t.Fatalf("the huawei workload reads %d days, upstream %d", len(days), len(hwNames))
+	}
+	check("azure", true, azNames)
+	check("huawei", true, hwNames)
+	// Without the marker the same files are taken for real ones.
+	os.Remove(filepath.Join(azDir, tracefile.SynthMarkerName))
+	os.Remove(filepath.Join(hwDir, huawei.DirName, tracefile.SynthMarkerName))
+	check("azure", false, azNames)
+	check("huawei", false, hwNames)
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := o.DatasetFiles(cancelled, "azure"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
 	}
 }

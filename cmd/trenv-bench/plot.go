@@ -16,6 +16,7 @@ import (
 	"trenv-bench/experiments"
 	"trenv-bench/internal/atomicfile"
 	"trenv-bench/plots"
+	"trenv-bench/report"
 	"trenv-bench/results"
 )
 
@@ -63,7 +64,7 @@ Figures, and the runs each draws (by the manifest's workload and method):
   fig11b  peak memory of 50 instances; runs whose test phase invokes only
           image-recognition, or only image-flip-rotate (--workload-dir DIR)
   fig12   startup vs execution latency per function (-w func)
-  fig13   Huawei and Azure traces (-w huawei, -w azure): CDF and P99 per function
+  fig13   Huawei and Azure traces (-w huawei, -w azure): P50 and P99 per function
   fig15   memory over time on the Azure trace (-w azure)
   all     every figure there are runs for
 
@@ -71,7 +72,10 @@ Figures, and the runs each draws (by the manifest's workload and method):
 subdirectories are runs (one level down). When several runs fit one system
 of a figure, the latest complete one is drawn. A system without a run is
 left out and named on stderr; figures from the simulator or the twin carry
-a "SIMULATED (platform model)" mark.`,
+a "SIMULATED (platform model)" mark, figures of trace workloads replayed
+from invented data (the built-in sample, or a traces synth dataset) a
+"SYNTHETIC SAMPLE (invented content)" mark, and every figure's footer says
+where its data came from (dataset files and sha256, or the sample).`,
 		Example: `  # every figure from the runs under runs/, into runs/figures/*.png
   trenv-bench plot all
 
@@ -139,7 +143,7 @@ func plotRun(ctx context.Context, o *plotOptions) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if _, err := drawFigure(name, runs, o.Format, o.OutDir, errOut); err != nil {
+		if _, _, err := drawFigure(name, runs, o.Format, o.OutDir, errOut); err != nil {
 			if o.All && errors.Is(err, plots.ErrNoRuns) {
 				fmt.Fprintf(errOut, "plot: %s skipped: %v\n", name, err)
 				skipped = append(skipped, name)
@@ -158,10 +162,10 @@ func plotRun(ctx context.Context, o *plotOptions) error {
 
 // drawFigure builds figure name from runs, writes outDir/<name>.<format>
 // atomically, says so and warns about missing systems on errOut.
-func drawFigure(name string, runs []*plots.Run, format, outDir string, errOut io.Writer) (string, error) {
+func drawFigure(name string, runs []*plots.Run, format, outDir string, errOut io.Writer) (*plots.Figure, string, error) {
 	fig, err := plots.Build(name, runs)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	for _, n := range fig.Notes {
 		fmt.Fprintf(errOut, "plot: note: %s\n", n)
@@ -171,19 +175,20 @@ func drawFigure(name string, runs []*plots.Run, format, outDir string, errOut io
 	}
 	var buf bytes.Buffer
 	if err := plots.Render(&buf, fig, format, 0, 0); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	path := filepath.Join(outDir, name+"."+format)
 	if err := atomicfile.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return "", err
+		return nil, "", err
 	}
 	fmt.Fprintf(errOut, "wrote %s\n", path)
-	return path, nil
+	return fig, path, nil
 }
 
-// reproducePlot is the plot step of reproduce: figure as PNG into outDir.
+// reproducePlot is the plot step of reproduce: figure as PNG into outDir,
+// described for the report (paper name, caption, workloads drawn).
 func reproducePlot(s *Streams) experiments.PlotFunc {
-	return func(figure string, runDirs []string, outDir string) ([]string, error) {
+	return func(figure string, runDirs []string, outDir string) ([]report.Figure, error) {
 		runs, err := plots.LoadRuns(runDirs)
 		if err != nil {
 			return nil, err
@@ -191,10 +196,14 @@ func reproducePlot(s *Streams) experiments.PlotFunc {
 		if err := os.MkdirAll(outDir, 0o755); err != nil {
 			return nil, err
 		}
-		path, err := drawFigure(figure, runs, "png", outDir, s.ErrOut)
+		fig, path, err := drawFigure(figure, runs, "png", outDir, s.ErrOut)
 		if err != nil {
 			return nil, err
 		}
-		return []string{path}, nil
+		rf := report.Figure{Name: figure, Path: path, Workloads: fig.Workloads}
+		if spec, ok := plots.Lookup(figure); ok {
+			rf.Title, rf.Caption = spec.Paper, spec.Caption
+		}
+		return []report.Figure{rf}, nil
 	}
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"trenv-bench/experiments"
 	"trenv-bench/internal/atomicfile"
+	"trenv-bench/plots"
 	"trenv-bench/report"
 	"trenv-bench/results"
 )
@@ -31,27 +33,35 @@ func newCmdReport(s *Streams, runF func(context.Context, *reportOptions) error) 
 	cmd := &cobra.Command{
 		Use:   "report --runs DIR... [--format md|csv|html] [-o FILE]",
 		Short: "Compare runs in tables: latency percentiles, speed-ups, start kinds, memory, failures",
-		Long: `Report reads run directories and compares the systems that ran each workload
-(one section per workload):
+		Long: `Report reads run directories and compares the systems that ran each workload.
+It opens with a one-screen summary (per workload: T-CXL's P50/P99 and peak
+memory, and against each other system the speed-ups and memory ratio, values
+below 1x marked), then one section per workload, in reproduce's order:
 
-  - P50, P99 and P99.9 of the client's e2e_ms over the test phase's ok
-    requests (upstream's e2e_latency), per function and for all together;
-    nearest-rank percentiles, as summary.csv;
-  - the speed-up of T-CXL over each other system: its P99 ÷ T-CXL's P99,
-    and the same for P50, against the T-CXL run of the same target;
-  - the start-kind mix (cold, restore, switch, reuse) of the test phase;
-  - peak and mean memory from memory.csv over the test phase (the table
-    says how its start was told; the whole run when it cannot be);
-  - failed and abandoned requests.
+  - where its data came from: the dataset's files and sha256, or the
+    synthetic sample (invented content), in red like SIMULATED;
+  - the runs: target, status, flags, requests by how they ended;
+  - P50, P99 and P99.9 of all functions together and T-CXL's speed-ups
+    (the other system's percentile ÷ T-CXL's, same target); the client's
+    e2e_ms over the test phase's ok requests, nearest rank;
+  - the start-kind mix (cold, restore, switch, reuse) and peak and mean
+    memory from memory.csv over the test phase;
+  - P50 and P99 per function with the speed-ups; failed and abandoned
+    requests.
 
-Runs of target sim or twin come from the platform model, not a TrEnv host:
-the report says so at the top and marks their columns [sim] or [twin].
+It closes with what the manifests record: tool version, command, dates,
+seeds, calibration digest, host. Runs of target sim or twin come from the
+platform model, not a TrEnv host: the report says so at the top and marks
+their columns [sim] or [twin].
 
 A DIR that is not itself a run directory stands for the run directories in
 it (runs/reproduce, say). Formats: md (Markdown, the default), csv (one long
-table, a row per run × function) and html (one self-contained page; --figure
-images are inlined). The report goes to stdout, or to -o FILE, whose
-extension picks the format when --format is not given.`,
+table, a row per run × function) and html (one self-contained page that fits
+a 1,280 px window and prints on A4 without losing columns; --figure images
+are inlined, and a paper figure's file, fig10a.png …, is captioned and shown
+in its workload's section). The report goes to stdout, or to -o FILE, whose
+extension picks the format when --format is not given. reproduce writes
+report.md and report.html itself.`,
 		Example: `  # everything reproduce made, as Markdown on stdout
   trenv-bench report --runs runs/reproduce
 
@@ -113,10 +123,19 @@ func reportRun(_ context.Context, o *reportOptions) error {
 		return err
 	}
 	rep.Title = o.Title
+	rep.Order(experiments.WorkloadOrder())
 	for _, path := range o.Figures {
 		fig, err := report.LoadFigure(path)
 		if err != nil {
-			return err
+			return fmt.Errorf("--figure: %w", err)
+		}
+		// A paper figure (fig10a.png …) is captioned and placed in the
+		// section of its workloads, as reproduce's report does.
+		if spec, ok := plots.Lookup(fig.Name); ok {
+			fig.Title, fig.Caption, fig.Workloads = spec.Paper, spec.Caption, spec.Workloads
+			if ws := experiments.FigureWorkloads(fig.Name); ws != nil {
+				fig.Workloads = ws
+			}
 		}
 		rep.Figures = append(rep.Figures, fig)
 	}

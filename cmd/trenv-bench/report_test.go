@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/csv"
+	"html/template"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"trenv-bench/plots"
 	"trenv-bench/report"
 )
 
@@ -83,7 +85,7 @@ func TestReportRun(t *testing.T) {
 	}
 	md := out.String()
 	for _, want := range []string{"# " + report.DefaultTitle, "SIMULATED: 2 of 2 runs", "| function | T-CXL [sim] | REAP+ [sim] |",
-		"### Speed-up of T-CXL, P99", "| json-serde_1 |", "| (all) |"} {
+		"## Summary: T-CXL against each system", "| workload | data | T-CXL | vs REAP+ |", "| json-serde_1 |", "| (all) |"} {
 		if !strings.Contains(md, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, md)
 		}
@@ -98,15 +100,18 @@ func TestReportRun(t *testing.T) {
 		t.Fatalf("csv %v %v", recs, err)
 	}
 
-	png := filepath.Join(t.TempDir(), "fig.png")
+	// A paper figure's file gets the figure's title and caption.
+	png := filepath.Join(t.TempDir(), "fig12.png")
 	os.WriteFile(png, []byte("\x89PNG\r\n\x1a\n"), 0o644)
+	spec, _ := plots.Lookup("fig12")
 	s, _, errOut := testStreams()
 	html := filepath.Join(t.TempDir(), "r.html")
 	if err := reportRun(context.Background(), &reportOptions{Streams: s, Runs: []string{runs}, Format: "html", Output: html, Figures: []string{png}}); err != nil {
 		t.Fatal(err)
 	}
 	page, _ := os.ReadFile(html)
-	if !strings.Contains(string(page), "data:image/png;base64,iVBORw0KGgo") || !strings.Contains(errOut.String(), "wrote "+html) {
+	if !strings.Contains(string(page), "data:image/png;base64,iVBORw0KGgo") || !strings.Contains(errOut.String(), "wrote "+html) ||
+		!strings.Contains(string(page), "<b>"+spec.Paper+".</b> "+template.HTMLEscapeString(spec.Caption)) {
 		t.Fatalf("html: %.300s / %s", page, errOut)
 	}
 

@@ -48,8 +48,9 @@ func newCmdReproduce(s *Streams, plot experiments.PlotFunc, runF func(context.Co
 		Long: `Reproduce runs a figure's experiment matrix — every system the paper compares
 (T-CXL, T-RDMA, faasd, CRIU, FaaSnap+, REAP+) on the figure's workloads with
 the artifact's flags (experiments/matrix.yaml) — into --out, one run
-directory each, then draws the figures into --out/figures and writes
---out/report.md (as trenv-bench report does).
+directory each, then draws the figures into --out/figures and writes the
+report (as trenv-bench report does) as --out/report.md, linking the
+figures, and --out/report.html, one page with the figures inlined.
 
 Only what is missing runs: a run directory whose manifest says complete and
 matches the matrix is kept; an interrupted, failed or stale one is run
@@ -63,8 +64,12 @@ Targets:
          (the paper's runs take 30 min to 1 h each at speed 1)
   host   a real TrEnv host (not available in this version: see the error)
 
-The trace workloads use the built-in synthetic samples unless
---azure-dataset / --huawei-dataset name the real datasets (as gen --dataset).`,
+The trace workloads (fig13, fig15) use the built-in synthetic samples,
+invented content in the traces' format, unless --azure-dataset and
+--huawei-dataset name the real datasets (as gen --dataset); reproduce then
+says so in one line, and the figures and the report mark those workloads
+"SYNTHETIC SAMPLE (invented content)". A run's manifest records the dataset
+files it read with their sha256, or the sample.`,
 		Example: `  # every figure on the simulator, into runs/reproduce
   trenv-bench reproduce all --target sim
 
@@ -107,7 +112,7 @@ The trace workloads use the built-in synthetic samples unless
 	}
 	f := cmd.Flags()
 	f.StringVar((*string)(&opts.Target), "target", "", "where to run: sim, twin or host (required)")
-	f.StringVar(&opts.OutDir, "out", experiments.DefaultOutDir, "directory of the run directories, figures/ and report.md")
+	f.StringVar(&opts.OutDir, "out", experiments.DefaultOutDir, "directory of the run directories, figures/, report.md and report.html")
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
 	f.StringVar(&opts.AzureDataset, "azure-dataset", "", "Azure Functions 2019 dataset, as gen --dataset (default: the built-in sample)")
 	f.StringVar(&opts.HuaweiDataset, "huawei-dataset", "", "Huawei 2023 requests_minute dataset, as gen --dataset (default: the built-in sample)")
@@ -145,8 +150,10 @@ func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 			o.Figure, o.Target, len(res.Plan.Runs), len(res.Ran), len(res.Skipped), len(res.Failed))
 	}
 	// The plot step has said which figures it wrote.
-	if res.Report != "" {
-		fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", res.Report)
+	for _, r := range []string{res.Report, res.ReportHTML} {
+		if r != "" {
+			fmt.Fprintf(o.Streams.ErrOut, "wrote %s\n", r)
+		}
 	}
 	return err
 }

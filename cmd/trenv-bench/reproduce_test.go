@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"trenv-bench/experiments"
+	"trenv-bench/report"
 	"trenv-bench/results"
 )
 
@@ -60,10 +61,11 @@ func TestNewCmdReproduce(t *testing.T) {
 func TestReproduceRun(t *testing.T) {
 	out := t.TempDir()
 	var plotted []string
-	plot := func(fig string, dirs []string, outDir string) ([]string, error) {
+	plot := func(fig string, dirs []string, outDir string) ([]report.Figure, error) {
 		plotted = append(plotted, fig)
 		p := filepath.Join(outDir, fig+".png")
-		return []string{p}, os.WriteFile(p, []byte("\x89PNG\r\n\x1a\n"), 0o644)
+		return []report.Figure{{Name: fig, Title: "The figure", Caption: "What it shows.", Workloads: []string{"func"}, Path: p}},
+			os.WriteFile(p, []byte("\x89PNG\r\n\x1a\n"), 0o644)
 	}
 	for round := range 2 {
 		s, _, errOut := testStreams()
@@ -75,7 +77,8 @@ func TestReproduceRun(t *testing.T) {
 		if round == 1 {
 			want = "6 runs: 0 ran, 6 already complete"
 		}
-		if !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "wrote "+filepath.Join(out, "report.md")) {
+		if !strings.Contains(errOut.String(), want) || !strings.Contains(errOut.String(), "wrote "+filepath.Join(out, "report.md")) ||
+			!strings.Contains(errOut.String(), "wrote "+filepath.Join(out, "report.html")) {
 			t.Fatalf("round %d: %s", round, errOut)
 		}
 	}
@@ -88,8 +91,13 @@ func TestReproduceRun(t *testing.T) {
 		}
 	}
 	rep, err := os.ReadFile(filepath.Join(out, "report.md"))
-	if err != nil || !strings.Contains(string(rep), "![fig12](figures/fig12.png)") || !strings.Contains(string(rep), "## Workload func") {
+	// The figure is in its workload's section, with its caption.
+	if err != nil || !strings.Contains(string(rep), "## Workload func\n\nData: generated") ||
+		!strings.Contains(string(rep), "### The figure\n\n![The figure](figures/fig12.png)\n\n*What it shows.*") {
 		t.Fatalf("report: %v\n%s", err, rep)
+	}
+	if html, err := os.ReadFile(filepath.Join(out, "report.html")); err != nil || !strings.Contains(string(html), `<img src="data:image/png;base64,`) {
+		t.Fatalf("report.html: %v", err)
 	}
 
 	// No plot step: the runs and the report only, and a note; a progress

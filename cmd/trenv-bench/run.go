@@ -157,24 +157,14 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	return nil
 }
 
-// loadWorkload generates (-w) or reads (--workload) the workload.
-func (o *runOptions) loadWorkload(ctx context.Context) (workloads.Workload, string, error) {
-	cat := workloads.DefaultCatalog()
+// loadWorkload generates (-w) or reads (--workload) the workload, and
+// describes it for the manifest.
+func (o *runOptions) loadWorkload(ctx context.Context) (workloads.Workload, results.WorkloadInfo, error) {
 	if o.WorkloadDir != "" {
-		w, err := workloads.ReadDir(o.WorkloadDir, cat)
-		return w, "built from " + o.WorkloadDir, err
+		w, err := workloads.ReadDir(o.WorkloadDir, workloads.DefaultCatalog())
+		return w, results.WorkloadInfo{Name: o.WorkloadDir}, err
 	}
-	gopts := workloads.Options{Seed: uint32(o.GenSeed), Iter: o.Iter, Meter: newMeter(o.Streams), Catalog: cat}
-	source := "generated"
-	sample, err := gopts.UseDataset(o.Workload, o.Dataset)
-	if err != nil {
-		return workloads.Workload{}, "", err
-	}
-	if sample {
-		source = "generated from the built-in synthetic " + o.Workload + " sample"
-	}
-	res, err := workloads.Generate(ctx, o.Workload, gopts)
-	return res.Workload, source, err
+	return experiments.GenerateWorkload(ctx, o.Workload, uint32(o.GenSeed), o.Iter, o.Dataset, newMeter(o.Streams))
 }
 
 // runName is the default run directory name.
@@ -193,15 +183,18 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if o.Target == results.TargetHost {
 		return experiments.ErrHostTarget
 	}
-	w, _, err := o.loadWorkload(ctx)
+	w, info, err := o.loadWorkload(ctx)
 	if err != nil {
 		return err
+	}
+	if note := experiments.DatasetNote(info, "--dataset"); note != "" {
+		fmt.Fprintf(o.Streams.ErrOut, "run: %s\n", note)
 	}
 	spec := &experiments.Spec{
 		Dir: filepath.Join(o.OutDir, o.runName()), Force: o.Force,
 		Target: o.Target, Gateway: o.Gateway, Speed: o.Speed,
 		Platform: o.platform, Model: o.model, Workload: w,
-		Manifest: o.manifest(), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
+		Manifest: o.manifest(info), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
 	}
 	if o.PasswordFile != "" {
 		pw, err := os.ReadFile(o.PasswordFile)
@@ -221,26 +214,14 @@ func runRun(ctx context.Context, o *runOptions) error {
 	return err
 }
 
-// manifest describes the run before it starts.
-func (o *runOptions) manifest() results.Manifest {
+// manifest describes the run before it starts; info describes its
+// workload.
+func (o *runOptions) manifest(info results.WorkloadInfo) results.Manifest {
 	p := o.Platform
-	m := results.Manifest{
+	return results.Manifest{
 		ToolVersion: versionString(),
 		CommandLine: o.Args,
 		Platform:    results.PlatformFlags{MemGB: p.MemGB, GCMin: p.GCMin, IdleNum: p.IdleNum, NoReuse: p.NoReuse, NoBgTask: p.NoBgTask},
-		Workload:    results.WorkloadInfo{Name: o.Workload},
+		Workload:    info,
 	}
-	if o.WorkloadDir != "" {
-		m.Workload.Name = o.WorkloadDir
-	} else {
-		seed := uint64(o.GenSeed)
-		m.Workload.GeneratorSeed = &seed
-		switch {
-		case o.Dataset != "":
-			m.Workload.Dataset = o.Dataset
-		case o.Workload == "azure" || o.Workload == "huawei":
-			m.Workload.Dataset = results.DatasetBuiltInSample
-		}
-	}
-	return m
 }

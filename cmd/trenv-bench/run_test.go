@@ -319,3 +319,23 @@ func TestRunSecondInterrupt(t *testing.T) {
 		t.Errorf("exited %v after the second interrupt; stderr %s", took, stderr.String())
 	}
 }
+
+// TestRunSaysSample: -w huawei without --dataset says once that the data is
+// the built-in synthetic sample, and the manifest records it.
+func TestRunSaysSample(t *testing.T) {
+	out := t.TempDir()
+	s, _, errOut := testStreams()
+	if code := Main([]string{"run", "--method", "trenv", "-w", "huawei", "--target", "sim", "--out", out, "--name", "h"}, s); code != ExitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if n := strings.Count(errOut.String(), "run: workload huawei: no --dataset given: using the built-in synthetic sample"); n != 1 {
+		t.Errorf("the sample is named %d times on stderr, want once:\n%s", n, errOut)
+	}
+	m, err := results.ReadManifest(filepath.Join(out, "h", results.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Workload.Synthetic || m.Workload.Dataset != results.DatasetBuiltInSample || m.CalibrationSHA256 == "" {
+		t.Errorf("manifest workload %+v, calibration %q", m.Workload, m.CalibrationSHA256)
+	}
+}

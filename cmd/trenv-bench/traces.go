@@ -8,6 +8,7 @@ import (
 
 	"trenv-bench/traces/azure"
 	"trenv-bench/traces/huawei"
+	"trenv-bench/traces/tracefile"
 	"trenv-bench/workloads"
 )
 
@@ -48,7 +49,13 @@ real trace.
           DIR/function_durations_percentiles.anon.d03.csv,
           DIR/app_memory_percentiles.anon.d03.csv (46,500 functions, 1,440 minutes)
   huawei  DIR/requests_minute/day_DD.csv for the 8 days gen -w huawei reads
-          (5,093 functions, 1,440 minutes)`,
+          (5,093 functions, 1,440 minutes)
+
+Beside the files it writes a marker, ` + tracefile.SynthMarkerName + ` (JSON: the trace, the
+files and their seed), so that a run reading the dataset with --dataset (or
+reproduce --azure-dataset/--huawei-dataset) records it as synthetic, and
+its figures and report say "synthetic (invented content)" instead of
+passing it off as the real trace.`,
 		Example: `  trenv-bench traces synth azure -o /tmp/azure && trenv-bench gen -w azure --dataset /tmp/azure -o runs/azure-synth
   trenv-bench traces synth huawei -o /tmp/huawei --seed 2`,
 		Args:      argsError(cobra.ExactArgs(1)),

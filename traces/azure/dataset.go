@@ -152,15 +152,7 @@ func (d *Dataset) OpenFile(name string, m tracefile.Meter) (rc io.ReadCloser, pa
 			}
 		}
 	}
-	p := d.pinned[name]
-	if p == "" {
-		p = filepath.Join(d.dir, name)
-		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
-			if _, err := os.Stat(p + ".gz"); err == nil {
-				p += ".gz"
-			}
-		}
-	}
+	p := d.diskPath(name)
 	f, err := tracefile.Open(p, m)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -172,6 +164,53 @@ func (d *Dataset) OpenFile(name string, m tracefile.Meter) (rc io.ReadCloser, pa
 		return aheadOf(f, f), p, nil
 	}
 	return f, p, nil
+}
+
+// diskPath is where the day file called name (without ".gz") is in a
+// directory dataset: the path the caller named for it, else NAME in the
+// directory, else NAME.gz if only that exists.
+func (d *Dataset) diskPath(name string) string {
+	p := d.pinned[name]
+	if p == "" {
+		p = filepath.Join(d.dir, name)
+		if _, err := os.Stat(p); errors.Is(err, fs.ErrNotExist) {
+			if _, err := os.Stat(p + ".gz"); err == nil {
+				p += ".gz"
+			}
+		}
+	}
+	return p
+}
+
+// Files returns the files on disk that Select reads for day (0 = Day()):
+// the archive, or the day's durations and invocations files (plain or .gz,
+// as OpenFile picks them), in that order; nil for an in-memory dataset. A
+// missing file is an error wrapping fs.ErrNotExist, as Select's.
+func (d *Dataset) Files(day int) ([]string, error) {
+	if day == 0 {
+		day = d.day
+	}
+	switch {
+	case d.files != nil:
+		return nil, nil
+	case d.archive != "":
+		if _, err := os.Stat(d.archive); err != nil {
+			return nil, fmt.Errorf("azure: archive: %w", err)
+		}
+		return []string{d.archive}, nil
+	}
+	var out []string
+	for _, name := range []string{DurationsName(day), InvocationsName(day)} {
+		p := d.diskPath(name)
+		if _, err := os.Stat(p); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, d.missing(name)
+			}
+			return nil, fmt.Errorf("azure: %w", err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // aheadOf decompresses r on another goroutine; Close stops it, then closes c.

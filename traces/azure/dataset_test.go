@@ -445,3 +445,41 @@ func writeArchive(t *testing.T, path string, files map[string][]byte, names []st
 		t.Fatal(err)
 	}
 }
+
+// TestDatasetFiles checks Files names what Select reads, in every form.
+func TestDatasetFiles(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, "testdata/ok/"+DurationsName(3), filepath.Join(dir, DurationsName(3)))
+	copyFile(t, "testdata/okgz/"+InvocationsName(3)+".gz", filepath.Join(dir, InvocationsName(3)+".gz"))
+	copyFile(t, "testdata/ok/"+InvocationsName(3), filepath.Join(dir, "elsewhere-"+InvocationsName(3)))
+	archive := filepath.Join(dir, "day.tar")
+	os.WriteFile(archive, nil, 0o644)
+	for _, c := range []struct {
+		open string
+		want []string
+	}{
+		{"testdata/ok", []string{"testdata/ok/" + DurationsName(3), "testdata/ok/" + InvocationsName(3)}},
+		{"testdata/okgz", []string{"testdata/okgz/" + DurationsName(3) + ".gz", "testdata/okgz/" + InvocationsName(3) + ".gz"}},
+		// A plain durations file beside a gzipped invocations file.
+		{dir, []string{filepath.Join(dir, DurationsName(3)), filepath.Join(dir, InvocationsName(3)+".gz")}},
+		// A named .gz file is the one read, even beside a plain one.
+		{"testdata/okgz/" + DurationsName(3) + ".gz", []string{"testdata/okgz/" + DurationsName(3) + ".gz", "testdata/okgz/" + InvocationsName(3) + ".gz"}},
+		{archive, []string{archive}},
+	} {
+		d, err := OpenDataset(c.open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := d.Files(0)
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("OpenDataset(%s).Files(0) = %v, %v; want %v", c.open, got, err, c.want)
+		}
+	}
+	d, _ := OpenDataset("testdata/ok")
+	if _, err := d.Files(4); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), DurationsName(4)) {
+		t.Errorf("Files of a missing day: %v", err)
+	}
+	if got, err := NewMemDataset(map[string][]byte{}).Files(0); got != nil || err != nil {
+		t.Errorf("in-memory dataset: %v, %v", got, err)
+	}
+}

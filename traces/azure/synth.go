@@ -11,7 +11,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+
 	"trenv-bench/internal/atomicfile"
+	"trenv-bench/traces/tracefile"
 )
 
 // Defaults of SynthOptions, chosen to match the shape of the real day 3
@@ -116,8 +118,10 @@ func (o SynthOptions) withDefaults() (SynthOptions, error) {
 	return o, nil
 }
 
-// Synth writes the three files of a synthetic day into dir (which must
-// exist) under their real names, as plain CSV. Each file is written to a
+// Synth writes the three files of a synthetic day into dir (created if
+// needed) under their real names, as plain CSV, and lists them in dir's
+// tracefile.SynthMarkerName, so that a dataset read from dir is known to be
+// invented. Each file is written to a
 // temporary file in dir and renamed into place when complete. A full day
 // (46,500 rows × 1,440 minutes, about 140 MB) takes about half a second
 // on two cores; rows are generated in parallel chunks, each from its own
@@ -158,6 +162,9 @@ func Synth(dir string, opts SynthOptions) error {
 		if err = f.Commit(); err != nil {
 			return fmt.Errorf("azure: synth: %w", err)
 		}
+	}
+	if err := tracefile.WriteSynthMarker(dir, "azure", opts.Seed, names...); err != nil {
+		return fmt.Errorf("azure: synth: %w", err)
 	}
 	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"trenv-bench/traces/tracefile"
 )
 
 func TestSynthDeterministic(t *testing.T) {
@@ -42,8 +44,18 @@ func TestSynthDeterministic(t *testing.T) {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
-	if len(entries) != 3 {
-		t.Fatalf("%d files in dir (temporary files left?)", len(entries))
+	if len(entries) != len(a)+1 {
+		t.Fatalf("%d files in dir, want the %d of the day and the marker (temporary files left?)", len(entries), len(a))
+	}
+	// The marker lists the day's files, and nothing else.
+	m, err := tracefile.ReadSynthMarker(dir)
+	if err != nil || m == nil || m.Trace != "azure" || len(m.Files) != len(a) {
+		t.Fatalf("synthetic-dataset marker %+v, %v", m, err)
+	}
+	for _, f := range m.Files {
+		if _, ok := a[f.Name]; !ok || f.Seed != 42 {
+			t.Errorf("marker lists %+v, not a file of the day with seed 42", f)
+		}
 	}
 	for n, want := range a {
 		got, err := os.ReadFile(filepath.Join(dir, n))

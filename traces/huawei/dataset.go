@@ -203,6 +203,29 @@ type dayFile struct {
 	mem  []byte // in-memory content; nil on disk
 }
 
+// Files returns the day files on disk that Read reads for windows, one per
+// day in increasing order (plain if present, else .gz); nil for an
+// in-memory dataset. A missing day file is an error wrapping fs.ErrNotExist,
+// as Read's.
+func (d *Dataset) Files(windows []Window) ([]string, error) {
+	if d.files != nil {
+		return nil, nil
+	}
+	var days []int
+	for _, w := range windows {
+		days = append(days, w.Day)
+	}
+	var out []string
+	for _, day := range slices.Compact(slices.Sorted(slices.Values(days))) {
+		f, err := d.locate(day)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f.path)
+	}
+	return out, nil
+}
+
 // locate finds the file of a day: the plain file if present, else the .gz.
 func (d *Dataset) locate(day int) (dayFile, error) {
 	name := DayFileName(day)

@@ -285,3 +285,22 @@ type cancelMeter struct {
 }
 
 func (c *cancelMeter) Advance(int64) { c.once.Do(c.cancel) }
+
+// TestDatasetFiles checks Files names the day files Read reads.
+func TestDatasetFiles(t *testing.T) {
+	d, err := OpenDataset(testDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := []Window{{Function: 1, Day: 5}, {Function: 2, Day: 3}, {Function: 3, Day: 5}}
+	want := []string{filepath.Join(testDir, "day_03.csv"), filepath.Join(testDir, "day_05.csv.gz")}
+	if got, err := d.Files(ws); err != nil || !slices.Equal(got, want) {
+		t.Errorf("Files = %v, %v; want %v", got, err, want)
+	}
+	if _, err := d.Files([]Window{{Function: 1, Day: 4}}); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), "day_04.csv") {
+		t.Errorf("Files of a missing day: %v", err)
+	}
+	if got, err := Sample(1, ws).Files(ws); got != nil || err != nil {
+		t.Errorf("in-memory dataset: %v, %v", got, err)
+	}
+}

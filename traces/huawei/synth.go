@@ -15,7 +15,9 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+
 	"trenv-bench/internal/atomicfile"
+	"trenv-bench/traces/tracefile"
 )
 
 // MaxPerMinute is the largest count the synthetic generators write in one
@@ -66,7 +68,9 @@ type SynthOptions struct {
 //
 // Days are generated concurrently (up to GOMAXPROCS at a time); each file is
 // written to a temporary name in the same directory and renamed into place.
-// A full day takes a fraction of a second.
+// A full day takes a fraction of a second. The files written are then listed
+// in dir/requests_minute/tracefile.SynthMarkerName, so that a dataset read
+// from there is known to be invented.
 func Synth(dir string, opts SynthOptions) error {
 	days := opts.Days
 	if len(days) == 0 {
@@ -113,7 +117,20 @@ func Synth(dir string, opts SynthOptions) error {
 	}
 	close(next)
 	wg.Wait()
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	names := make([]string, len(days))
+	for i, d := range days {
+		names[i] = DayFileName(d)
+		if opts.Gzip {
+			names[i] += ".gz"
+		}
+	}
+	if err := tracefile.WriteSynthMarker(out, "huawei", opts.Seed, names...); err != nil {
+		return fmt.Errorf("huawei: synth: %w", err)
+	}
+	return nil
 }
 
 // Sample returns an in-memory dataset holding, for each day the windows

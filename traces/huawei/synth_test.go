@@ -45,6 +45,14 @@ func TestSynth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The marker beside the day files lists exactly the files written.
+	m, err := tracefile.ReadSynthMarker(filepath.Join(dir1, DirName))
+	if err != nil || m == nil {
+		t.Fatalf("no synthetic-dataset marker: %v", err)
+	}
+	if want := []tracefile.SynthFile{{Name: DayFileName(0), Seed: 42}, {Name: DayFileName(2), Seed: 42}}; m.Trace != "huawei" || !slices.Equal(m.Files, want) {
+		t.Errorf("marker %+v, want huawei files %v", m, want)
+	}
 	if days, _ := d.Days(); !slices.Equal(days, []int{0, 2}) {
 		t.Errorf("days %v, want [0 2]", days)
 	}
@@ -120,6 +128,9 @@ func TestSynthGzip(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, DirName, "day_04.csv")); !os.IsNotExist(err) {
 		t.Errorf("plain file left beside the .gz: %v", err)
 	}
+	if m, err := tracefile.ReadSynthMarker(filepath.Join(dir, DirName)); err != nil || len(m.Files) != 1 || m.Files[0].Name != "day_04.csv.gz" {
+		t.Errorf("marker after the gzip synthesis: %+v, %v", m, err)
+	}
 	f, err := tracefile.Open(filepath.Join(dir, DirName, "day_04.csv.gz"), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -130,8 +141,8 @@ func TestSynthGzip(t *testing.T) {
 		t.Errorf("gzipped content differs from plain (%v)", err)
 	}
 	ents, _ := os.ReadDir(filepath.Join(dir, DirName))
-	if len(ents) != 1 {
-		t.Errorf("directory holds %d entries, want 1 (no temporary files)", len(ents))
+	if len(ents) != 2 {
+		t.Errorf("directory holds %d entries, want the day file and the marker (no temporary files)", len(ents))
 	}
 }
 

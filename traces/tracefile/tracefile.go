@@ -1,8 +1,10 @@
 // Package tracefile holds what the dataset readers in traces/azure and
 // traces/huawei share: opening a file that may be gzip-compressed, reporting
-// read progress, and the error type that names the place of bad input.
+// read progress, the error type that names the place of bad input, and the
+// marker that says a dataset on disk is synthetic (SynthMarkerName).
 //
-// It imports only the standard library and internal/fileerr.
+// It imports only the standard library, internal/fileerr and
+// internal/atomicfile.
 package tracefile
 
 import (

@@ -1,6 +1,7 @@
 package results
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -174,14 +175,22 @@ func (d *RunDir) CPU(atS float64, utilization float64) error {
 }
 
 // Metrics implements Recorder: the phase's metrics file, raw, and for the
-// test phase metrics.json (see writeMetrics).
+// test phase metrics.json (see writeMetrics). Text that is not faasd's
+// metrics (a proxy's error page, say) is kept as served and recorded as
+// missing in the metrics health; it does not stop the run.
 func (d *RunDir) Metrics(phase string, raw []byte) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.ready(); err != nil {
 		return err
 	}
-	return d.writeMetrics(phase, raw)
+	err := d.writeMetrics(phase, raw)
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		d.health.Missing = append(d.health.Missing, phase+": the text served does not parse: "+oneLine(err.Error()))
+		return d.lw.line(d.wall(d.lastS), LevelError, "the "+phase+" metrics served do not parse: "+oneLine(err.Error()))
+	}
+	return err
 }
 
 // MetricsFailed implements Recorder: the manifest's metrics health says what

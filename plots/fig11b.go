@@ -38,7 +38,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 			case "1", "2", "func", "azure", "huawei": // many functions: skip reading them
 				return false, nil
 			}
-			fns, err := r.TestFunctions()
+			fns, err := testFunctionsOf(r)
 			return slices.Equal(fns, []string{fn}), err
 		})
 		groups[g] = cs

@@ -1,6 +1,7 @@
 package plots
 
 import (
+	"errors"
 	"fmt"
 	"image/color"
 	"math"
@@ -56,11 +57,17 @@ func Fig12(runs []*Run) (*Figure, error) {
 	per := make([]map[string]means, len(cs))
 	var funcs []string
 	for i, c := range cs {
+		per[i] = map[string]means{}
 		m, err := c.run.Metrics()
+		if errors.Is(err, results.ErrMetricsUnusable) {
+			// faasd's counters were not reset or not taken: drawing them
+			// would mix the warmup in. The bar stays empty.
+			notes = append(notes, fmt.Sprintf("%s: %s: %v", name, c.sys.Label, err))
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}
-		per[i] = map[string]means{}
 		startup, exec := map[string][]float32{}, map[string][]float32{}
 		for _, pair := range startupLabels {
 			for fn, v := range m.LatencyMs[pair[0]] {

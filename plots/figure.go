@@ -442,7 +442,7 @@ func pickRuns(fig string, runs []*Run, match func(*Run) bool) ([]choice, []strin
 		if !match(r) {
 			continue
 		}
-		s, ok := r.System()
+		s, ok := SystemOf(r.Manifest)
 		if !ok {
 			notes = append(notes, fmt.Sprintf("%s: %s: unknown method %q, not drawn", fig, r.Dir, r.Manifest.Method))
 			continue

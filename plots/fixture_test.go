@@ -87,9 +87,13 @@ func writeFixture(t testing.TB, root string, f fixture) string {
 	}
 	fh := create(results.RequestsFile)
 	rw := results.NewRequestWriter(fh)
+	testEnd := 0.0 // the test phase's last done_s
 	write := func(r results.Request) {
 		if err := rw.Write(&r); err != nil {
 			t.Fatal(err)
+		}
+		if r.Phase == results.PhaseTest && r.DoneS > testEnd {
+			testEnd = r.DoneS
 		}
 	}
 	for i, fn := range f.fns {
@@ -154,7 +158,10 @@ func writeFixture(t testing.TB, root string, f fixture) string {
 			info.Dataset, info.Synthetic = results.DatasetBuiltInSample, true
 		}
 	}
+	warmEnd, end := warmupEndS, warmupEndS+testEnd
 	m := results.Manifest{
+		Phases: []results.PhaseSpan{{Name: results.PhaseWarmup, StartS: 0, EndS: &warmEnd, Scheduled: len(f.fns)},
+			{Name: results.PhaseTest, StartS: warmupEndS, EndS: &end, Scheduled: len(f.fns) * (f.perFn + 1)}},
 		Method: f.method, Pool: f.pool, Target: f.target, Status: f.status,
 		Workload: info, ToolVersion: "trenv-bench test", CalibrationSHA256: results.SHA256Hex([]byte("model")),
 		StartedAt: f.ended.Add(-time.Hour), EndedAt: f.ended,

@@ -29,13 +29,13 @@ type latencies struct {
 func loadLatencies(cs []choice) (*latencies, error) {
 	var wg sync.WaitGroup
 	for _, c := range cs {
-		wg.Go(func() { c.run.Latencies() })
+		wg.Go(func() { latenciesOf(c.run) })
 	}
 	wg.Wait()
 	l := &latencies{cs: cs}
 	seen := map[string]bool{}
 	for _, c := range cs {
-		m, err := c.run.Latencies()
+		m, err := latenciesOf(c.run)
 		if err != nil {
 			return nil, err
 		}

@@ -168,7 +168,7 @@ func TestPlotRenderFormats(t *testing.T) {
 func TestPlotMissingSystems(t *testing.T) {
 	var some []*Run
 	for _, r := range simFixtures(t) {
-		if s, _ := r.System(); s.Label == "T-CXL" || s.Label == "REAP+" {
+		if s, _ := SystemOf(r.Manifest); s.Label == "T-CXL" || s.Label == "REAP+" {
 			some = append(some, r)
 		}
 	}
@@ -275,7 +275,7 @@ func TestPlotRunData(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lat, err := r.Latencies()
+	lat, err := latenciesOf(r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,19 +284,19 @@ func TestPlotRunData(t *testing.T) {
 			t.Errorf("%s: latencies %v, want 8 sorted", fn, v)
 		}
 	}
-	fns, _ := r.TestFunctions()
+	fns, _ := testFunctionsOf(r)
 	if !slices.Equal(fns, fewFunctions) {
 		t.Errorf("TestFunctions %v", fns)
 	}
-	start, end, err := r.TestWindow()
-	if err != nil || start != warmupEndS || !(end > start+3.5 && end < start+5) {
-		t.Errorf("TestWindow = %v, %v, %v; want %v, ≈ %v + 4", start, end, err, warmupEndS, warmupEndS)
+	start, end, ok := r.TestWindow()
+	if !ok || start != warmupEndS || !(end > start+3.5 && end < start+5) {
+		t.Errorf("TestWindow = %v, %v, %v; want %v, ≈ %v + 4 (the manifest's phases)", start, end, ok, warmupEndS, warmupEndS)
 	}
 	mem, err := r.TestMemory()
 	if err != nil || len(mem) == 0 || mem[0].TimeS != 0 || mem[0].Bytes < 3*GiB {
 		t.Errorf("TestMemory: %d samples, first %+v, %v", len(mem), mem, err)
 	}
-	if s, ok := r.System(); !ok || s.Label != "T-CXL" || !r.Simulated() {
+	if s, ok := SystemOf(r.Manifest); !ok || s.Label != "T-CXL" || !r.Simulated() {
 		t.Errorf("System %v %v, Simulated %v", s, ok, r.Simulated())
 	}
 }

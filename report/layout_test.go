@@ -94,7 +94,7 @@ func TestReportProvenance(t *testing.T) {
 		{"azure-reap-sim", "reap", "", "azure", sample},
 		{"huawei-trenv-cxl-sim", "trenv", "cxl", "huawei", real},
 	} {
-		dirs = append(dirs, writeFixture(t, root, fixtureRun{name: r.name, manifest: man(r.method, r.pool, r.wl, r.info), logTest: -1,
+		dirs = append(dirs, writeFixture(t, root, fixtureRun{name: r.name, manifest: man(r.method, r.pool, r.wl, r.info), testStart: -1,
 			requests: []results.Request{req(test, "pyaes", 10, 1, ok, results.StartReuse)}, memory: []int64{1, 2}}))
 	}
 	rep, err := Load(dirs)

@@ -39,7 +39,6 @@
 package report
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -49,14 +48,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"trenv-bench/results"
 )
 
 // AllFunctions is the function name of the rows that cover every function
 // of a run together.
-const AllFunctions = "(all)"
+const AllFunctions = results.AllFunctions
 
 // Formats a report can be written in (Write).
 const (
@@ -116,18 +114,10 @@ type Span string
 const (
 	// SpanNone: memory.csv is missing or has no samples.
 	SpanNone Span = ""
-	// SpanTestLog: the test phase, its start taken from test.log's
-	// "START warmup..." and "START test..." lines (wall clock, scaled by
-	// the twin's speed).
-	SpanTestLog Span = "test phase (start from test.log)"
-	// SpanRequests: the test phase, its start taken as the last warmup
-	// request's done_s (the phases run back to back; on twin and host the
-	// metrics reset between them, well under a second, is counted as test).
-	SpanRequests Span = "test phase (start from the warmup's last answer)"
-	// SpanWholeRun: every sample, warmup included: the test phase's start
-	// could not be told (test.log and requests.csv disagree and warmup
-	// requests were abandoned).
-	SpanWholeRun Span = "whole run (warmup included)"
+	// SpanTest: the test phase, as the manifest's phases bound it.
+	SpanTest Span = "test phase"
+	// SpanWholeRun: every sample: the test phase did not start.
+	SpanWholeRun Span = "whole run (the test phase did not start)"
 )
 
 // Memory sums up memory.csv over a span.
@@ -144,7 +134,7 @@ type Memory struct {
 	MeanBytes float64
 }
 
-// Run is one run directory, summed up.
+// Run is one run directory, summed up from results' run loader.
 type Run struct {
 	// Dir is the run directory's path, Name its last element.
 	Dir, Name string
@@ -400,152 +390,42 @@ func (s *Section) finish() {
 	}
 }
 
-// LoadRun reads one run directory: manifest.json (required), requests.csv,
-// memory.csv and test.log. A missing or cut-short requests.csv or
-// memory.csv is recorded in Problems, not returned as an error.
+// LoadRun reads one run directory through results.LoadRun: manifest.json
+// (required), requests.csv and memory.csv. A missing or cut-short
+// requests.csv or memory.csv is recorded in Problems, not returned as an
+// error.
 func LoadRun(dir string) (*Run, error) {
-	m, err := results.ReadManifest(filepath.Join(dir, results.ManifestFile))
+	rr, err := results.LoadRun(dir)
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
-	run := &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Manifest: *m,
-		System:    SystemName(m.Method, m.Pool),
-		Simulated: m.Target.Simulated()}
-	wu, err := run.readRequests()
+	m := rr.Manifest
+	run := &Run{Dir: dir, Name: rr.Name, Manifest: *m, System: rr.System(), Simulated: rr.Simulated()}
+	d, err := rr.Requests()
+	run.Functions, run.All, run.Warmup = d.Test, d.All, d.Warmup
 	if err != nil {
 		run.Problems = append(run.Problems, err.Error())
 	}
-	if err := run.readMemory(wu); err != nil {
+	if err := run.sumMemory(rr); err != nil && !errors.Is(err, fs.ErrNotExist) { // a host run may have no samples
 		run.Problems = append(run.Problems, err.Error())
 	}
 	return run, nil
 }
 
-// warmupEnd is what requests.csv tells of the warmup phase's end.
-type warmupEnd struct {
-	requests  int
-	abandoned int
-	lastDoneS float64 // latest done_s of a warmup request; 0 if none
-}
-
-// readRequests sums up requests.csv's test phase and counts its warmup.
-func (r *Run) readRequests() (warmupEnd, error) {
-	var wu warmupEnd
-	path := filepath.Join(r.Dir, results.RequestsFile)
-	var per, all results.Summarizer
-	defer func() {
-		r.Functions = per.Summary().Rows
-		if rows := all.Summary().Rows; len(rows) == 1 {
-			r.All = rows[0]
-		} else {
-			r.All = results.SummaryRow{Phase: results.PhaseTest, Function: AllFunctions,
-				P50Ms: math.NaN(), P90Ms: math.NaN(), P99Ms: math.NaN(), P999Ms: math.NaN(), MeanMs: math.NaN(), MaxMs: math.NaN()}
-		}
-	}()
-	f, err := os.Open(path)
-	if err != nil {
-		return wu, err
-	}
-	defer f.Close()
-	rr := results.NewRequestReader(bufio.NewReaderSize(f, 1<<16), path)
-	for rr.Next() {
-		req := rr.Request()
-		switch req.Phase {
-		case results.PhaseTest:
-			per.Add(&req)
-			req.Function = AllFunctions
-			all.Add(&req)
-		case results.PhaseWarmup:
-			wu.requests++
-			switch req.Status {
-			case results.StatusOK:
-				r.Warmup.OK++
-			case results.StatusFailed:
-				r.Warmup.Failed++
-			case results.StatusAbandoned:
-				r.Warmup.Abandoned++
-				wu.abandoned++
-			}
-			r.Warmup.Scheduled++
-			if !math.IsNaN(req.DoneS) {
-				wu.lastDoneS = max(wu.lastDoneS, req.DoneS)
-			}
-		}
-	}
-	return wu, rr.Err()
-}
-
-// testLogStart returns the test phase's start in seconds after the warmup's
-// start, as test.log's wall-clock lines say; ok false without both lines.
-func testLogStart(path string) (float64, bool) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	var warm, test time.Time
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	// "[INFO] 2024-04-09 12:00:00,000 START warmup..."
-	prefix := "[" + results.LevelInfo + "] "
-	n := len(results.TestLogTimeLayout)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, prefix) || len(line) < len(prefix)+n+1 {
-			continue
-		}
-		msg := line[len(prefix)+n+1:]
-		if msg != "START warmup..." && msg != "START test..." {
-			continue
-		}
-		t, err := time.ParseInLocation(results.TestLogTimeLayout, line[len(prefix):len(prefix)+n], time.Local)
-		if err != nil {
-			continue
-		}
-		if msg == "START warmup..." && warm.IsZero() {
-			warm = t
-		} else if msg == "START test..." && test.IsZero() {
-			test = t
-		}
-	}
-	if warm.IsZero() || test.IsZero() {
-		return 0, false
-	}
-	return test.Sub(warm).Seconds(), true
-}
-
-// readMemory sums up memory.csv over the test phase, if its start can be
-// told, else over the whole run.
-func (r *Run) readMemory(wu warmupEnd) error {
+// sumMemory sums up memory.csv over the test phase, or over the whole run
+// when the test phase did not start.
+func (r *Run) sumMemory(rr *results.Run) error {
 	r.Memory = Memory{MeanBytes: math.NaN()}
-	path := filepath.Join(r.Dir, results.MemoryFile)
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // a host run without samples
+	all, err := rr.Memory()
+	span, from, to := SpanWholeRun, math.Inf(-1), math.Inf(1)
+	if start, end, ok := rr.TestWindow(); ok {
+		span, from, to = SpanTest, start, end
 	}
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-
-	// The test phase's start, in memory.csv's time (model time on the twin).
-	span, from := SpanWholeRun, 0.0
-	scale := 1.0
-	if r.Manifest.Target == results.TargetTwin && r.Manifest.Speed > 0 {
-		scale = r.Manifest.Speed
-	}
-	const tolS = 0.01 // test.log keeps milliseconds, truncated
-	if s, ok := testLogStart(filepath.Join(r.Dir, results.TestLogFile)); ok && s*scale >= wu.lastDoneS-tolS*scale {
-		span, from = SpanTestLog, s*scale
-	} else if wu.abandoned == 0 {
-		span, from = SpanRequests, wu.lastDoneS
-	}
-
 	var sum float64
-	mr := results.NewMemoryReader(bufio.NewReaderSize(f, 1<<16), path)
-	for mr.Next() {
-		s := mr.Sample()
-		if s.TimeS < from {
+	for _, s := range all {
+		// A sample on a boundary belongs to the test phase: the simulator
+		// samples on whole seconds.
+		if s.TimeS < from-1e-6 || s.TimeS > to+1e-6 {
 			continue
 		}
 		r.Memory.Samples++
@@ -553,10 +433,10 @@ func (r *Run) readMemory(wu warmupEnd) error {
 		sum += float64(s.Bytes)
 	}
 	if r.Memory.Samples > 0 {
-		r.Memory.Span, r.Memory.FromS = span, from
+		r.Memory.Span, r.Memory.FromS = span, max(from, 0)
 		r.Memory.MeanBytes = sum / float64(r.Memory.Samples)
 	}
-	return mr.Err()
+	return err
 }
 
 // homeOf is the index of the section a figure is shown in: the first

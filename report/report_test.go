@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"trenv-bench/results"
 )
@@ -22,9 +21,9 @@ type fixtureRun struct {
 	manifest results.Manifest
 	requests []results.Request
 	memory   []int64 // GiB at t = 0, 1, 2, … s
-	// logTest is test.log's "START test..." offset after "START warmup..."
-	// (wall clock); negative = no test.log.
-	logTest time.Duration
+	// testStart is when the test phase started on the run clock, as the
+	// manifest's phases record it; negative: it never started.
+	testStart float64
 }
 
 func req(phase, fn string, e2e, done float64, st results.Status, kind results.StartKind) results.Request {
@@ -44,6 +43,10 @@ func writeFixture(t *testing.T, root string, f fixtureRun) string {
 	dir := filepath.Join(root, f.name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
+	}
+	if f.testStart >= 0 {
+		warmEnd := f.testStart
+		f.manifest.Phases = []results.PhaseSpan{{Name: warm, EndS: &warmEnd}, {Name: test, StartS: f.testStart}}
 	}
 	if err := f.manifest.WriteFile(filepath.Join(dir, results.ManifestFile)); err != nil {
 		t.Fatal(err)
@@ -67,20 +70,6 @@ func writeFixture(t *testing.T, root string, f fixtureRun) string {
 	}
 	if err := mw.Flush(); err != nil {
 		t.Fatal(err)
-	}
-	var lb bytes.Buffer
-	if f.logTest >= 0 {
-		lw := results.NewTestLogWriter(&lb)
-		t0 := time.Date(2024, 4, 9, 12, 0, 0, 0, time.Local)
-		lw.StartWarmup(t0)
-		lw.WarmupFinished(t0.Add(f.logTest), 0, 0)
-		lw.StartTest(t0.Add(f.logTest))
-		if err := lw.Err(); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, results.TestLogFile), lb.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	for name, b := range map[string][]byte{results.RequestsFile: rb.Bytes(), results.MemoryFile: mb.Bytes()} {
 		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -109,10 +98,8 @@ func fixture(t *testing.T) (root string, dirs []string) {
 	}
 	runs := []fixtureRun{
 		{
-			// T-CXL. test.log as the simulator writes it today (START test
-			// at the warmup's start), which the warmup's last answer at
-			// 5.5 s contradicts: the test phase is taken to start at 5.5 s.
-			name: "w1-trenv-cxl-sim", manifest: man("trenv", "cxl", "1", results.TargetSim, 0), logTest: 0,
+			// T-CXL: the test phase starts at 5.5 s.
+			name: "w1-trenv-cxl-sim", manifest: man("trenv", "cxl", "1", results.TargetSim, 0), testStart: 5.5,
 			requests: []results.Request{
 				req(warm, "pyaes", 7, 3.0, ok, results.StartCold),
 				req(warm, "pyaes", 7, 5.5, ok, results.StartReuse),
@@ -128,8 +115,8 @@ func fixture(t *testing.T) (root string, dirs []string) {
 			memory: []int64{1, 1, 8, 1, 1, 1, 2, 4, 3, 2, 1},
 		},
 		{
-			// REAP+: test.log says the test started 4 s after the warmup.
-			name: "w1-reap-sim", manifest: man("reap", "", "1", results.TargetSim, 0), logTest: 4 * time.Second,
+			// REAP+: the test phase starts at 4 s.
+			name: "w1-reap-sim", manifest: man("reap", "", "1", results.TargetSim, 0), testStart: 4,
 			requests: []results.Request{
 				req(warm, "crypto", 9, 3.9, ok, results.StartRestore),
 				req(test, "pyaes", 50, 1, ok, results.StartRestore),
@@ -143,9 +130,9 @@ func fixture(t *testing.T) (root string, dirs []string) {
 			memory: []int64{1, 1, 1, 9, 2, 3, 5, 4, 1},
 		},
 		{
-			// faasd on the twin at 10x: test.log's 0.5 s of wall clock are
-			// 5 s of model time, after the warmup's last answer at 4.8 s.
-			name: "w2-cold-twin", manifest: man("cold", "", "2", results.TargetTwin, 10), logTest: 500 * time.Millisecond,
+			// faasd on the twin at 10x: the run clock is model time; the
+			// test phase starts at 5 s.
+			name: "w2-cold-twin", manifest: man("cold", "", "2", results.TargetTwin, 10), testStart: 5,
 			requests: []results.Request{
 				req(warm, "pyaes", 3, 4.8, ok, results.StartCold),
 				req(test, "pyaes", 3, 1, ok, results.StartCold),
@@ -235,12 +222,11 @@ func TestLoadNumbers(t *testing.T) {
 		}
 	}
 
-	// Memory. T-CXL: test.log contradicts the warmup (test start 0 <
-	// 5.5 s), so the span starts at the warmup's last answer, 5.5 s:
+	// Memory over the test phase the manifest records. T-CXL from 5.5 s:
 	// samples t=6..10 → 2 4 3 2 1 GiB: peak 4, mean 12/5 = 2.4 GiB (the
 	// 8 GiB at t=2 is warmup).
-	// REAP+: test.log's 4 s: t=4..8 → 2 3 5 4 1: peak 5, mean 15/5 = 3.
-	// faasd twin: 0.5 s wall × 10 = 5 s: t=5..7 → 1 3 2: peak 3, mean 2.
+	// REAP+ from 4 s: t=4..8 → 2 3 5 4 1: peak 5, mean 15/5 = 3.
+	// faasd twin from 5 s (model time): t=5..7 → 1 3 2: peak 3, mean 2.
 	for _, c := range []struct {
 		r         *Run
 		span      Span
@@ -248,9 +234,9 @@ func TestLoadNumbers(t *testing.T) {
 		n         int
 		peak, avg float64 // GiB
 	}{
-		{cxl, SpanRequests, 5.5, 5, 4, 2.4},
-		{reap, SpanTestLog, 4, 5, 5, 3},
-		{rep.Sections[1].Runs[0], SpanTestLog, 5, 3, 3, 2},
+		{cxl, SpanTest, 5.5, 5, 4, 2.4},
+		{reap, SpanTest, 4, 5, 5, 3},
+		{rep.Sections[1].Runs[0], SpanTest, 5, 3, 3, 2},
 	} {
 		m := c.r.Memory
 		if m.Span != c.span || m.FromS != c.from || m.Samples != c.n ||
@@ -261,9 +247,11 @@ func TestLoadNumbers(t *testing.T) {
 	}
 }
 
-func TestMemoryWholeRunWhenWarmupAbandoned(t *testing.T) {
+// TestMemoryWholeRunWhenNoTestPhase: a run whose test phase never started
+// (the manifest has no test phase) is summed over all its samples.
+func TestMemoryWholeRunWhenNoTestPhase(t *testing.T) {
 	root := t.TempDir()
-	dir := writeFixture(t, root, fixtureRun{name: "x", logTest: -1,
+	dir := writeFixture(t, root, fixtureRun{name: "x", testStart: -1,
 		manifest: results.Manifest{Method: "criu", Target: results.TargetHost, Status: results.RunFailed, Workload: results.WorkloadInfo{Name: "1"}},
 		requests: []results.Request{req(warm, "pyaes", 0, 0, abandoned, ""), req(test, "pyaes", 4, 1, ok, "")},
 		memory:   []int64{7, 1},
@@ -279,7 +267,7 @@ func TestMemoryWholeRunWhenWarmupAbandoned(t *testing.T) {
 
 func TestProblemsKeptNotFatal(t *testing.T) {
 	root := t.TempDir()
-	dir := writeFixture(t, root, fixtureRun{name: "cut", logTest: -1,
+	dir := writeFixture(t, root, fixtureRun{name: "cut", testStart: -1,
 		manifest: results.Manifest{Method: "trenv", Pool: "rdma", Target: results.TargetSim, Status: results.RunInterrupted, Workload: results.WorkloadInfo{Name: "azure"}},
 		requests: []results.Request{req(test, "pyaes", 4, 1, ok, "")},
 	})
@@ -328,8 +316,8 @@ func TestWriteFormats(t *testing.T) {
 	}{
 		{"Runs", 1, []string{"T-CXL [sim]", "w1-trenv-cxl-sim", "sim (SIMULATED)", "complete", "--mem 64 --gc 2 --idle-num 70", "5 ok, 1 failed, 1 abandoned", "2 ok"}},
 		{"Latency, all functions together", 2, []string{"REAP+ [sim]", fmtMs(60), fmtMs(90), fmtMs(90), fmtRatio(3), fmtRatio(2.25)}},
-		{"Start kinds and memory", 1, []string{"T-CXL [sim]", "0", "0", "2", "3", "2", fmtGiB(4 * gib), fmtGiB(2.4 * gib), dash, "test phase (warmup's last answer), from 5.5 s"}},
-		{"Start kinds and memory", 2, []string{"REAP+ [sim]", "0", "3", "0", "3", "0", fmtGiB(5 * gib), fmtGiB(3 * gib), fmtRatio(5.0 / 4), "test phase (test.log), from 4 s"}},
+		{"Start kinds and memory", 1, []string{"T-CXL [sim]", "0", "0", "2", "3", "2", fmtGiB(4 * gib), fmtGiB(2.4 * gib), dash}},
+		{"Start kinds and memory", 2, []string{"REAP+ [sim]", "0", "3", "0", "3", "0", fmtGiB(5 * gib), fmtGiB(3 * gib), fmtRatio(5.0 / 4)}},
 		{"P50 end-to-end latency per function (ms)", 2, []string{"pyaes", fmtMs(20), fmtMs(70) + " · " + fmtRatio(3.5)}},
 		{"P99 end-to-end latency per function (ms)", 1, []string{"crypto", fmtMs(5), fmtMs(15) + " · " + fmtRatio(3)}},
 		{"Failed and abandoned requests", 1, []string{"crypto", "0 / 1", "0 / 0"}},
@@ -373,7 +361,7 @@ func TestWriteFormats(t *testing.T) {
 	if r := byKey["w1-reap-sim/pyaes"]; r[11] != "70.000" || r[12] != "90.000" || r[14] != "3.5000" || r[15] != "2.2500" || r[4] != "true" {
 		t.Errorf("csv reap pyaes: %v", r)
 	}
-	if r := byKey["w1-trenv-cxl-sim/(all)"]; r[20] != "4294967296" || r[21] != "2576980378" || r[22] != string(SpanRequests) || r[14] != "" {
+	if r := byKey["w1-trenv-cxl-sim/(all)"]; r[20] != "4294967296" || r[21] != "2576980378" || r[22] != string(SpanTest) || r[14] != "" {
 		t.Errorf("csv cxl all: %v", r)
 	}
 	if r := byKey["w1-trenv-cxl-sim/pyaes"]; r[20] != "" || r[9] != "1" {

@@ -247,10 +247,8 @@ func (s *Section) tables() []table {
 // shortSpan names a memory span in a table cell.
 func shortSpan(m Memory) string {
 	switch m.Span {
-	case SpanTestLog:
-		return "test phase (test.log)"
-	case SpanRequests:
-		return "test phase (warmup's last answer)"
+	case SpanTest:
+		return "test phase"
 	case SpanWholeRun:
 		return "whole run"
 	}

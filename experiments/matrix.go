@@ -38,17 +38,9 @@ const (
 // ErrMatrix is wrapped by every error in a matrix's content.
 var ErrMatrix = errors.New("experiments: bad matrix")
 
-// System is one of the systems the paper compares: a start method and, for
-// TrEnv, its memory pool.
-type System struct {
-	// Name is the paper's name (T-CXL, T-RDMA, faasd, CRIU, FaaSnap+, REAP+).
-	Name string `yaml:"name"`
-	// Method is one of sim.Methods.
-	Method string `yaml:"method"`
-	// Pool is TrEnv's memory pool, sim.PoolCXL or sim.PoolRDMA; "" for the
-	// baselines.
-	Pool string `yaml:"pool"`
-}
+// System is one of the systems the paper compares, from results' one table
+// of systems; a matrix names systems by their Name.
+type System = results.System
 
 // Flags are a run's platform flags (test.sh's names). Zero values are
 // values, not defaults: Group fills the defaults when the matrix is read.
@@ -106,9 +98,9 @@ type Figure struct {
 	Groups    []Group
 }
 
-// Matrix is the experiment matrix: the systems and the figures.
+// Matrix is the experiment matrix: the figures, whose groups name systems
+// of results.Systems.
 type Matrix struct {
-	Systems []System
 	Figures []Figure
 }
 
@@ -130,7 +122,6 @@ type figureYAML struct {
 }
 
 type matrixYAMLDoc struct {
-	Systems []System     `yaml:"systems"`
 	Figures []figureYAML `yaml:"figures"`
 }
 
@@ -150,7 +141,7 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 	if err := dec.Decode(&doc); err != nil {
 		return nil, fmt.Errorf("%s: %w: %w", name, ErrMatrix, err)
 	}
-	m := &Matrix{Systems: doc.Systems}
+	m := &Matrix{}
 	for _, f := range doc.Figures {
 		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads}
 		for _, g := range f.Groups {
@@ -187,22 +178,8 @@ func (m *Matrix) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrMatrix, fmt.Sprintf(format, args...))
 	}
-	if len(m.Systems) == 0 || len(m.Figures) == 0 {
-		return bad("no systems or no figures")
-	}
-	systems := map[string]bool{}
-	for _, s := range m.Systems {
-		if s.Name == "" || systems[s.Name] {
-			return bad("system %q: empty or named twice", s.Name)
-		}
-		systems[s.Name] = true
-		cfg := sim.Config{Method: s.Method, Pool: s.Pool, MemBytes: 1 << 30}
-		if err := cfg.Validate(); err != nil {
-			return bad("system %s: %v", s.Name, err)
-		}
-		if s.Method != sim.MethodTrEnv && s.Pool != "" {
-			return bad("system %s: pool %q: only TrEnv has a memory pool", s.Name, s.Pool)
-		}
+	if len(m.Figures) == 0 {
+		return bad("no figures")
 	}
 	cat := workloads.DefaultCatalog()
 	figures := map[string]bool{}
@@ -224,8 +201,8 @@ func (m *Matrix) Validate() error {
 				return bad("figure %s: a group without systems", f.Name)
 			}
 			for _, s := range g.Systems {
-				if !systems[s] {
-					return bad("figure %s: unknown system %q", f.Name, s)
+				if _, ok := results.SystemNamed(s); !ok {
+					return bad("figure %s: unknown system %q: expected one of %s", f.Name, s, systemNames())
 				}
 			}
 		}
@@ -321,17 +298,13 @@ func (m *Matrix) Plan(figure string, target results.Target) (*Plan, error) {
 		return nil, fmt.Errorf("experiments: unknown figure %q: expected one of %s or %s",
 			figure, strings.Join(m.FigureNames(), ", "), FigureAll)
 	}
-	systems := map[string]System{}
-	for _, s := range m.Systems {
-		systems[s.Name] = s
-	}
 	index := map[string]int{}
 	for _, f := range figs {
 		pf := PlannedFigure{Name: f.Name, Title: f.Title}
 		for _, w := range f.Workloads {
 			for _, g := range f.Groups {
 				for _, sn := range g.Systems {
-					s := systems[sn]
+					s, _ := results.SystemNamed(sn) // Validate checked the names
 					r := Run{Name: RunDirName(w.ID(), s.Method, s.Pool, target), Figures: []string{f.Name},
 						System: s, Workload: w, Flags: g.Flags}
 					cfg := r.Platform(DefaultModelSeed)
@@ -470,4 +443,13 @@ func DatasetNote(info results.WorkloadInfo, flag string) string {
 	}
 	return fmt.Sprintf("workload %s: %s %s was written by traces synth (its %s lists the files): invented content, not %s; "+
 		"figures and report say so", info.Name, flag, info.Dataset, tracefile.SynthMarkerName, trace)
+}
+
+// systemNames lists the systems a matrix may name.
+func systemNames() string {
+	var names []string
+	for _, s := range results.Systems() {
+		names = append(names, s.Name)
+	}
+	return strings.Join(names, ", ")
 }

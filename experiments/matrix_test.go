@@ -140,18 +140,18 @@ func TestDefaultMatrix(t *testing.T) {
 }
 
 func TestParseMatrixErrors(t *testing.T) {
-	head := "systems:\n  - {name: A, method: cold}\n  - {name: B, method: trenv, pool: rdma}\nfigures:\n"
+	head := "figures:\n"
 	for _, c := range []struct{ name, yaml, want string }{
 		{"conflict", head + `
-  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], gc: 2}]}
-  - {name: y, workloads: [{kind: "1"}], groups: [{systems: [A], gc: 3}]}`, "configure it differently"},
-		{"unknown system", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [C]}]}`, `unknown system "C"`},
-		{"bad kind", head + `  - {name: x, workloads: [{kind: "7"}], groups: [{systems: [A]}]}`, `kind "7"`},
-		{"bad function", head + `  - {name: x, workloads: [{name: s, function: nope, seconds: 1, per_second: 1}], groups: [{systems: [A]}]}`, "not in the catalog"},
-		{"bad flags", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], mem: 300}]}`, "256 GiB"},
-		{"unknown key", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A], memory: 3}]}`, "memory"},
-		{"reserved", head + `  - {name: all, workloads: [{kind: "1"}], groups: [{systems: [A]}]}`, "reserved"},
-		{"pool on baseline", "systems:\n  - {name: A, method: cold, pool: cxl}\nfigures:\n  - {name: x, workloads: [{kind: \"1\"}], groups: [{systems: [A]}]}", "only TrEnv"},
+  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [faasd], gc: 2}]}
+  - {name: y, workloads: [{kind: "1"}], groups: [{systems: [faasd], gc: 3}]}`, "configure it differently"},
+		{"unknown system", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [Lazy]}]}`, `unknown system "Lazy": expected one of T-CXL, T-RDMA`},
+		{"bad kind", head + `  - {name: x, workloads: [{kind: "7"}], groups: [{systems: [faasd]}]}`, `kind "7"`},
+		{"bad function", head + `  - {name: x, workloads: [{name: s, function: nope, seconds: 1, per_second: 1}], groups: [{systems: [faasd]}]}`, "not in the catalog"},
+		{"bad flags", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [faasd], mem: 300}]}`, "256 GiB"},
+		{"unknown key", head + `  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [faasd], memory: 3}]}`, "memory"},
+		{"reserved", head + `  - {name: all, workloads: [{kind: "1"}], groups: [{systems: [faasd]}]}`, "reserved"},
+		{"a matrix's own systems", "systems:\n  - {name: A, method: cold, pool: cxl}\nfigures:\n  - {name: x, workloads: [{kind: \"1\"}], groups: [{systems: [faasd]}]}", "field systems not found"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseMatrix([]byte(c.yaml), "test.yaml")
@@ -162,8 +162,8 @@ func TestParseMatrixErrors(t *testing.T) {
 	}
 	// The same run in two figures with the same flags is one run.
 	m, err := ParseMatrix([]byte(head+`
-  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [A, B], gc: 2}]}
-  - {name: y, workloads: [{kind: "1"}, {kind: "2"}], groups: [{systems: [A], gc: 2}]}`), "ok.yaml")
+  - {name: x, workloads: [{kind: "1"}], groups: [{systems: [faasd, T-RDMA], gc: 2}]}
+  - {name: y, workloads: [{kind: "1"}, {kind: "2"}], groups: [{systems: [faasd], gc: 2}]}`), "ok.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

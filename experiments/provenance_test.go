@@ -100,9 +100,6 @@ func TestReproduceNotesSampleAndCalibration(t *testing.T) {
 	out := t.TempDir()
 	opts, c, _ := tinyOptions(t, out)
 	m, err := ParseMatrix([]byte(`
-systems:
-  - {name: T-CXL, method: trenv, pool: cxl}
-  - {name: REAP+, method: reap}
 figures:
   - name: t
     workloads: [{kind: azure}, {name: tiny, function: pyaes, seconds: 2, per_second: 1}]

@@ -16,9 +16,6 @@ import (
 
 // tinyMatrix has two figures sharing runs: 4 runs of a few requests each.
 const tinyMatrix = `
-systems:
-  - {name: T-CXL, method: trenv, pool: cxl}
-  - {name: REAP+, method: reap}
 figures:
   - name: a
     workloads: [{name: tiny, function: pyaes, seconds: 3, per_second: 2}]

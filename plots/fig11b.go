@@ -48,7 +48,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 	var sys []System
 	for _, s := range systems {
 		for _, cs := range groups {
-			if slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Label == s.Label }) {
+			if slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Name == s.Name }) {
 				sys = append(sys, s)
 				break
 			}
@@ -65,7 +65,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 		labels := make([]string, len(groups))
 		for g, cs := range groups {
 			vals[g] = []float64{math.NaN()}
-			i := slices.IndexFunc(cs, func(c choice) bool { return c.sys.Label == s.Label })
+			i := slices.IndexFunc(cs, func(c choice) bool { return c.sys.Name == s.Name })
 			if i < 0 {
 				continue
 			}
@@ -76,7 +76,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 				return nil, err
 			}
 			if len(mem) == 0 {
-				notes = append(notes, fmt.Sprintf("%s: %s: run %s has no memory sample in its test phase", name, s.Label, r.Dir))
+				notes = append(notes, fmt.Sprintf("%s: %s: run %s has no memory sample in its test phase", name, s.Name, r.Dir))
 				continue
 			}
 			var peak int64
@@ -102,7 +102,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 	for _, want := range fig11bSystems {
 		var in []string
 		for g, cs := range groups {
-			if !slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Label == want }) {
+			if !slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Name == want }) {
 				in = append(in, fig11bFunctions[g])
 			}
 		}

@@ -62,7 +62,7 @@ func Fig12(runs []*Run) (*Figure, error) {
 		if errors.Is(err, results.ErrMetricsUnusable) {
 			// faasd's counters were not reset or not taken: drawing them
 			// would mix the warmup in. The bar stays empty.
-			notes = append(notes, fmt.Sprintf("%s: %s: %v", name, c.sys.Label, err))
+			notes = append(notes, fmt.Sprintf("%s: %s: %v", name, c.sys.Name, err))
 			continue
 		}
 		if err != nil {
@@ -87,7 +87,7 @@ func Fig12(runs []*Run) (*Figure, error) {
 			}
 		}
 		if len(startup) == 0 {
-			notes = append(notes, fmt.Sprintf("%s: %s: run %s has no startup latency in %s", name, c.sys.Label, c.run.Dir, results.MetricsFile))
+			notes = append(notes, fmt.Sprintf("%s: %s: run %s has no startup latency in %s", name, c.sys.Name, c.run.Dir, results.MetricsFile))
 		}
 	}
 	if len(funcs) == 0 {
@@ -97,7 +97,7 @@ func Fig12(runs []*Run) (*Figure, error) {
 	sys := systemsOf(cs)
 	labels := make([]string, len(sys))
 	for i, s := range sys {
-		labels[i] = s.Label
+		labels[i] = s.Name
 	}
 	rows := (len(funcs) + fig12Columns - 1) / fig12Columns
 	var panels []Panel

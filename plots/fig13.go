@@ -72,7 +72,7 @@ func Fig13(runs []*Run) (*Figure, error) {
 		drawn = append(drawn, drawnWorkload{workloadLabel(tr.workload), cs})
 		used = append(used, runsOf(cs)...)
 		for _, s := range systemsOf(cs) {
-			if !slices.ContainsFunc(sys, func(x System) bool { return x.Label == s.Label }) {
+			if !slices.ContainsFunc(sys, func(x System) bool { return x.Name == s.Name }) {
 				sys = append(sys, s)
 			}
 		}
@@ -83,7 +83,7 @@ func Fig13(runs []*Run) (*Figure, error) {
 	if len(rows) == 0 {
 		return nil, noRuns(name, needsFig13)
 	}
-	slices.SortFunc(sys, func(a, b System) int { return systemIndex(a.Label) - systemIndex(b.Label) })
+	slices.SortFunc(sys, func(a, b System) int { return systemIndex(a.Name) - systemIndex(b.Name) })
 	for _, m := range paperSystems {
 		switch ws := missCount[m]; {
 		case len(ws) == 0:

@@ -30,7 +30,7 @@ func Fig15(runs []*Run) (*Figure, error) {
 			return nil, err
 		}
 		if len(mem) == 0 {
-			notes = append(notes, fmt.Sprintf("%s: %s: run %s has no memory sample in its test phase", name, c.sys.Label, c.run.Dir))
+			notes = append(notes, fmt.Sprintf("%s: %s: run %s has no memory sample in its test phase", name, c.sys.Name, c.run.Dir))
 			continue
 		}
 		xys := make(plotter.XYs, len(mem))

@@ -96,7 +96,7 @@ type LegendEntry struct {
 func systemLegend(sys []System) []LegendEntry {
 	out := make([]LegendEntry, len(sys))
 	for i, s := range sys {
-		out[i] = LegendEntry{Label: s.Label, Fill: s.Color}
+		out[i] = LegendEntry{Label: s.Name, Fill: s.Color}
 	}
 	return out
 }
@@ -447,11 +447,11 @@ func pickRuns(fig string, runs []*Run, match func(*Run) bool) ([]choice, []strin
 			notes = append(notes, fmt.Sprintf("%s: %s: unknown method %q, not drawn", fig, r.Dir, r.Manifest.Method))
 			continue
 		}
-		bySys[s.Label] = append(bySys[s.Label], r)
+		bySys[s.Name] = append(bySys[s.Name], r)
 	}
 	var out []choice
 	for _, s := range systems {
-		cands := bySys[s.Label]
+		cands := bySys[s.Name]
 		if len(cands) == 0 {
 			continue
 		}
@@ -477,11 +477,11 @@ func pickRuns(fig string, runs []*Run, match func(*Run) bool) ([]choice, []strin
 				others = append(others, r.Dir)
 			}
 			notes = append(notes, fmt.Sprintf("%s: %d runs of %s: drawing %s, not %s",
-				fig, len(cands), s.Label, best.Dir, strings.Join(others, ", ")))
+				fig, len(cands), s.Name, best.Dir, strings.Join(others, ", ")))
 		}
 		if best.Manifest.Status != "complete" {
 			notes = append(notes, fmt.Sprintf("%s: %s: run %s is %s; its records may be partial",
-				fig, s.Label, best.Dir, best.Manifest.Status))
+				fig, s.Name, best.Dir, best.Manifest.Status))
 		}
 		out = append(out, choice{sys: s, run: best})
 	}
@@ -492,7 +492,7 @@ func pickRuns(fig string, runs []*Run, match func(*Run) bool) ([]choice, []strin
 func missingOf(want []string, cs []choice) []string {
 	var out []string
 	for _, w := range want {
-		if !slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Label == w }) {
+		if !slices.ContainsFunc(cs, func(c choice) bool { return c.sys.Name == w }) {
 			out = append(out, w)
 		}
 	}

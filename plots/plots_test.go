@@ -97,7 +97,7 @@ func TestPlotFiguresRenderPNG(t *testing.T) {
 			}
 			for _, s := range Systems() {
 				if !colours[s.Color] {
-					t.Errorf("%s's colour %v appears nowhere", s.Label, s.Color)
+					t.Errorf("%s's colour %v appears nowhere", s.Name, s.Color)
 				}
 			}
 		})
@@ -168,7 +168,7 @@ func TestPlotRenderFormats(t *testing.T) {
 func TestPlotMissingSystems(t *testing.T) {
 	var some []*Run
 	for _, r := range simFixtures(t) {
-		if s, _ := SystemOf(r.Manifest); s.Label == "T-CXL" || s.Label == "REAP+" {
+		if s, _ := SystemOf(r.Manifest); s.Name == "T-CXL" || s.Name == "REAP+" {
 			some = append(some, r)
 		}
 	}
@@ -296,7 +296,7 @@ func TestPlotRunData(t *testing.T) {
 	if err != nil || len(mem) == 0 || mem[0].TimeS != 0 || mem[0].Bytes < 3*GiB {
 		t.Errorf("TestMemory: %d samples, first %+v, %v", len(mem), mem, err)
 	}
-	if s, ok := SystemOf(r.Manifest); !ok || s.Label != "T-CXL" || !r.Simulated() {
+	if s, ok := SystemOf(r.Manifest); !ok || s.Name != "T-CXL" || !r.Simulated() {
 		t.Errorf("System %v %v, Simulated %v", s, ok, r.Simulated())
 	}
 }
@@ -331,14 +331,14 @@ func TestPlotSystemOf(t *testing.T) {
 		{"faasnap", "", "FaaSnap+"}, {"reap", "", "REAP+"}, {"firecracker", "", ""},
 	} {
 		s, ok := SystemOf(&results.Manifest{Method: c.method, Pool: c.pool})
-		if s.Label != c.want || ok != (c.want != "") {
-			t.Errorf("SystemOf(%s, %q) = %q, %v; want %q", c.method, c.pool, s.Label, ok, c.want)
+		if s.Name != c.want || ok != (c.want != "") {
+			t.Errorf("SystemOf(%s, %q) = %q, %v; want %q", c.method, c.pool, s.Name, ok, c.want)
 		}
 	}
 	seen := map[color.RGBA]bool{}
 	for _, s := range Systems() {
 		if seen[s.Color] {
-			t.Errorf("%s shares its colour", s.Label)
+			t.Errorf("%s shares its colour", s.Name)
 		}
 		seen[s.Color] = true
 	}

@@ -72,7 +72,7 @@ func provenance(ws []drawnWorkload) (mark string, workloads, lines []string) {
 				srcs = append(srcs, src{text: t})
 				i = len(srcs) - 1
 			}
-			srcs[i].systems = append(srcs[i].systems, c.sys.Label)
+			srcs[i].systems = append(srcs[i].systems, c.sys.Name)
 			target := string(m.Target)
 			if m.Target.Simulated() {
 				target += " (platform model)"

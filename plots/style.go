@@ -15,39 +15,41 @@ import (
 	"trenv-bench/results"
 )
 
-// System is one of the systems the paper compares, as a run's manifest
-// identifies it (Method and Pool) and as the figures draw it (Label,
-// Color).
+// System is one of the systems the paper compares (results' one table of
+// systems: name, method, pool, order) with the colour every figure draws
+// it in.
 type System struct {
-	// Label is the paper's name: T-CXL, T-RDMA, faasd, CRIU, Lazy,
-	// FaaSnap+, REAP+.
-	Label string
-	// Method is the manifest's method: trenv, cold, criu, lazy, faasnap,
-	// reap.
-	Method string
-	// Pool is the manifest's pool for TrEnv (cxl, rdma); "" for the
-	// baselines.
-	Pool string
+	results.System
 	// Color is the system's colour, the same in every figure.
 	Color color.RGBA
 }
 
-// The systems, in the fixed order of every legend and bar group. Colours
-// are the Okabe–Ito palette (distinguishable with the common colour-vision
+// colors are the systems' colours, by their position in results.Systems:
+// the Okabe–Ito palette (distinguishable with the common colour-vision
 // deficiencies); the two TrEnv pools are two blues.
-var systems = [...]System{
-	{Label: results.SystemTCXL, Method: "trenv", Pool: "cxl", Color: color.RGBA{R: 0x00, G: 0x4C, B: 0x99, A: 0xff}},
-	{Label: results.SystemTRDMA, Method: "trenv", Pool: "rdma", Color: color.RGBA{R: 0x56, G: 0xB4, B: 0xE9, A: 0xff}},
-	{Label: results.SystemFaasd, Method: "cold", Color: color.RGBA{R: 0x59, G: 0x59, B: 0x59, A: 0xff}},
-	{Label: results.SystemCRIU, Method: "criu", Color: color.RGBA{R: 0xE6, G: 0x9F, B: 0x00, A: 0xff}},
-	{Label: results.SystemLazy, Method: "lazy", Color: color.RGBA{R: 0xCC, G: 0x79, B: 0xA7, A: 0xff}},
-	{Label: results.SystemFaaSnap, Method: "faasnap", Color: color.RGBA{R: 0x00, G: 0x9E, B: 0x73, A: 0xff}},
-	{Label: results.SystemREAP, Method: "reap", Color: color.RGBA{R: 0xD5, G: 0x5E, B: 0x00, A: 0xff}},
+var colors = [...]color.RGBA{
+	{R: 0x00, G: 0x4C, B: 0x99, A: 0xff}, // T-CXL
+	{R: 0x56, G: 0xB4, B: 0xE9, A: 0xff}, // T-RDMA
+	{R: 0x59, G: 0x59, B: 0x59, A: 0xff}, // faasd
+	{R: 0xE6, G: 0x9F, B: 0x00, A: 0xff}, // CRIU
+	{R: 0xCC, G: 0x79, B: 0xA7, A: 0xff}, // CRIU-lazy
+	{R: 0x00, G: 0x9E, B: 0x73, A: 0xff}, // FaaSnap+
+	{R: 0xD5, G: 0x5E, B: 0x00, A: 0xff}, // REAP+
 }
 
-// Systems returns every system in the fixed order: T-CXL, T-RDMA, faasd,
-// CRIU, Lazy, FaaSnap+, REAP+. A new slice each call.
-func Systems() []System { return append([]System(nil), systems[:]...) }
+// systems are results.Systems with their colours, in the fixed order of
+// every legend and bar group.
+var systems = func() []System {
+	all := results.Systems()
+	out := make([]System, len(all))
+	for i, s := range all {
+		out[i] = System{System: s, Color: colors[i%len(colors)]}
+	}
+	return out
+}()
+
+// Systems returns every system in the fixed order. A new slice each call.
+func Systems() []System { return append([]System(nil), systems...) }
 
 // paperSystems are the systems the paper's latency and memory figures
 // compare (Figures 10, 12, 13, 15): all but Lazy, which is drawn when
@@ -64,10 +66,11 @@ func SystemOf(m *results.Manifest) (System, bool) {
 	return systems[i], true
 }
 
-// systemIndex returns the position of label in the fixed order, or -1.
-func systemIndex(label string) int {
+// systemIndex returns the position of the system called name in the fixed
+// order, or -1.
+func systemIndex(name string) int {
 	for i, s := range systems {
-		if s.Label == label {
+		if s.Name == name {
 			return i
 		}
 	}

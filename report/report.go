@@ -81,18 +81,14 @@ const (
 	SystemREAP    = results.SystemREAP
 )
 
-// systemOrder is the order of systems in tables: TrEnv first, then the
-// baselines as the paper lists them; unknown systems last.
-var systemOrder = [...]string{SystemTCXL, SystemTRDMA, SystemFaasd, SystemCRIU, SystemLazy, SystemFaaSnap, SystemREAP}
-
 // SystemName is results.SystemName.
 func SystemName(method, pool string) string { return results.SystemName(method, pool) }
 
+// systemRank is the system's place in results' order of systems; unknown
+// systems last.
 func systemRank(name string) int {
-	if i := slices.Index(systemOrder[:], name); i >= 0 {
-		return i
-	}
-	return len(systemOrder)
+	s, _ := results.SystemNamed(name)
+	return s.Rank()
 }
 
 func targetRank(t results.Target) int {

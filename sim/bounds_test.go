@@ -1,0 +1,93 @@
+package sim
+
+import (
+	"math"
+	"testing"
+	"time"
+
+	"trenv-bench/results"
+	"trenv-bench/sim/calibration"
+	"trenv-bench/workloads"
+)
+
+// boundModel returns a cost model with every number at the largest value
+// calibration.Validate accepts, for pyaes and its copy pyaes_1.
+func boundModel(t *testing.T) *calibration.Model {
+	t.Helper()
+	m := tinyModel("pyaes")
+	src := "estimate: test"
+	wide := calibration.Dist{MedianMs: calibration.MaxMs, Sigma: calibration.MaxSigma, Source: src}
+	m.Sources = map[string]string{}
+	m.Platform.HTTPOverheadMs.Value = calibration.MaxMs
+	m.Platform.Reuse = wide
+	m.Platform.ConcurrentStartSlowdown = map[string]calibration.Number{}
+	for _, k := range calibration.Methods {
+		m.Platform.ConcurrentStartSlowdown[k] = calibration.Number{Value: calibration.MaxSlowdown, Source: src}
+	}
+	for name, f := range m.Functions {
+		f.Exec = wide
+		for _, k := range calibration.Methods {
+			f.Startup[k] = wide
+			f.FirstExecFactor[k] = calibration.Number{Value: calibration.MaxFactor, Source: src}
+			f.WarmExecFactor[k] = calibration.Number{Value: calibration.MaxFactor, Source: src}
+			f.ResidentMB[k] = calibration.Number{Value: calibration.MaxResidentMB, Source: src}
+		}
+		m.Functions[name] = f
+	}
+	m.Variants = map[string]calibration.Variant{"pyaes_1": {ExecFactor: calibration.Number{Value: calibration.MaxVariantFactor, Source: src}}}
+	if err := m.Validate([]string{"pyaes", "pyaes_1"}); err != nil {
+		t.Fatalf("the model at the bounds does not validate: %v", err)
+	}
+	return m
+}
+
+// TestCalibrationBoundsFitDuration checks that the longest attempt a
+// validated model can compose — overhead, a start slowed by every other
+// start worker at the largest slowdown, and an execution at the largest
+// factors, each draw at calibration.MaxDraw — leaves room in a Duration for
+// a phase at workloads.MaxSeconds and its retries.
+func TestCalibrationBoundsFitDuration(t *testing.T) {
+	draw := float64(calibration.MaxDraw)
+	worst := float64(calibration.MaxMs)*float64(time.Millisecond) +
+		draw*(1+calibration.MaxSlowdown*StartWorkers) +
+		draw*calibration.MaxFactor*calibration.MaxVariantFactor
+	if room := float64(math.MaxInt64) / 4; worst > room {
+		t.Errorf("worst attempt %v years, over a quarter of a Duration (%v years)",
+			worst/float64(365*24*time.Hour), room/float64(365*24*time.Hour))
+	}
+}
+
+// TestEngineAtTheBounds runs a model with every number at its bound, whose
+// draws reach calibration.MaxDraw (median_ms 1e17 once made latencies
+// negative): every record's times are non-negative and in order, and each
+// attempt times out after workloads.DriverAttemptTimeout.
+func TestEngineAtTheBounds(t *testing.T) {
+	m := boundModel(t)
+	for _, method := range []string{MethodCold, MethodTrEnv} {
+		cfg := EngineConfig{Platform: DefaultConfig(method), Model: m, JitterSeed: 3}
+		w := workloads.Workload{Test: workloads.Phase{
+			{Function: "pyaes", Counts: []int{100, 100, 100}},
+			{Function: "pyaes_1", Counts: []int{100, 100, 100}},
+		}}
+		recs, _, sum := collect(t, cfg, w)
+		if len(recs) != w.Test.Requests() {
+			t.Fatalf("%s: %d records, want %d", method, len(recs), w.Test.Requests())
+		}
+		if sum.End < 0 {
+			t.Errorf("%s: run ended at %v", method, sum.End)
+		}
+		for _, r := range recs {
+			for _, v := range []float64{r.ScheduledS, r.SentS, r.DoneS, r.E2EMs, r.TotalMs, r.FuncMs} {
+				if v < 0 {
+					t.Fatalf("%s: negative time in %+v", method, r)
+				}
+			}
+			if r.DoneS < r.ScheduledS {
+				t.Fatalf("%s: done before scheduled: %+v", method, r)
+			}
+			if r.Status == results.StatusOK && r.E2EMs > float64(workloads.DriverAttemptTimeout/time.Millisecond) {
+				t.Fatalf("%s: an attempt of %v ms succeeded, past the attempt timeout: %+v", method, r.E2EMs, r)
+			}
+		}
+	}
+}

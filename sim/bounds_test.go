@@ -1,7 +1,10 @@
 package sim
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,5 +92,47 @@ func TestEngineAtTheBounds(t *testing.T) {
 				t.Fatalf("%s: an attempt of %v ms succeeded, past the attempt timeout: %+v", method, r.E2EMs, r)
 			}
 		}
+	}
+}
+
+// TestConfigBounds checks Validate's bounds on the platform flags: the
+// bound itself is accepted, one past it is an ErrConfig naming the flag and
+// the value.
+func TestConfigBounds(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		edit   func(*Config)
+		ok     bool
+		naming []string
+	}{
+		{"idle-num at MaxIdleNum", func(c *Config) { c.IdleNum = MaxIdleNum }, true, nil},
+		{"idle-num over", func(c *Config) { c.IdleNum = MaxIdleNum + 1 }, false, []string{"--idle-num", fmt.Sprint(MaxIdleNum + 1)}},
+		{"idle-num 2^31-1", func(c *Config) { c.IdleNum = math.MaxInt32 }, false, []string{"--idle-num", fmt.Sprint(math.MaxInt32)}},
+		{"negative idle-num", func(c *Config) { c.IdleNum = -1 }, false, []string{"--idle-num", "-1"}},
+		{"gc at MaxGC", func(c *Config) { c.GC = MaxGC }, true, nil},
+		{"gc over", func(c *Config) { c.GC = MaxGC + time.Second }, false, []string{"--gc", (MaxGC + time.Second).String()}},
+		{"negative gc", func(c *Config) { c.GC = -time.Minute }, false, []string{"--gc", "-1m0s"}},
+		{"mem at the bound", func(c *Config) { c.MemBytes = MaxMemBytes }, false, []string{fmt.Sprint(MaxMemBytes)}},
+		{"mem under the bound", func(c *Config) { c.MemBytes = MaxMemBytes - 1 }, true, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := DefaultConfig(MethodTrEnv)
+			tc.edit(&c)
+			err := c.Validate()
+			if tc.ok {
+				if err != nil {
+					t.Fatalf("Validate: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrConfig) {
+				t.Fatalf("Validate = %v, want ErrConfig", err)
+			}
+			for _, s := range tc.naming {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not name %q", err, s)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -134,5 +135,18 @@ func TestConfigBounds(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRunRefusesOverTheLimits: a workload over the limits (one cell of
+// 2^31 − 1 once exhausted memory scheduling its second) is refused before
+// anything is simulated.
+func TestRunRefusesOverTheLimits(t *testing.T) {
+	cfg := EngineConfig{Platform: DefaultConfig(MethodCold), Model: tinyModel("pyaes")}
+	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{1, math.MaxInt32}}}}
+	records := 0
+	_, err := Run(context.Background(), cfg, w, Sinks{Request: func(*results.Request) error { records++; return nil }})
+	if !errors.Is(err, workloads.ErrCountLimit) || records != 0 {
+		t.Fatalf("Run = %v after %d records, want ErrCountLimit before any", err, records)
 	}
 }

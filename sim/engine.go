@@ -110,7 +110,8 @@ type engine struct {
 // Run simulates the workload on the platform in virtual time: the warmup
 // phase, a metrics snapshot and reset, then the test phase. Records go to
 // sinks as they are produced; memory stays bounded by the requests in
-// flight.
+// flight. The workload is validated first (Workload.Validate with the
+// catalog, which checks its limits), so nothing runs for one over them.
 func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sinks) (Summary, error) {
 	p, err := NewPlatform(cfg.Platform, cfg.Model)
 	if err != nil {
@@ -118,6 +119,9 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, sinks Sink
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = workloads.DefaultCatalog()
+	}
+	if err := w.Validate(cfg.Catalog); err != nil {
+		return Summary{}, fmt.Errorf("sim: %w", err)
 	}
 	for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
 		for _, s := range ph {

@@ -4,6 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -92,5 +97,76 @@ func TestFlagBounds(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestInputBoundsStopRun: a workload file with a cell over the limit, or a
+// calibration with a median over its bound, stops run before it creates the
+// run directory, with an error naming the file, the line and the value.
+func TestInputBoundsStopRun(t *testing.T) {
+	dir := t.TempDir()
+	wl := filepath.Join(dir, "wl")
+	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{1, math.MaxInt32}}}}
+	if err := workloads.WriteDir(wl, w, false); err != nil {
+		t.Fatal(err)
+	}
+	test := filepath.Join(wl, workloads.TestFile)
+	data, err := os.ReadFile(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cellLine := 1 + strings.Count(string(data[:strings.Index(string(data), fmt.Sprint(math.MaxInt32))]), "\n")
+
+	def, err := os.ReadFile("../../sim/calibration/default.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// pyaes's cold start-up, made 1e17 ms.
+	lines := strings.Split(string(def), "\n")
+	median := regexp.MustCompile(`median_ms: [0-9.]+`)
+	calLine := 0
+	for i, in := 0, false; i < len(lines) && calLine == 0; i++ {
+		switch {
+		case lines[i] == "  pyaes:":
+			in = true
+		case in && strings.HasPrefix(lines[i], "      cold: {median_ms: "):
+			lines[i] = median.ReplaceAllString(lines[i], "median_ms: 1e17")
+			calLine = i + 1
+		}
+	}
+	if calLine == 0 {
+		t.Fatal("no pyaes cold start-up in default.yaml")
+	}
+	cal := filepath.Join(dir, "cal.yaml")
+	if err := os.WriteFile(cal, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	good := writeWorkload(t, 2)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"cell", []string{"--workload-dir", wl}, []string{fmt.Sprintf("%s:%d:", test, cellLine), fmt.Sprint(math.MaxInt32), fmt.Sprint(workloads.MaxCount)}},
+		{"calibration", []string{"--workload-dir", good, "--calibration", cal},
+			[]string{fmt.Sprintf("%s:%d:", cal, calLine), "functions.pyaes.startup.cold.median_ms", "1e+17"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _, errOut := testStreams()
+			out := filepath.Join(dir, "runs-"+tc.name)
+			code := Main(append([]string{"run", "--method", "cold", "--target", "sim", "--out", out}, tc.args...), s)
+			if code != ExitError {
+				t.Fatalf("exit %d, %q", code, errOut)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(errOut.String(), want) {
+					t.Errorf("stderr %q does not say %q", errOut, want)
+				}
+			}
+			if _, err := os.Stat(out); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("%s: %v, want no run directory", out, err)
+			}
+		})
 	}
 }

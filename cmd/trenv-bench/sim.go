@@ -117,9 +117,9 @@ func loadModel(path string) (*calibration.Model, error) {
 	}
 	if err := m.Validate(bases); err != nil {
 		if path == "" {
-			path = "the embedded calibration"
+			return nil, fmt.Errorf("the embedded calibration: %w", err)
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err // each of its errors names the file and line
 	}
 	return m, nil
 }

@@ -508,7 +508,7 @@ func (c *checker) value(function, method, field string, v float64, positive bool
 	case v < 0:
 		c.fail(function, method, field, ErrValue, "must be ≥ 0, got %v", v)
 	case v > max.max:
-		c.fail(function, method, field, ErrValue, "must be ≤ %v (%s), got %v", max.max, max.name, v)
+		c.fail(function, method, field, ErrValue, "must be ≤ %s (%s), got %v", strconv.FormatFloat(max.max, 'f', -1, 64), max.name, v)
 	}
 }
 

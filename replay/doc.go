@@ -8,8 +8,8 @@
 //     phase, metrics snapshot. It separates when from how, as vegeta's
 //     Pacer and Attacker do: every send time comes from
 //     workloads.NewSchedule (so the simulator and the replayer share
-//     schedules for a seed), computed a second at a time as the
-//     dispatcher reaches it; one scheduler goroutine waits for each and
+//     schedules for a seed), computed a second at a time just ahead of the
+//     dispatcher; one scheduler goroutine waits for each and
 //     starts the request in its own goroutine with no concurrency cap, and
 //     the Target (a Gateway) does the HTTP.
 //   - Every request yields one results.Request record through

@@ -1,6 +1,7 @@
 package replay
 
 import (
+	"sync"
 	"time"
 
 	"trenv-bench/workloads"
@@ -13,34 +14,85 @@ type arrival struct {
 	fn int32
 }
 
+// planAhead is how many seconds of arrivals plan computes ahead of the
+// dispatcher: with one second ready as the current one is dispatched, the
+// next is never computed (drawn and sorted) while its first send is due.
+const planAhead = 2
+
 // plan yields every request of a phase in send order, from
 // workloads.NewSchedule(ph, seed): the simulator (sim) and the replayer
 // given the same seed send the same requests at the same times. It reads no
-// clock. It computes the send times a second at a time, as they are
-// needed, so its memory is that of the busiest second (at most the phase's
-// functions × workloads.MaxCount arrivals), not of the whole phase.
+// clock. A goroutine computes the send times a second at a time, up to
+// planAhead seconds ahead of the reader, so memory is that of a few of the
+// busiest seconds (each at most the phase's functions × workloads.MaxCount
+// arrivals), not of the whole phase. One goroutine reads it (next); stop
+// ends it early.
 type plan struct {
-	s   *workloads.Schedule
-	sec []workloads.Arrival // what is left of the current second
-	n   int                 // the phase's requests
+	n     int            // the phase's requests
+	ready chan []arrival // the seconds computed, in order; closed after the last
+	free  chan []arrival // buffers next is done with, for the producer to reuse
+	done  chan struct{}  // closed by stop
+	stop  func()         // ends the producer; safe to call more than once
+	cur   []arrival      // what is left of the current second
+	buf   []arrival      // the buffer cur is in, to give back
 }
 
 func newPlan(ph workloads.Phase, seed uint64) *plan {
-	return &plan{s: workloads.NewSchedule(ph, seed), n: ph.Requests()}
+	p := &plan{n: ph.Requests(), ready: make(chan []arrival, planAhead-1),
+		free: make(chan []arrival, planAhead+1), done: make(chan struct{})}
+	p.stop = sync.OnceFunc(func() { close(p.done) })
+	go p.produce(workloads.NewSchedule(ph, seed))
+	return p
 }
 
-// next returns the next request and true, or false after the last.
+// produce computes the seconds of s into ready until the last, or stop.
+func (p *plan) produce(s *workloads.Schedule) {
+	defer close(p.ready)
+	for {
+		sec, ok := s.Next()
+		if !ok {
+			return
+		}
+		if len(sec) == 0 {
+			continue
+		}
+		var buf []arrival
+		select {
+		case buf = <-p.free:
+		default:
+		}
+		buf = buf[:0]
+		for _, a := range sec {
+			buf = append(buf, arrival{at: a.At, fn: int32(a.Function)})
+		}
+		select {
+		case p.ready <- buf:
+		case <-p.done:
+			return
+		}
+	}
+}
+
+// next returns the next request and true, or false after the last (or
+// once stop was called and what was computed is read).
 func (p *plan) next() (arrival, bool) {
-	for len(p.sec) == 0 {
-		sec, ok := p.s.Next()
+	for len(p.cur) == 0 {
+		if p.buf != nil {
+			select {
+			case p.free <- p.buf:
+			default:
+			}
+			p.buf = nil
+		}
+		buf, ok := <-p.ready
 		if !ok {
 			return arrival{}, false
 		}
-		p.sec = sec
+		p.buf, p.cur = buf, buf
 	}
-	a := p.sec[0]
-	p.sec = p.sec[1:]
-	return arrival{at: a.At, fn: int32(a.Function)}, true
+	a := p.cur[0]
+	p.cur = p.cur[1:]
+	return a, true
 }
 
 // phaseDeadline is how long after its start a phase of the given length

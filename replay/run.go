@@ -46,10 +46,10 @@ var (
 //  5. GET /system/metrics → cfg.OnMetrics("test", text).
 //
 // Within a phase the send times come from workloads.NewSchedule with
-// cfg.JitterSeed, computed a second at a time ahead of the clock (plan), so
-// memory does not grow with the phase's length; one scheduler goroutine
-// starts each request at its time in a goroutine of its own, with no limit
-// on how many are in flight. A request is retried as
+// cfg.JitterSeed, computed a second at a time a little ahead of the
+// dispatcher (plan), so memory does not grow with the phase; one scheduler
+// goroutine starts each request at its time in a goroutine of its own,
+// with no limit on how many are in flight. A request is retried as
 // upstream does (AttemptTimeout, MaxRetries, Backoff). A phase ends when
 // all its requests have ended, or at its deadline (PhaseDeadlineFactor),
 // when those still unfinished are cancelled and recorded as abandoned.
@@ -202,6 +202,7 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 		}
 		p.bodies = append(p.bodies, body)
 	}
+	defer p.plan.stop() // the dispatcher reads it to the end; this is for safety
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	defer p.cancel(nil)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"time"
 
 	"trenv-bench/results"
@@ -35,6 +34,12 @@ const (
 const (
 	// DefaultSpeed replays in real time.
 	DefaultSpeed = 1.0
+	// MaxSpeed bounds Speed: 1,000, an hour-long phase in 3.6 s. Beyond
+	// it the dispatcher's wake-up error (tens of µs, see spinWindow)
+	// reads as tens of milliseconds of model time, more than most
+	// latencies measured; and without a bound, model time (wall × Speed)
+	// overflows a Duration (--speed 1e300, or +Inf).
+	MaxSpeed = 1000.0
 	// DefaultGrace is how long, in wall time, requests in flight may
 	// still finish after the run's context is cancelled.
 	DefaultGrace = 5 * time.Second
@@ -76,7 +81,7 @@ type Config struct {
 	// same seed send at the same times.
 	JitterSeed uint64
 	// Speed compresses time (see above); 0 means DefaultSpeed. It must be
-	// positive and finite.
+	// positive and at most MaxSpeed.
 	Speed float64
 	// AttemptTimeout bounds each attempt, in model time; 0 means
 	// AttemptTimeout (60 s). It must not be negative.
@@ -177,8 +182,8 @@ func (c Config) resolve(w workloads.Workload) (resolved, error) {
 	if c.Speed == 0 {
 		c.Speed = DefaultSpeed
 	}
-	if !(c.Speed > 0) || math.IsInf(c.Speed, 0) {
-		return resolved{}, fmt.Errorf("%w: speed %v: expected a positive finite number", ErrConfig, c.Speed)
+	if !(c.Speed > 0) || c.Speed > MaxSpeed {
+		return resolved{}, fmt.Errorf("%w: speed %v: expected more than 0 and at most %v", ErrConfig, c.Speed, MaxSpeed)
 	}
 	if c.AttemptTimeout < 0 {
 		return resolved{}, fmt.Errorf("%w: attempt timeout %v: expected ≥ 0", ErrConfig, c.AttemptTimeout)

@@ -6,9 +6,10 @@
 //     /system/register, /system/metrics (GET, DELETE), /invoke/<function>.
 //   - Run replays a workload: warmup phase, metrics snapshot and reset, test
 //     phase, metrics snapshot. It separates when from how, as vegeta's
-//     Pacer and Attacker do: every send time is planned up front from
+//     Pacer and Attacker do: every send time comes from
 //     workloads.NewSchedule (so the simulator and the replayer share
-//     schedules for a seed), one scheduler goroutine waits for each and
+//     schedules for a seed), computed a second at a time just ahead of the
+//     dispatcher; one scheduler goroutine waits for each and
 //     starts the request in its own goroutine with no concurrency cap, and
 //     the Target (a Gateway) does the HTTP.
 //   - Every request yields one results.Request record through

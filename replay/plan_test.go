@@ -1,14 +1,16 @@
 package replay
 
 import (
+	"runtime"
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"trenv-bench/workloads"
 )
 
-// TestPlanIsTheSchedule checks that the send times planned up front are
+// TestPlanIsTheSchedule checks that the send times planned are
 // workloads.NewSchedule's, second by second, for the same seed: what the
 // simulator replays in virtual time.
 func TestPlanIsTheSchedule(t *testing.T) {
@@ -28,7 +30,7 @@ func TestPlanIsTheSchedule(t *testing.T) {
 				want = append(want, arrival{at: a.At, fn: int32(a.Function)})
 			}
 		}
-		got := plan(ph, seed)
+		got := drain(ph, seed)
 		if !slices.Equal(got, want) {
 			t.Errorf("seed %d: plan = %v, want NewSchedule's %v", seed, got, want)
 		}
@@ -36,9 +38,19 @@ func TestPlanIsTheSchedule(t *testing.T) {
 			t.Errorf("seed %d: %d arrivals, want %d", seed, len(got), ph.Requests())
 		}
 	}
-	if slices.Equal(plan(ph, 1), plan(ph, 2)) {
+	if slices.Equal(drain(ph, 1), drain(ph, 2)) {
 		t.Error("seeds 1 and 2 give the same plan")
 	}
+}
+
+// drain returns every arrival newPlan yields.
+func drain(ph workloads.Phase, seed uint64) []arrival {
+	var arr []arrival
+	p := newPlan(ph, seed)
+	for a, ok := p.next(); ok; a, ok = p.next() {
+		arr = append(arr, a)
+	}
+	return arr
 }
 
 func TestPhaseDeadline(t *testing.T) {
@@ -67,5 +79,31 @@ func TestBackoff(t *testing.T) {
 		if got := Backoff(k); got != w {
 			t.Errorf("Backoff(%d) = %v, want %v", k, got, w)
 		}
+	}
+}
+
+// TestPlanMemory checks that planning a phase takes the memory of its
+// busiest second, not of all its requests: draining a 1,000,000-request
+// phase (16 MB as one slice of arrivals) allocates a small fraction of it.
+func TestPlanMemory(t *testing.T) {
+	counts := make([]int, 2000)
+	for i := range counts {
+		counts[i] = 500
+	}
+	ph := workloads.Phase{{Function: "pyaes", Counts: counts}}
+	all := int64(ph.Requests()) * int64(unsafe.Sizeof(arrival{}))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	p := newPlan(ph, 1)
+	n := 0
+	for _, ok := p.next(); ok; _, ok = p.next() {
+		n++
+	}
+	runtime.ReadMemStats(&after)
+	if n != ph.Requests() {
+		t.Fatalf("%d arrivals, want %d", n, ph.Requests())
+	}
+	if got := int64(after.TotalAlloc - before.TotalAlloc); got > all/16 {
+		t.Errorf("planning %d requests allocated %d bytes, want under %d (1/16 of holding them all)", n, got, all/16)
 	}
 }

@@ -51,10 +51,11 @@ var (
 // on the client, and the record says the server-side metrics cannot be
 // used.
 //
-// Within a phase send times come a second at a time from the workload's
-// schedule (plan: workloads.NewSchedule with cfg.JitterSeed) and one
-// scheduler goroutine starts each request at its time in a goroutine of its
-// own, with no limit on how many are in flight. A request is retried as
+// Within a phase the send times come from workloads.NewSchedule with
+// cfg.JitterSeed, computed a second at a time a little ahead of the
+// dispatcher (plan), so memory does not grow with the phase; one scheduler
+// goroutine starts each request at its time in a goroutine of its own,
+// with no limit on how many are in flight. A request is retried as
 // upstream does (AttemptTimeout, MaxRetries, Backoff). A phase ends when
 // all its requests have ended, or at its deadline (PhaseDeadlineFactor),
 // when those still unfinished are cancelled and recorded as abandoned.
@@ -246,7 +247,7 @@ type retryNote struct {
 type phaseRun struct {
 	*runner
 	name   string
-	arr    []arrival
+	plan   *plan // read by the dispatcher only
 	fns    []workloads.Function
 	bodies [][]byte
 	start  time.Time
@@ -271,7 +272,7 @@ type phaseRun struct {
 
 // phase runs one phase and returns its summary.
 func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (PhaseSummary, error) {
-	p := &phaseRun{runner: r, name: name, arr: plan(ph, r.JitterSeed),
+	p := &phaseRun{runner: r, name: name, plan: newPlan(ph, r.JitterSeed),
 		stopCh: make(chan struct{}), out: make(chan note, 1024), sinkErr: make(chan error, 1)}
 	for _, s := range ph {
 		fn, _ := r.Catalog.Lookup(s.Function) // resolve checked every name
@@ -282,10 +283,11 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 		}
 		p.bodies = append(p.bodies, body)
 	}
+	defer p.plan.stop() // the dispatcher reads it to the end; this is for safety
 	p.ctx, p.cancel = context.WithCancelCause(context.Background())
 	defer p.cancel(nil)
 
-	sum := PhaseSummary{Ran: true, Scheduled: len(p.arr)}
+	sum := PhaseSummary{Ran: true, Scheduled: p.plan.n}
 	var okN, failedN, abandonedN int
 	collected := make(chan struct{})
 	dispatched := make(chan struct{})
@@ -294,7 +296,7 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 
 	p.start = time.Now()
 	sum.Start = p.start
-	if err := r.Recorder.PhaseStart(name, r.clock(p.start), len(p.arr)); err != nil {
+	if err := r.Recorder.PhaseStart(name, r.clock(p.start), p.plan.n); err != nil {
 		return sum, err
 	}
 	go func() { // the collector: the one goroutine recording the phase's notes
@@ -399,16 +401,20 @@ func (p *phaseRun) dispatch() {
 	tm := time.NewTimer(time.Hour)
 	tm.Stop()
 	var peak int64
-	for i := range p.arr {
-		if !p.waitUntil(p.wallAt(p.arr[i].at), tm) {
-			p.abandonFrom(i)
-			break
+	for {
+		a, ok := p.plan.next()
+		if !ok {
+			return
+		}
+		if !p.waitUntil(p.wallAt(a.at), tm) {
+			p.abandonFrom(a)
+			return
 		}
 		if n := p.inFlight.Add(1); n > peak {
 			peak = n
 			p.peak.Store(n)
 		}
-		go p.do(i)
+		go p.do(a)
 	}
 }
 
@@ -447,10 +453,10 @@ func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
 	}
 }
 
-// abandonFrom records the requests from i on as never sent.
-func (p *phaseRun) abandonFrom(i int) {
-	for ; i < len(p.arr); i++ {
-		rec := p.record(p.arr[i])
+// abandonFrom records a and the requests the plan has left as never sent.
+func (p *phaseRun) abandonFrom(a arrival) {
+	for ok := true; ok; a, ok = p.plan.next() {
+		rec := p.record(a)
 		rec.Status = results.StatusAbandoned
 		rec.Error = p.stopReason
 		p.out <- note{rec: rec}
@@ -464,10 +470,9 @@ func (p *phaseRun) record(a arrival) results.Request {
 		SentS: nan, DoneS: nan, E2EMs: nan, TotalMs: nan, FuncMs: nan}
 }
 
-// do sends request i, retrying as upstream does, and sends its record to the
+// do sends request a, retrying as upstream does, and sends its record to the
 // collector.
-func (p *phaseRun) do(i int) {
-	a := p.arr[i]
+func (p *phaseRun) do(a arrival) {
 	fn := p.fns[a.fn]
 	n := note{rec: p.record(a)}
 	rec := &n.rec
@@ -557,7 +562,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // records nothing more, but still counts.
 func (p *phaseRun) collect() (ok, failed, abandoned int) {
 	var sinkErr error
-	for got := 0; got < len(p.arr); {
+	for got := 0; got < p.plan.n; {
 		n := <-p.out
 		if n.isRetry {
 			if sinkErr == nil {
@@ -610,7 +615,7 @@ func (p *phaseRun) progress() {
 	if p.Progress == nil {
 		return
 	}
-	p.Progress(Progress{Phase: p.name, Scheduled: len(p.arr), Sent: int(p.sent.Load()),
+	p.Progress(Progress{Phase: p.name, Scheduled: p.plan.n, Sent: int(p.sent.Load()),
 		Completed: int(p.completed.Load()), Failed: int(p.failed.Load()),
 		InFlight: int(p.inFlight.Load()), ElapsedS: p.model(time.Now())})
 }

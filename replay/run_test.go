@@ -822,6 +822,9 @@ func TestRunValidation(t *testing.T) {
 		{"negative speed", Config{Target: g, Speed: -1}, workloads.Workload{Test: good}, nil},
 		{"NaN speed", Config{Target: g, Speed: math.NaN()}, workloads.Workload{Test: good}, nil},
 		{"infinite speed", Config{Target: g, Speed: math.Inf(1)}, workloads.Workload{Test: good}, nil},
+		{"speed over MaxSpeed", Config{Target: g, Speed: MaxSpeed * 1.001}, workloads.Workload{Test: good}, nil},
+		{"count over the limit", Config{Target: g}, workloads.Workload{Test: workloads.Phase{
+			{Function: "pyaes", Counts: []int{1, workloads.MaxCount + 1}}}}, workloads.ErrCountLimit},
 		{"negative timeout", Config{Target: g, AttemptTimeout: -time.Second}, workloads.Workload{Test: good}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

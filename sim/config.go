@@ -40,6 +40,23 @@ const (
 	DefaultIdleNum = 70
 )
 
+// Bounds of Config, checked by Validate.
+const (
+	// MaxMemBytes bounds MemBytes (exclusive): faasd refuses --mem of 256
+	// GiB or more.
+	MaxMemBytes = 256 << 30
+	// MaxIdleNum bounds IdleNum: 10,000 generic sandboxes. Each is charged
+	// SeedChargeBytes, so the largest --mem holds at most 1,073 of them;
+	// the model keeps one instance per seed, so an unbounded --idle-num
+	// (2^31 − 1) would exhaust memory before the run starts.
+	MaxIdleNum = 10_000
+	// MaxGC bounds GC: a week. A keep-alive longer than a run (at most two
+	// phases of workloads.MaxSeconds) never expires anyway; without a
+	// bound, --gc minutes × 1 min overflows a Duration past 153,722
+	// minutes.
+	MaxGC = 7 * 24 * time.Hour
+)
+
 // Fixed behaviour of the faasd fork (spec/trenv-stack.md §2.7, §2.8).
 const (
 	// StartWorkers is the number of start workers (cold, criu, lazy, and
@@ -75,13 +92,15 @@ type Config struct {
 	Method string
 	// Pool is PoolCXL or PoolRDMA; TrEnv only ("" = cxl).
 	Pool string
-	// MemBytes is the --mem bound in bytes (GiB × 2^30).
+	// MemBytes is the --mem bound in bytes (GiB × 2^30), more than 0 and
+	// less than MaxMemBytes.
 	MemBytes int64
 	// GC is the baseline keep-alive: idle instances older than this are
-	// killed by the scan every GCInterval. 0 disables it. Ignored by TrEnv.
+	// killed by the scan every GCInterval. 0 disables it; at most MaxGC.
+	// Ignored by TrEnv.
 	GC time.Duration
 	// IdleNum is the number of generic sandboxes TrEnv seeds (without
-	// NoBgTask).
+	// NoBgTask), 0 to MaxIdleNum.
 	IdleNum int
 	// NoReuse never reuses an idle instance of the same function.
 	NoReuse bool
@@ -117,11 +136,14 @@ func (c *Config) Validate() error {
 	if c.Pool != PoolCXL && c.Pool != PoolRDMA {
 		return fmt.Errorf("%w: pool %q: expected cxl or rdma", ErrConfig, c.Pool)
 	}
-	if c.MemBytes <= 0 || c.MemBytes >= 256<<30 {
+	if c.MemBytes <= 0 || c.MemBytes >= MaxMemBytes {
 		return fmt.Errorf("%w: memory bound %d bytes: expected more than 0 and less than 256 GiB (faasd refuses larger)", ErrConfig, c.MemBytes)
 	}
-	if c.GC < 0 || c.IdleNum < 0 {
-		return fmt.Errorf("%w: negative --gc or --idle-num", ErrConfig)
+	if c.GC < 0 || c.GC > MaxGC {
+		return fmt.Errorf("%w: keep-alive (--gc) %v: expected 0 to %v", ErrConfig, c.GC, MaxGC)
+	}
+	if c.IdleNum < 0 || c.IdleNum > MaxIdleNum {
+		return fmt.Errorf("%w: idle pool (--idle-num) %d: expected 0 to %d", ErrConfig, c.IdleNum, MaxIdleNum)
 	}
 	return nil
 }

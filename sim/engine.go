@@ -99,6 +99,8 @@ type engine struct {
 // to rec as it is produced, on the run clock (virtual seconds since the run
 // started): phases, one record per request, 1 Hz memory samples, the
 // metrics of each phase; memory stays bounded by the requests in flight.
+// The workload is validated first (Workload.Validate with the catalog,
+// which checks its limits), so nothing runs for one over them.
 //
 // When ctx is cancelled the run stops at the virtual time it reached: the
 // requests in flight and those not yet sent are recorded as abandoned, and
@@ -111,6 +113,9 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, rec result
 	}
 	if cfg.Catalog == nil {
 		cfg.Catalog = workloads.DefaultCatalog()
+	}
+	if err := w.Validate(cfg.Catalog); err != nil {
+		return Summary{}, fmt.Errorf("sim: %w", err)
 	}
 	for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
 		for _, s := range ph {

@@ -74,10 +74,10 @@ func splitPhases(all Phase, warmup int) Workload {
 
 // Func generates the func workload: one request per function at the start
 // of its slot in each cycle; iter cycles in the test phase, and a warmup
-// phase of one cycle identical to the first.
+// phase of one cycle identical to the first. iter must be 1 to MaxIter.
 func Func(p FuncParams, iter int) (Workload, error) {
-	if iter < 1 {
-		return Workload{}, fmt.Errorf("workloads: --iter %d: expected at least 1", iter)
+	if iter < 1 || iter > MaxIter {
+		return Workload{}, fmt.Errorf("%w: --iter %d: expected 1 to %d", ErrIter, iter, MaxIter)
 	}
 	cycle := 0
 	for _, f := range p.Functions {

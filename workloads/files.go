@@ -45,8 +45,10 @@ func WriteDir(dir string, w Workload, force bool) error {
 }
 
 // ReadDir reads workload.json and warmup.json from dir and validates them
-// against cat (nil: no catalog check). A missing warmup.json is an error,
-// as upstream's driver requires both (warmup.json may be {}).
+// against cat (nil: no catalog check) and the limits (see MaxCount): each
+// file as ReadPhase does, then the run's total of both. A missing
+// warmup.json is an error, as upstream's driver requires both (warmup.json
+// may be {}).
 func ReadDir(dir string, cat *Catalog) (Workload, error) {
 	var w Workload
 	for _, f := range []struct {
@@ -54,16 +56,26 @@ func ReadDir(dir string, cat *Catalog) (Workload, error) {
 		phase *Phase
 	}{{WarmupFile, &w.Warmup}, {TestFile, &w.Test}} {
 		path := filepath.Join(dir, f.name)
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return w, err
-		}
-		if *f.phase, err = DecodePhase(data, path); err != nil {
+		var err error
+		if *f.phase, err = readPhaseFile(path); err != nil {
 			return w, err
 		}
 		if err := f.phase.Validate(cat); err != nil {
 			return w, fmt.Errorf("%s: %w", path, err)
 		}
 	}
+	if err := w.checkRequests(); err != nil {
+		return w, fmt.Errorf("%s and %s: %w", filepath.Join(dir, WarmupFile), filepath.Join(dir, TestFile), err)
+	}
 	return w, nil
+}
+
+// readPhaseFile is ReadPhase on the file at path.
+func readPhaseFile(path string) (Phase, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return ReadPhase(f, path)
 }

@@ -2,6 +2,7 @@ package workloads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"trenv-bench/traces/azure"
@@ -15,7 +16,15 @@ const (
 	DefaultSeed uint32 = 2022310806
 	// DefaultIter is the number of func cycles in workload.json.
 	DefaultIter = 5
+	// MaxIter bounds Iter (gen and run --iter): 1,000 func cycles, 200
+	// times upstream's default and the paper's. A cycle of the func
+	// workload is 38 s, so its test phase stays at 10.6 h, well within
+	// MaxSeconds; without a bound, --iter 2147483647 asks for terabytes.
+	MaxIter = 1000
 )
+
+// ErrIter is wrapped when Iter is outside 1 to MaxIter.
+var ErrIter = errors.New("workloads: func cycles (--iter) out of range")
 
 // Kinds lists the workloads Generate knows, in upstream's -w spelling.
 var Kinds = []string{"1", "2", "func", "azure", "huawei"}
@@ -25,7 +34,8 @@ type Options struct {
 	// Seed seeds Python's random and NumPy's RandomState as upstream's
 	// random.seed / np.random.seed (DefaultSeed reproduces upstream).
 	Seed uint32
-	// Iter is the number of func cycles in the test phase (DefaultIter).
+	// Iter is the number of func cycles in the test phase (DefaultIter),
+	// 1 to MaxIter.
 	Iter int
 	// Azure and Huawei are the datasets of the trace workloads; nil for the
 	// others. Each Generate call for a trace needs its dataset.

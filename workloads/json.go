@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -103,22 +102,41 @@ type JSONError struct {
 	Line   int // 1-based
 	Column int // 1-based, in bytes
 	Msg    string
+	// Err is the limit the input passes (ErrCountLimit, ErrSecondsLimit,
+	// ErrRequestsLimit), or nil for malformed input.
+	Err error
 }
 
 func (e *JSONError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.Path, e.Line, e.Column, e.Msg)
 }
 
-func (e *JSONError) Unwrap() error { return ErrSyntax }
+// Unwrap returns ErrSyntax and, for input over a limit, that limit's error.
+func (e *JSONError) Unwrap() []error {
+	if e.Err == nil {
+		return []error{ErrSyntax}
+	}
+	return []error{ErrSyntax, e.Err}
+}
 
 // ReadPhase decodes a workload file: one JSON object mapping function names
 // to arrays of non-negative integer counts, keys in file order. Any JSON
-// layout is accepted. Errors are *JSONError naming path, line and column. The
-// result is not validated (see Phase.Validate): arrays may differ in length.
+// layout is accepted. Errors are *JSONError naming path, line and column;
+// the limits of Phase.Validate on counts (MaxCount), seconds (MaxSeconds)
+// and requests (MaxRequests) are checked as the file is read, so the error
+// names the line of the first count over one, and a file over them is not
+// read further. The result is not otherwise validated (see
+// Phase.Validate): arrays may differ in length.
+//
+// It reads at most MaxFileBytes; a larger input is an error wrapping
+// ErrFileLimit.
 func ReadPhase(r io.Reader, path string) (Phase, error) {
-	data, err := io.ReadAll(bufio.NewReader(r))
+	data, err := io.ReadAll(io.LimitReader(bufio.NewReader(r), MaxFileBytes+1))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(data) > MaxFileBytes {
+		return nil, fmt.Errorf("%s: %w: more than %d bytes, expected at most that (workloads.MaxFileBytes)", path, ErrFileLimit, MaxFileBytes)
 	}
 	return DecodePhase(data, path)
 }
@@ -131,6 +149,12 @@ func DecodePhase(data []byte, path string) (Phase, error) {
 		line, col := position(data, off)
 		return &JSONError{Path: path, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 	}
+	overLimit := func(off int64, limit error, format string, args ...any) error {
+		err := fail(off, format, args...)
+		err.(*JSONError).Err = limit
+		return err
+	}
+	total := 0 // requests so far; at most MaxRequests + MaxCount
 	syntax := func(err error) error {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
@@ -178,9 +202,23 @@ func DecodePhase(data []byte, path string) (Phase, error) {
 			if !ok {
 				return nil, fail(start, "function %q second %d: expected a non-negative integer, found %v", name, len(counts), tok)
 			}
+			// An integer too large for int64 parses as MaxInt64 with
+			// ErrRange: over MaxCount, which says more than "bad number".
 			v, err := strconv.ParseInt(string(num), 10, 64)
-			if err != nil || v < 0 || v > math.MaxInt32 {
+			if (err != nil && !errors.Is(err, strconv.ErrRange)) || v < 0 {
 				return nil, fail(start, "function %q second %d: expected a non-negative integer, found %s", name, len(counts), num)
+			}
+			if v > MaxCount {
+				return nil, overLimit(start, ErrCountLimit, "function %q second %d: %s requests, expected at most %d (workloads.MaxCount)",
+					name, len(counts), num, MaxCount)
+			}
+			if len(counts) == MaxSeconds {
+				return nil, overLimit(start, ErrSecondsLimit, "function %q: more than %d seconds, expected at most that (workloads.MaxSeconds)",
+					name, MaxSeconds)
+			}
+			if total += int(v); total > MaxRequests {
+				return nil, overLimit(start, ErrRequestsLimit, "function %q second %d: more than %d requests in the file, expected at most that (workloads.MaxRequests)",
+					name, len(counts), MaxRequests)
 			}
 			counts = append(counts, int(v))
 		}

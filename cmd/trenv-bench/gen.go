@@ -72,8 +72,8 @@ existing files are only replaced with --force.`,
 			if opts.Seed < 0 || opts.Seed > 1<<32-1 {
 				return flagErrorf("--seed %d: expected 0 to 4294967295 (NumPy's seed range, which upstream seeds too)", opts.Seed)
 			}
-			if opts.Iter < 1 {
-				return flagErrorf("--iter %d: expected at least 1", opts.Iter)
+			if err := checkIter(opts.Iter); err != nil {
+				return err
 			}
 			if cmd.Flags().Changed("dataset") && opts.Workload != "azure" && opts.Workload != "huawei" {
 				return flagErrorf("--dataset is only read by -w azure and -w huawei, not -w %s", opts.Workload)

@@ -44,7 +44,7 @@ func TestNewCmdGen(t *testing.T) {
 		{line: "-w 3", wantErr: `-w "3": expected one of 1, 2, func, azure, huawei`},
 		{line: "-w 1 --seed 4294967296", wantErr: "--seed 4294967296: expected 0 to 4294967295"},
 		{line: "-w 1 --seed -3", wantErr: "--seed -3"},
-		{line: "-w func --iter 0", wantErr: "--iter 0: expected at least 1"},
+		{line: "-w func --iter 0", wantErr: "--iter 0: expected 1 to "},
 		{line: "-w 2 --dataset d", wantErr: "--dataset is only read by -w azure and -w huawei"},
 		{line: "-w 1 extra", wantErr: "unknown command"},
 		{line: "-w 1 --bogus", wantErr: "unknown flag: --bogus"},

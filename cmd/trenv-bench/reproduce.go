@@ -93,8 +93,8 @@ files it read with their sha256, or the sample.`,
 			default:
 				return flagErrorf("--target %q: expected sim, twin or host", opts.Target)
 			}
-			if !(opts.Speed > 0) {
-				return flagErrorf("--speed %v: expected a positive number", opts.Speed)
+			if err := checkSpeed(opts.Speed); err != nil {
+				return err
 			}
 			if opts.Speed != 1 && opts.Target != results.TargetTwin {
 				return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", opts.Target)

@@ -142,8 +142,11 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	default:
 		return flagErrorf("--target %q: expected sim, twin or host", o.Target)
 	}
-	if !(o.Speed > 0) {
-		return flagErrorf("--speed %v: expected a positive number", o.Speed)
+	if err := checkSpeed(o.Speed); err != nil {
+		return err
+	}
+	if err := checkIter(o.Iter); err != nil {
+		return err
 	}
 	if o.Speed != 1 && o.Target != results.TargetTwin && o.Target != results.TargetGateway {
 		return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", o.Target)

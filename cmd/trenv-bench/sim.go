@@ -71,11 +71,14 @@ func (f *platformFlags) config(cmd *cobra.Command) (sim.Config, *calibration.Mod
 	if f.Method != sim.MethodTrEnv && cmd.Flags().Changed("pool") {
 		return sim.Config{}, nil, flagErrorf("--pool is TrEnv's memory pool; --method %s has none", f.Method)
 	}
-	if !(f.MemGB > 0) || f.MemGB >= 256 {
-		return sim.Config{}, nil, flagErrorf("--mem %v: expected more than 0 and less than 256 GiB (faasd refuses larger)", f.MemGB)
+	if !(f.MemGB > 0) || f.MemGB >= sim.MaxMemBytes>>30 {
+		return sim.Config{}, nil, flagErrorf("--mem %v: expected more than 0 and less than %d GiB (faasd refuses larger)", f.MemGB, sim.MaxMemBytes>>30)
 	}
-	if f.GCMin < 0 || f.IdleNum < 0 {
-		return sim.Config{}, nil, flagErrorf("--gc and --idle-num must not be negative")
+	if maxGC := sim.MaxGC.Minutes(); !(f.GCMin >= 0) || f.GCMin > maxGC {
+		return sim.Config{}, nil, flagErrorf("--gc %v: expected 0 to %v minutes", f.GCMin, maxGC)
+	}
+	if f.IdleNum < 0 || f.IdleNum > sim.MaxIdleNum {
+		return sim.Config{}, nil, flagErrorf("--idle-num %d: expected 0 to %d", f.IdleNum, sim.MaxIdleNum)
 	}
 	cfg := sim.Config{
 		Method: f.Method, Pool: f.Pool,
@@ -112,9 +115,9 @@ func loadModel(path string) (*calibration.Model, error) {
 	}
 	if err := m.Validate(bases); err != nil {
 		if path == "" {
-			path = "the embedded calibration"
+			return nil, fmt.Errorf("the embedded calibration: %w", err)
 		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err // each of its errors names the file and line
 	}
 	return m, nil
 }
@@ -155,8 +158,8 @@ It serves until interrupted.`,
 			if err != nil {
 				return err
 			}
-			if !(opts.Speed > 0) {
-				return flagErrorf("--speed %v: expected a positive number", opts.Speed)
+			if err := checkSpeed(opts.Speed); err != nil {
+				return err
 			}
 			tcfg := sim.TwinConfig{Platform: pcfg, Model: model, Speed: opts.Speed}
 			if opts.PasswordFile != "" {

@@ -74,8 +74,10 @@ type Model struct {
 	// input scales its base's execution time by.
 	Variants map[string]Variant `yaml:"variants"`
 
-	// file is the name Parse was given, for Validate's errors.
-	file string
+	// file is the name Parse was given, and lines the line of each YAML
+	// path in it, for Validate's errors.
+	file  string
+	lines lineIndex
 }
 
 // Platform holds function-independent costs.

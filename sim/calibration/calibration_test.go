@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -233,38 +234,55 @@ func TestValidateRejects(t *testing.T) {
 		functions []string
 		want      error
 		// the error must be a FieldError with these fields
-		function, method, field string
+		function, method, field, path string
+		// at is text of the line the error must name; "" means the
+		// first edit's line (its "S <where>" source)
+		at string
 	}{
-		{name: "missing function", functions: []string{"f", "g"}, want: ErrMissing, function: "g", field: "functions"},
-		{name: "copy without variant", functions: []string{"f_2"}, want: ErrMissing, function: "f_2", field: "variants"},
-		{name: "variant of an unknown base", edits: []edt{{"variant", "f_1:", "g_1:"}}, want: ErrMissing, function: "g_1", field: "variants"},
-		{name: "variant that is no copy", edits: []edt{{"variant", "f_1:", "fx:"}}, want: ErrValue, function: "fx", field: "variants"},
-		{name: "missing startup method", edits: []edt{{"startup reap", "", ""}}, want: ErrMissing, function: "f", method: "reap", field: "startup"},
-		{name: "missing first_exec_factor method", edits: []edt{{"first_exec_factor trenv-rdma", "", ""}}, want: ErrMissing, function: "f", method: "trenv-rdma", field: "first_exec_factor"},
-		{name: "missing warm_exec_factor method", edits: []edt{{"warm_exec_factor cold", "", ""}}, want: ErrMissing, function: "f", method: "cold", field: "warm_exec_factor"},
-		{name: "missing resident_mb method", edits: []edt{{"resident_mb lazy", "", ""}}, want: ErrMissing, function: "f", method: "lazy", field: "resident_mb"},
-		{name: "missing slowdown method", edits: []edt{{"slowdown faasnap", "", ""}}, want: ErrMissing, method: "faasnap", field: "platform.concurrent_start_slowdown"},
-		{name: "unknown method key", edits: []edt{{"startup criu", "criu:", "crui:"}}, want: ErrUnknownMethod, function: "f", method: "crui", field: "startup"},
-		{name: "negative median", edits: []edt{{"startup faasnap", "median_ms: 5", "median_ms: -1"}}, want: ErrValue, function: "f", method: "faasnap", field: "startup.median_ms"},
-		{name: "zero median", edits: []edt{{"exec", "median_ms: 10", "median_ms: 0"}}, want: ErrValue, function: "f", field: "exec.median_ms"},
-		{name: "NaN median", edits: []edt{{"startup cold", "median_ms: 5", "median_ms: .nan"}}, want: ErrValue, function: "f", method: "cold", field: "startup.median_ms"},
-		{name: "Inf median", edits: []edt{{"startup lazy", "median_ms: 5", "median_ms: .inf"}}, want: ErrValue, function: "f", method: "lazy", field: "startup.median_ms"},
-		{name: "zero reuse median", edits: []edt{{"reuse", "median_ms: 0.2", "median_ms: 0"}}, want: ErrValue, field: "platform.reuse.median_ms"},
-		{name: "negative sigma", edits: []edt{{"startup trenv-cxl", "sigma: 0.1", "sigma: -0.1"}}, want: ErrValue, function: "f", method: "trenv-cxl", field: "startup.sigma"},
-		{name: "NaN sigma", edits: []edt{{"exec", "sigma: 0.1", "sigma: .nan"}}, want: ErrValue, function: "f", field: "exec.sigma"},
-		{name: "negative factor", edits: []edt{{"first_exec_factor reap", "value: 1", "value: -2"}}, want: ErrValue, function: "f", method: "reap", field: "first_exec_factor.value"},
-		{name: "zero resident", edits: []edt{{"resident_mb cold", "value: 1", "value: 0"}}, want: ErrValue, function: "f", method: "cold", field: "resident_mb.value"},
-		{name: "infinite warm factor", edits: []edt{{"warm_exec_factor criu", "value: 1", "value: .inf"}}, want: ErrValue, function: "f", method: "criu", field: "warm_exec_factor.value"},
-		{name: "NaN http overhead", edits: []edt{{"http", "value: 1", "value: .nan"}}, want: ErrValue, field: "platform.http_overhead_ms.value"},
-		{name: "negative slowdown", edits: []edt{{"slowdown cold", "value: 0.1", "value: -0.1"}}, want: ErrValue, method: "cold", field: "platform.concurrent_start_slowdown.value"},
-		{name: "zero variant factor", edits: []edt{{"variant", "value: 2", "value: 0"}}, want: ErrValue, function: "f_1", field: "variants.exec_factor.value"},
-		{name: "wrong version", edits: []edt{{"http", "", ""}}, want: ErrValue, field: "version"}, // replaced below
-		{name: "missing source", edits: []edt{{"startup cold", `, source: "S startup cold"`, ""}}, want: ErrSource, function: "f", method: "cold", field: "startup.source"},
-		{name: "empty source", edits: []edt{{"resident_mb reap", `"S resident_mb reap"`, `""`}}, want: ErrSource, function: "f", method: "reap", field: "resident_mb.source"},
-		{name: "blank source", edits: []edt{{"exec", `"S exec"`, `"   "`}}, want: ErrSource, function: "f", field: "exec.source"},
-		{name: "unknown source key", edits: []edt{{"startup trenv-rdma", `"S startup trenv-rdma"`, `"Nobody Fig. 1"`}}, want: ErrSource, function: "f", method: "trenv-rdma", field: "startup.source"},
-		{name: "estimate saying nothing", edits: []edt{{"variant", `"S variant"`, `"estimate:  "`}}, want: ErrSource, function: "f_1", field: "variants.exec_factor.source"},
-		{name: "empty reference", edits: []edt{{"http", "", ""}}, want: ErrSource, field: "sources.S"}, // replaced below
+		{name: "missing function", functions: []string{"f", "g"}, want: ErrMissing, function: "g", field: "functions", path: "functions.g", at: "functions:"},
+		{name: "copy without variant", functions: []string{"f_2"}, want: ErrMissing, function: "f_2", field: "variants", path: "variants.f_2", at: "variants:"},
+		{name: "variant of an unknown base", edits: []edt{{"variant", "f_1:", "g_1:"}}, want: ErrMissing, function: "g_1", field: "variants", path: "variants.g_1"},
+		{name: "variant that is no copy", edits: []edt{{"variant", "f_1:", "fx:"}}, want: ErrValue, function: "fx", field: "variants", path: "variants.fx"},
+		{name: "missing startup method", edits: []edt{{"startup reap", "", ""}}, want: ErrMissing, function: "f", method: "reap", field: "startup", path: "functions.f.startup.reap", at: "    startup:"},
+		{name: "missing first_exec_factor method", edits: []edt{{"first_exec_factor trenv-rdma", "", ""}}, want: ErrMissing, function: "f", method: "trenv-rdma", field: "first_exec_factor", path: "functions.f.first_exec_factor.trenv-rdma", at: "first_exec_factor:"},
+		{name: "missing warm_exec_factor method", edits: []edt{{"warm_exec_factor cold", "", ""}}, want: ErrMissing, function: "f", method: "cold", field: "warm_exec_factor", path: "functions.f.warm_exec_factor.cold", at: "warm_exec_factor:"},
+		{name: "missing resident_mb method", edits: []edt{{"resident_mb lazy", "", ""}}, want: ErrMissing, function: "f", method: "lazy", field: "resident_mb", path: "functions.f.resident_mb.lazy", at: "resident_mb:"},
+		{name: "missing slowdown method", edits: []edt{{"slowdown faasnap", "", ""}}, want: ErrMissing, method: "faasnap", field: "platform.concurrent_start_slowdown", path: "platform.concurrent_start_slowdown.faasnap", at: "concurrent_start_slowdown:"},
+		{name: "unknown method key", edits: []edt{{"startup criu", "criu:", "crui:"}}, want: ErrUnknownMethod, function: "f", method: "crui", field: "startup", path: "functions.f.startup.crui"},
+		{name: "negative median", edits: []edt{{"startup faasnap", "median_ms: 5", "median_ms: -1"}}, want: ErrValue, function: "f", method: "faasnap", field: "startup.median_ms", path: "functions.f.startup.faasnap.median_ms"},
+		{name: "zero median", edits: []edt{{"exec", "median_ms: 10", "median_ms: 0"}}, want: ErrValue, function: "f", field: "exec.median_ms", path: "functions.f.exec.median_ms"},
+		{name: "NaN median", edits: []edt{{"startup cold", "median_ms: 5", "median_ms: .nan"}}, want: ErrValue, function: "f", method: "cold", field: "startup.median_ms", path: "functions.f.startup.cold.median_ms"},
+		{name: "Inf median", edits: []edt{{"startup lazy", "median_ms: 5", "median_ms: .inf"}}, want: ErrValue, function: "f", method: "lazy", field: "startup.median_ms", path: "functions.f.startup.lazy.median_ms"},
+		{name: "zero reuse median", edits: []edt{{"reuse", "median_ms: 0.2", "median_ms: 0"}}, want: ErrValue, field: "platform.reuse.median_ms", path: "platform.reuse.median_ms"},
+		{name: "negative sigma", edits: []edt{{"startup trenv-cxl", "sigma: 0.1", "sigma: -0.1"}}, want: ErrValue, function: "f", method: "trenv-cxl", field: "startup.sigma", path: "functions.f.startup.trenv-cxl.sigma"},
+		{name: "NaN sigma", edits: []edt{{"exec", "sigma: 0.1", "sigma: .nan"}}, want: ErrValue, function: "f", field: "exec.sigma", path: "functions.f.exec.sigma"},
+		{name: "negative factor", edits: []edt{{"first_exec_factor reap", "value: 1", "value: -2"}}, want: ErrValue, function: "f", method: "reap", field: "first_exec_factor.value", path: "functions.f.first_exec_factor.reap.value"},
+		{name: "zero resident", edits: []edt{{"resident_mb cold", "value: 1", "value: 0"}}, want: ErrValue, function: "f", method: "cold", field: "resident_mb.value", path: "functions.f.resident_mb.cold.value"},
+		{name: "infinite warm factor", edits: []edt{{"warm_exec_factor criu", "value: 1", "value: .inf"}}, want: ErrValue, function: "f", method: "criu", field: "warm_exec_factor.value", path: "functions.f.warm_exec_factor.criu.value"},
+		{name: "NaN http overhead", edits: []edt{{"http", "value: 1", "value: .nan"}}, want: ErrValue, field: "platform.http_overhead_ms.value", path: "platform.http_overhead_ms.value"},
+		{name: "negative slowdown", edits: []edt{{"slowdown cold", "value: 0.1", "value: -0.1"}}, want: ErrValue, method: "cold", field: "platform.concurrent_start_slowdown.value", path: "platform.concurrent_start_slowdown.cold.value"},
+		{name: "zero variant factor", edits: []edt{{"variant", "value: 2", "value: 0"}}, want: ErrValue, function: "f_1", field: "variants.exec_factor.value", path: "variants.f_1.exec_factor.value"},
+		{name: "wrong version", want: ErrValue, field: "version", path: "version", at: "version: 2"}, // edited below
+		{name: "missing source", edits: []edt{{"startup cold", `, source: "S startup cold"`, ""}}, want: ErrSource, function: "f", method: "cold", field: "startup.source", path: "functions.f.startup.cold.source", at: "      cold: {median_ms: 5"},
+		{name: "empty source", edits: []edt{{"resident_mb reap", `"S resident_mb reap"`, `""`}}, want: ErrSource, function: "f", method: "reap", field: "resident_mb.source", path: "functions.f.resident_mb.reap.source", at: "      reap: {value: 1, source: \"\"}"},
+		{name: "blank source", edits: []edt{{"exec", `"S exec"`, `"   "`}}, want: ErrSource, function: "f", field: "exec.source", path: "functions.f.exec.source", at: "exec:"},
+		{name: "unknown source key", edits: []edt{{"startup trenv-rdma", `"S startup trenv-rdma"`, `"Nobody Fig. 1"`}}, want: ErrSource, function: "f", method: "trenv-rdma", field: "startup.source", path: "functions.f.startup.trenv-rdma.source", at: "Nobody Fig. 1"},
+		{name: "estimate saying nothing", edits: []edt{{"variant", `"S variant"`, `"estimate:  "`}}, want: ErrSource, function: "f_1", field: "variants.exec_factor.source", path: "variants.f_1.exec_factor.source", at: "f_1:"},
+		{name: "empty reference", want: ErrSource, field: "sources.S", path: "sources.S", at: "S: \"\""}, // edited below
+
+		// The bounds: the numbers at which composed latencies used to
+		// overflow into negative ones (median_ms: 1e17), and just over
+		// each bound.
+		{name: "median of 1e17 ms", edits: []edt{{"startup criu", "median_ms: 5", "median_ms: 1e17"}}, want: ErrValue, function: "f", method: "criu", field: "startup.median_ms", path: "functions.f.startup.criu.median_ms"},
+		{name: "median over MaxMs", edits: []edt{{"exec", "median_ms: 10", "median_ms: 3600001"}}, want: ErrValue, function: "f", field: "exec.median_ms", path: "functions.f.exec.median_ms"},
+		{name: "reuse median over MaxMs", edits: []edt{{"reuse", "median_ms: 0.2", "median_ms: 3.6000001e6"}}, want: ErrValue, field: "platform.reuse.median_ms", path: "platform.reuse.median_ms"},
+		{name: "http overhead over MaxMs", edits: []edt{{"http", "value: 1", "value: 3600000.5"}}, want: ErrValue, field: "platform.http_overhead_ms.value", path: "platform.http_overhead_ms.value"},
+		{name: "sigma over MaxSigma", edits: []edt{{"startup reap", "sigma: 0.1", "sigma: 3.01"}}, want: ErrValue, function: "f", method: "reap", field: "startup.sigma", path: "functions.f.startup.reap.sigma"},
+		{name: "first exec factor over MaxFactor", edits: []edt{{"first_exec_factor lazy", "value: 1", "value: 1000.1"}}, want: ErrValue, function: "f", method: "lazy", field: "first_exec_factor.value", path: "functions.f.first_exec_factor.lazy.value"},
+		{name: "warm exec factor over MaxFactor", edits: []edt{{"warm_exec_factor faasnap", "value: 1", "value: 1e9"}}, want: ErrValue, function: "f", method: "faasnap", field: "warm_exec_factor.value", path: "functions.f.warm_exec_factor.faasnap.value"},
+		{name: "variant factor over MaxVariantFactor", edits: []edt{{"variant", "value: 2", "value: 101"}}, want: ErrValue, function: "f_1", field: "variants.exec_factor.value", path: "variants.f_1.exec_factor.value"},
+		{name: "slowdown over MaxSlowdown", edits: []edt{{"slowdown trenv-rdma", "value: 0.1", "value: 10.5"}}, want: ErrValue, method: "trenv-rdma", field: "platform.concurrent_start_slowdown.value", path: "platform.concurrent_start_slowdown.trenv-rdma.value"},
+		{name: "resident over MaxResidentMB", edits: []edt{{"resident_mb trenv-cxl", "value: 1", "value: 1000001"}}, want: ErrValue, function: "f", method: "trenv-cxl", field: "resident_mb.value", path: "functions.f.resident_mb.trenv-cxl.value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := tiny()
@@ -278,6 +296,11 @@ func TestValidateRejects(t *testing.T) {
 					src = edit(t, src, e.where, e.old, e.new)
 				}
 			}
+			at := tc.at
+			if at == "" {
+				at = `"S ` + tc.edits[0].where + `"`
+			}
+			line := lineWith(t, src, at)
 			m, err := Parse([]byte(src), "tiny.yaml")
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
@@ -286,21 +309,48 @@ func TestValidateRejects(t *testing.T) {
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("Validate = %v, want %v", err, tc.want)
 			}
-			if !hasFieldError(err, tc.function, tc.method, tc.field, tc.want) {
+			fe := findFieldError(err, tc.function, tc.method, tc.field, tc.want)
+			if fe == nil {
 				t.Fatalf("Validate = %v\nwant a FieldError{Function: %q, Method: %q, Field: %q}", err, tc.function, tc.method, tc.field)
 			}
-			msg := err.Error()
-			for _, s := range []string{"tiny.yaml", tc.function, tc.method, tc.field} {
-				if !strings.Contains(msg, s) {
-					t.Errorf("message %q does not name %q", msg, s)
+			if fe.Path != tc.path || fe.Line != line {
+				t.Errorf("FieldError names %s at line %d, want %s at line %d (%q)", fe.Path, fe.Line, tc.path, line, at)
+			}
+			if want := fmt.Sprintf("calibration: tiny.yaml:%d: %s: ", line, tc.path); !strings.HasPrefix(fe.Error(), want) {
+				t.Errorf("message %q does not start %q", fe.Error(), want)
+			}
+			if tc.want == ErrValue && len(tc.edits) > 0 && tc.edits[0].new != "" {
+				// The message says the value found.
+				v := strings.TrimPrefix(strings.TrimPrefix(tc.edits[0].new, "median_ms: "), "value: ")
+				if f, err := strconv.ParseFloat(v, 64); err == nil && !strings.Contains(fe.Error(), fmt.Sprint(f)) {
+					t.Errorf("message %q does not say %v", fe.Error(), f)
 				}
 			}
 		})
 	}
 }
 
-// hasFieldError reports whether the (joined) error holds the FieldError.
-func hasFieldError(err error, function, method, field string, sentinel error) bool {
+// lineWith returns the 1-based number of the one line of src holding s.
+func lineWith(t *testing.T, src, s string) int {
+	t.Helper()
+	found := 0
+	for i, l := range strings.Split(src, "\n") {
+		if strings.Contains(l, s) {
+			if found > 0 {
+				t.Fatalf("%q is on lines %d and %d", s, found, i+1)
+			}
+			found = i + 1
+		}
+	}
+	if found == 0 {
+		t.Fatalf("no line holds %q", s)
+	}
+	return found
+}
+
+// findFieldError returns the FieldError of the (joined) error with these
+// fields, or nil.
+func findFieldError(err error, function, method, field string, sentinel error) *FieldError {
 	var errs []error
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
@@ -310,10 +360,10 @@ func hasFieldError(err error, function, method, field string, sentinel error) bo
 	for _, e := range errs {
 		var fe *FieldError
 		if errors.As(e, &fe) && fe.Function == function && fe.Method == method && fe.Field == field && fe.Err == sentinel && fe.File == "tiny.yaml" {
-			return true
+			return fe
 		}
 	}
-	return false
+	return nil
 }
 
 func TestValidateAcceptsEstimatesAndFits(t *testing.T) {
@@ -443,8 +493,19 @@ func TestFromNormal(t *testing.T) {
 	if got, want := d.FromNormal(2.3263478740), d.Quantile(0.99); absDur(got-want) > 1 {
 		t.Errorf("FromNormal(z99) = %v, Quantile(0.99) = %v", got, want)
 	}
-	if d.FromNormal(math.Inf(1)) != math.MaxInt64 || d.FromNormal(math.Inf(-1)) != 0 || d.FromNormal(math.NaN()) != 0 {
+	if d.FromNormal(math.Inf(1)) != MaxDraw || d.FromNormal(math.Inf(-1)) != 0 || d.FromNormal(math.NaN()) != 0 {
 		t.Error("FromNormal does not clamp ±Inf and NaN")
+	}
+	// The widest distribution Validate accepts, at the largest median,
+	// stays within MaxDraw however far in its tail z falls.
+	wide := Dist{MedianMs: MaxMs, Sigma: MaxSigma}
+	for _, z := range []float64{1, 5, 15, 40} {
+		if got := wide.FromNormal(z); got <= 0 || got > MaxDraw {
+			t.Errorf("median MaxMs, sigma MaxSigma: FromNormal(%v) = %v, want in (0, %v]", z, got, MaxDraw)
+		}
+	}
+	if got := wide.FromNormal(40); got != MaxDraw {
+		t.Errorf("FromNormal(40) = %v, want the bound %v", got, MaxDraw)
 	}
 }
 

@@ -26,6 +26,39 @@ const DefaultFile = "default.yaml"
 // FormatVersion is the only Model.Version this package reads.
 const FormatVersion = 1
 
+// Bounds on a model's numbers, checked by Validate beside their signs.
+// They keep every latency the platform model composes from them (see the
+// package comment) far inside time.Duration's ±292 years, so no sum
+// overflows into a negative latency, however the draws fall: the worst is
+// an execution of MaxDraw × MaxFactor × MaxVariantFactor, 46 years, plus a
+// start-up of MaxDraw × (1 + MaxSlowdown × the other starts). They sit far
+// above any measured cost: the default model's largest median is 1,850 ms,
+// sigma 0.3, exec factor 33.5, variant factor 4, slowdown 0.17 and
+// resident size 502 MB.
+const (
+	// MaxMs bounds every duration in milliseconds: the medians of startup,
+	// exec and reuse, and http_overhead_ms. One hour; a request waits at
+	// most a minute per attempt (workloads.DriverAttemptTimeout).
+	MaxMs = 3_600_000
+	// MaxSigma bounds a log-normal's sigma: 3, a P99 1,100 times the
+	// median.
+	MaxSigma = 3
+	// MaxDraw bounds every duration drawn from a Dist (FromNormal): four
+	// times MaxMs, so a wide distribution is cut only far in its tail.
+	MaxDraw = 4 * time.Hour
+	// MaxFactor bounds first_exec_factor and warm_exec_factor: 1,000, 30
+	// times the default's largest (lazy restore's page faults counted as
+	// execution of a 1 ms function).
+	MaxFactor = 1000
+	// MaxVariantFactor bounds a copy's exec_factor: 100.
+	MaxVariantFactor = 100
+	// MaxSlowdown bounds concurrent_start_slowdown: 10, each other start
+	// making one ten times longer.
+	MaxSlowdown = 10
+	// MaxResidentMB bounds resident_mb: 1,000,000 MB, 1 TB per instance.
+	MaxResidentMB = 1_000_000
+)
+
 // Prefixes a Source may start with instead of a key of Model.Sources.
 const (
 	// EstimatePrefix marks a number estimated without a direct measurement;
@@ -47,7 +80,9 @@ var (
 	// ErrUnknownMethod: a per-method map has a key that is not in Methods.
 	ErrUnknownMethod = errors.New("calibration: unknown method key")
 	// ErrValue: a number is out of range (negative, zero where a positive
-	// value is needed, NaN or infinite), or the version is not FormatVersion.
+	// value is needed, NaN, infinite or above its bound: MaxMs, MaxSigma,
+	// MaxFactor, MaxVariantFactor, MaxSlowdown, MaxResidentMB), or the
+	// version is not FormatVersion.
 	ErrValue = errors.New("calibration: invalid value")
 	// ErrSource: a source is empty, names no key of Sources, or is an
 	// "estimate:"/"fitted:" with nothing after it.
@@ -85,9 +120,14 @@ var (
 	_ error = (*FieldError)(nil)
 )
 
-// FieldError reports one invalid or missing entry of a Model.
+// FieldError reports one invalid or missing entry of a Model. Its message
+// is "calibration: FILE:LINE: PATH: DETAIL", e.g.
+//
+//	calibration: my.yaml:12: functions.pyaes.startup.criu.median_ms: must be ≤ 3600000 (MaxMs, 1 h), got 1e+17
 type FieldError struct {
 	File     string // the file the model came from; "" if built in code
+	Line     int    // 1-based line of Path in File, or of the entry that should hold it when it is missing; 0 when unknown
+	Path     string // the entry's YAML path, e.g. "functions.pyaes.startup.criu.median_ms"
 	Function string // function or copy name; "" for version, sources, platform
 	Method   string // method key; "" when the field is not per method
 	Field    string // e.g. "startup.median_ms", "exec.source", "platform.reuse.sigma"
@@ -98,16 +138,13 @@ type FieldError struct {
 func (e *FieldError) Error() string {
 	var b strings.Builder
 	b.WriteString("calibration: ")
-	if e.File != "" {
+	switch {
+	case e.File != "" && e.Line > 0:
+		fmt.Fprintf(&b, "%s:%d: ", e.File, e.Line)
+	case e.File != "":
 		b.WriteString(e.File + ": ")
 	}
-	if e.Function != "" {
-		fmt.Fprintf(&b, "function %q, ", e.Function)
-	}
-	if e.Method != "" {
-		fmt.Fprintf(&b, "method %q, ", e.Method)
-	}
-	fmt.Fprintf(&b, "field %s: %s", e.Field, e.Detail)
+	fmt.Fprintf(&b, "%s: %s", e.Path, e.Detail)
 	return b.String()
 }
 
@@ -160,7 +197,74 @@ func Parse(data []byte, name string) (*Model, error) {
 		return nil, &ParseError{File: name, Line: line, Msg: "a second YAML document; expected one"}
 	}
 	m.file = name
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil { // decoded once already
+		return nil, yamlError(name, err)
+	}
+	m.lines = lineIndex{}
+	if len(root.Content) > 0 {
+		m.lines.add(root.Content[0], "")
+	}
 	return &m, nil
+}
+
+// lineIndex maps the YAML path of each mapping key of a file
+// ("functions.pyaes.startup.criu") to its line.
+type lineIndex map[string]int
+
+func (x lineIndex) add(n *yaml.Node, prefix string) {
+	if n.Kind != yaml.MappingNode {
+		return
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		path := n.Content[i].Value
+		if prefix != "" {
+			path = prefix + "." + path
+		}
+		x[path] = n.Content[i].Line
+		x.add(n.Content[i+1], path)
+	}
+}
+
+// line returns the line of path, or of the nearest entry holding it when
+// it is missing (0 when neither is known, e.g. for a model built in code).
+func (x lineIndex) line(path string) int {
+	for path != "" {
+		if l, ok := x[path]; ok {
+			return l
+		}
+		i := strings.LastIndexByte(path, '.')
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return 0
+}
+
+// yamlPath is the YAML path of a FieldError's entry: the function's or
+// copy's entry, then field with the method key after its first part (for
+// platform fields, after its second).
+func yamlPath(function, method, field string) string {
+	head, rest, _ := strings.Cut(field, ".")
+	switch {
+	case function != "" && head == "variants":
+		head = "variants." + function
+	case function != "" && head == "functions":
+		head = "functions." + function
+	case function != "":
+		head = "functions." + function + "." + head
+	case head == "platform" && rest != "":
+		second, tail, _ := strings.Cut(rest, ".")
+		head, rest = "platform."+second, tail
+	}
+	if method != "" {
+		head += "." + method
+	}
+	if rest != "" {
+		head += "." + rest
+	}
+	return head
 }
 
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
@@ -250,12 +354,13 @@ func (d Dist) Quantile(p float64) time.Duration {
 
 // FromNormal maps a standard normal draw z to the distribution:
 // median·exp(Sigma·z). The caller draws z from its own seeded source. The
-// result is clamped to [0, the largest Duration]; a NaN z gives 0.
+// result is clamped to [0, MaxDraw], so that sums of draws cannot overflow;
+// a NaN z gives 0.
 func (d Dist) FromNormal(z float64) time.Duration {
 	if d.Sigma == 0 {
 		return d.Median()
 	}
-	return msToDuration(d.MedianMs * math.Exp(d.Sigma*z))
+	return min(msToDuration(d.MedianMs*math.Exp(d.Sigma*z)), MaxDraw)
 }
 
 // msToDuration converts milliseconds to a Duration, rounded to the
@@ -279,9 +384,11 @@ func msToDuration(ms float64) time.Duration {
 // key in startup, first_exec_factor, warm_exec_factor and resident_mb, with
 // no unknown keys; medians, factors and resident sizes positive and finite;
 // sigmas, the HTTP overhead and slowdowns non-negative and finite; every
-// number with a source naming a key of Sources (or starting "estimate:" or
-// "fitted:" followed by how). All problems are returned, joined, each a
-// *FieldError naming the function, method key and field.
+// number within its bound (MaxMs, MaxSigma, MaxFactor, MaxVariantFactor,
+// MaxSlowdown, MaxResidentMB); every number with a source naming a key of
+// Sources (or starting "estimate:" or "fitted:" followed by how). All
+// problems are returned, joined, each a *FieldError naming the YAML path
+// and, for a model read from a file, its line.
 func (m *Model) Validate(functions []string) error {
 	c := &checker{m: m}
 	if m.Version != FormatVersion {
@@ -297,10 +404,10 @@ func (m *Model) Validate(functions []string) error {
 	}
 
 	p := m.Platform
-	c.number("", "", "platform.http_overhead_ms", p.HTTPOverheadMs, false)
+	c.number("", "", "platform.http_overhead_ms", p.HTTPOverheadMs, false, boundMs)
 	c.dist("", "", "platform.reuse", p.Reuse)
 	perMethod(c, "", "platform.concurrent_start_slowdown", p.ConcurrentStartSlowdown, func(method string, n Number) {
-		c.number("", method, "platform.concurrent_start_slowdown", n, false)
+		c.number("", method, "platform.concurrent_start_slowdown", n, false, boundSlowdown)
 	})
 
 	for _, name := range sortedKeys(m.Functions) {
@@ -308,13 +415,13 @@ func (m *Model) Validate(functions []string) error {
 		c.dist(name, "", "exec", f.Exec)
 		perMethod(c, name, "startup", f.Startup, func(method string, d Dist) { c.dist(name, method, "startup", d) })
 		perMethod(c, name, "first_exec_factor", f.FirstExecFactor, func(method string, n Number) {
-			c.number(name, method, "first_exec_factor", n, true)
+			c.number(name, method, "first_exec_factor", n, true, boundFactor)
 		})
 		perMethod(c, name, "warm_exec_factor", f.WarmExecFactor, func(method string, n Number) {
-			c.number(name, method, "warm_exec_factor", n, true)
+			c.number(name, method, "warm_exec_factor", n, true, boundFactor)
 		})
 		perMethod(c, name, "resident_mb", f.ResidentMB, func(method string, n Number) {
-			c.number(name, method, "resident_mb", n, true)
+			c.number(name, method, "resident_mb", n, true, boundResident)
 		})
 	}
 
@@ -326,7 +433,7 @@ func (m *Model) Validate(functions []string) error {
 		case !hasKey(m.Functions, base):
 			c.fail(name, "", "variants", ErrMissing, "its base %q has no functions entry", base)
 		}
-		c.number(name, "", "variants.exec_factor", m.Variants[name].ExecFactor, true)
+		c.number(name, "", "variants.exec_factor", m.Variants[name].ExecFactor, true, boundVariant)
 	}
 
 	for _, name := range functions {
@@ -353,27 +460,46 @@ type checker struct {
 }
 
 func (c *checker) fail(function, method, field string, sentinel error, format string, args ...any) {
+	path := yamlPath(function, method, field)
 	c.errs = append(c.errs, &FieldError{
-		File: c.m.file, Function: function, Method: method, Field: field,
+		File: c.m.file, Line: c.m.lines.line(path), Path: path,
+		Function: function, Method: method, Field: field,
 		Err: sentinel, Detail: fmt.Sprintf(format, args...),
 	})
 }
 
-// number checks a Number: finite, > 0 if positive else ≥ 0, with a source.
-func (c *checker) number(function, method, field string, n Number, positive bool) {
-	c.value(function, method, field+".value", n.Value, positive)
+// bound is an upper bound of a number and how errors name it.
+type bound struct {
+	max  float64
+	name string
+}
+
+// The bounds Validate checks.
+var (
+	boundMs       = bound{MaxMs, "MaxMs, 1 h"}
+	boundSigma    = bound{MaxSigma, "MaxSigma"}
+	boundFactor   = bound{MaxFactor, "MaxFactor"}
+	boundVariant  = bound{MaxVariantFactor, "MaxVariantFactor"}
+	boundSlowdown = bound{MaxSlowdown, "MaxSlowdown"}
+	boundResident = bound{MaxResidentMB, "MaxResidentMB, 1 TB"}
+)
+
+// number checks a Number: finite, > 0 if positive else ≥ 0, at most max,
+// with a source.
+func (c *checker) number(function, method, field string, n Number, positive bool, max bound) {
+	c.value(function, method, field+".value", n.Value, positive, max)
 	c.source(function, method, field+".source", n.Source)
 }
 
-// dist checks a Dist: a positive finite median, a non-negative finite
-// sigma, a source.
+// dist checks a Dist: a positive median of at most MaxMs, a non-negative
+// sigma of at most MaxSigma, a source.
 func (c *checker) dist(function, method, field string, d Dist) {
-	c.value(function, method, field+".median_ms", d.MedianMs, true)
-	c.value(function, method, field+".sigma", d.Sigma, false)
+	c.value(function, method, field+".median_ms", d.MedianMs, true, boundMs)
+	c.value(function, method, field+".sigma", d.Sigma, false, boundSigma)
 	c.source(function, method, field+".source", d.Source)
 }
 
-func (c *checker) value(function, method, field string, v float64, positive bool) {
+func (c *checker) value(function, method, field string, v float64, positive bool, max bound) {
 	switch {
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		c.fail(function, method, field, ErrValue, "must be finite, got %v", v)
@@ -381,6 +507,8 @@ func (c *checker) value(function, method, field string, v float64, positive bool
 		c.fail(function, method, field, ErrValue, "must be > 0, got %v", v)
 	case v < 0:
 		c.fail(function, method, field, ErrValue, "must be ≥ 0, got %v", v)
+	case v > max.max:
+		c.fail(function, method, field, ErrValue, "must be ≤ %s (%s), got %v", strconv.FormatFloat(max.max, 'f', -1, 64), max.name, v)
 	}
 }
 

@@ -313,8 +313,52 @@ func (e *replayEngine) run(ctx context.Context, rec results.Recorder, m *results
 		m.Requests.Scheduled += p.Scheduled
 		m.PeakInFlight = max(m.PeakInFlight, p.PeakInFlight)
 	}
+	m.Clock = e.clock(sum)
 	return err
 }
+
+// TwinShiftLimit is the model shift (replay.PhaseSummary.ModelShift) above
+// which a twin's latencies were measured to drift from the engine's: in
+// cmd/twinbench on W1 (README, "The twin's clock"), every function's P50
+// and P99 stayed within 5 % of the engine's at shifts up to 20 ms, under
+// TrEnv and REAP+, and drifted from 53 ms on (a P99 3.0× the engine's
+// under REAP+ at 53 ms, 1.16× under TrEnv at 60 ms). A twin run whose
+// test phase measures more is warned.
+const TwinShiftLimit = 30 * time.Millisecond
+
+// clock describes how closely the run kept to its schedule, from the test
+// phase (the warmup when the test never ran), and warns when a twin's
+// model saw its requests too late for its decisions to hold.
+func (e *replayEngine) clock(sum replay.Summary) *results.ClockInfo {
+	p, name := sum.Test, results.PhaseTest
+	if !p.Ran || p.Sent == 0 {
+		p, name = sum.Warmup, results.PhaseWarmup
+	}
+	if !p.Ran || p.Sent == 0 {
+		return nil
+	}
+	c := &results.ClockInfo{Phase: name, LatenessP50Ms: ms(p.LatenessP50), LatenessP99Ms: ms(p.LatenessP99)}
+	if p.Overheads == 0 {
+		return c
+	}
+	overhead := ms(p.OverheadP50)
+	c.OverheadP50Ms = &overhead
+	if e.tgt != results.TargetTwin {
+		return c
+	}
+	shift := p.ModelShift(e.speed)
+	c.ModelShiftMs = new(ms(shift))
+	if shift > TwinShiftLimit {
+		fmt.Fprintf(e.o.notes(), "run: warning: at --speed %g a typical request reached the twin's model %.0f ms of model time late "+
+			"(dispatch lateness %.3f ms + overhead %.3f ms, wall, × %g); above %v the twin's latencies were measured to drift from "+
+			"the engine's (README, \"The twin's clock\"): use a lower --speed, or --target sim\n",
+			e.speed, ms(shift), c.LatenessP50Ms, overhead, e.speed, TwinShiftLimit)
+	}
+	return c
+}
+
+// ms converts d to milliseconds.
+func ms(d time.Duration) float64 { return d.Seconds() * 1000 }
 
 // notef returns a Warn function that writes a line to w.
 func notef(w io.Writer) func(string) {

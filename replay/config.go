@@ -68,7 +68,12 @@ func Backoff(k int) time.Duration { return BackoffBase << k }
 // (func_ms) is taken as is: a target that compresses
 // time as well (the twin with the same speed) reports model time already.
 // Dispatch lateness is magnified by X too: at X = 100, 1 ms late reads as
-// 100 ms. Grace and Progress's rate are wall time and not compressed.
+// 100 ms. One exception: when an answer gives the target's own account in
+// model time (Response.Served: the twin's served_model_s), e2e_ms is that
+// account and done_s is the attempt's send plus it, so the HTTP overhead
+// outside the model is not multiplied by X; the summary measures that
+// overhead instead (PhaseSummary.OverheadP50, ModelShift). Grace and
+// Progress's rate are wall time and not compressed.
 type Config struct {
 	// Target receives the requests; required. Usually a *Gateway.
 	Target Target
@@ -149,6 +154,24 @@ type PhaseSummary struct {
 	// DeadlineHit reports whether the phase ended at its deadline with
 	// requests unfinished.
 	DeadlineHit bool
+	// LatenessP50 and LatenessP99 are the median and 99th percentile of
+	// the first attempts' dispatch lateness (sent − scheduled), wall time.
+	LatenessP50, LatenessP99 time.Duration
+	// OverheadP50 is the median wall time an answered request spent
+	// outside the target's own account of it (the client's end-to-end
+	// time minus the twin's served_wall_s), over the Overheads answers
+	// that gave one; 0 when none did (a faasd gives none).
+	OverheadP50 time.Duration
+	Overheads   int
+}
+
+// ModelShift is how far, in model time, a typical request of the phase
+// reached the model after the time the schedule gives it: the median
+// lateness and overhead, wall time, times speed. A twin's decisions follow
+// the engine's while this is small against the workload's inter-arrival
+// times (README, "The twin's clock").
+func (s PhaseSummary) ModelShift(speed float64) time.Duration {
+	return time.Duration(float64(s.LatenessP50+s.OverheadP50) * speed)
 }
 
 // Summary is what Run did.

@@ -141,6 +141,12 @@ type Response struct {
 	// string (the twin says cold|restore|switch|reuse; faasd says
 	// nothing), else "".
 	StartKind string
+	// Served reports that the answer gave the twin's own account of the
+	// request (sim.InvokeResponse): ServedModelS, its end-to-end latency
+	// in model time, and ServedWallS, the wall time the twin held it, both
+	// in seconds. A faasd gives neither.
+	Served                    bool
+	ServedModelS, ServedWallS float64
 }
 
 // NewClient returns the HTTP client a Gateway uses by default: one
@@ -429,43 +435,73 @@ func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte
 	if code != http.StatusOK {
 		return resp, statusError(code, status, ans)
 	}
-	resp.LatencyS, resp.StartKind, err = parseAnswer(ans)
+	err = parseAnswer(ans, &resp)
 	return resp, err
 }
 
 // answer is the part of a function's JSON answer the replayer reads.
 type answer struct {
-	Latency   json.RawMessage `json:"latency"`
-	StartKind json.RawMessage `json:"start_kind"`
+	Latency      json.RawMessage `json:"latency"`
+	StartKind    json.RawMessage `json:"start_kind"`
+	ServedModelS json.RawMessage `json:"served_model_s"`
+	ServedWallS  json.RawMessage `json:"served_wall_s"`
 }
 
-// parseAnswer reads the required numeric "latency" (seconds) and the
-// optional string "start_kind" of a JSON object.
-func parseAnswer(body []byte) (latencyS float64, startKind string, err error) {
+// parseAnswer reads into resp the required numeric "latency" (seconds) of
+// a JSON object, and the optional string "start_kind" and the twin's
+// "served_model_s" and "served_wall_s" (both or neither, each a number of
+// seconds from 0 to 2 × MaxLatency; otherwise ignored).
+func parseAnswer(body []byte, resp *Response) error {
 	var a answer
 	if err := json.Unmarshal(body, &a); err != nil {
-		return 0, "", fmt.Errorf("%w: %v", ErrNoLatency, err)
+		return fmt.Errorf("%w: %v", ErrNoLatency, err)
 	}
-	lat := string(a.Latency)
-	if lat == "" || lat == "null" {
-		return 0, "", fmt.Errorf("%w: the answer has none", ErrNoLatency)
-	}
-	if c := lat[0]; c != '-' && (c < '0' || c > '9') {
-		return 0, "", fmt.Errorf("%w: latency is %s", ErrNoLatency, truncate(lat, 64))
-	}
-	latencyS, err = strconv.ParseFloat(lat, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, "", fmt.Errorf("%w: latency %s is out of range", ErrBadLatency, truncate(lat, 64))
-	case err != nil:
-		return 0, "", fmt.Errorf("%w: latency %s: %v", ErrNoLatency, truncate(lat, 64), err)
-	case latencyS < 0 || latencyS > MaxLatency:
-		return 0, "", fmt.Errorf("%w: latency %s s, want 0 to %g s", ErrBadLatency, truncate(lat, 64), MaxLatency)
+	var err error
+	if resp.LatencyS, err = latencyOf(a.Latency); err != nil {
+		return err
 	}
 	if len(a.StartKind) > 0 && a.StartKind[0] == '"' {
-		_ = json.Unmarshal(a.StartKind, &startKind) // optional: ignore a bad one
+		_ = json.Unmarshal(a.StartKind, &resp.StartKind) // optional: ignore a bad one
 	}
-	return latencyS, startKind, nil
+	model, okM := servedSeconds(a.ServedModelS)
+	wall, okW := servedSeconds(a.ServedWallS)
+	if okM && okW {
+		resp.Served, resp.ServedModelS, resp.ServedWallS = true, model, wall
+	}
+	return nil
+}
+
+// servedSeconds reads a served_* field: a number from 0 to 2 × MaxLatency.
+func servedSeconds(raw json.RawMessage) (float64, bool) {
+	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil || v < 0 || v > 2*MaxLatency {
+		return 0, false
+	}
+	return v, true
+}
+
+// latencyOf reads the required numeric "latency", in seconds.
+func latencyOf(raw json.RawMessage) (float64, error) {
+	lat := string(raw)
+	if lat == "" || lat == "null" {
+		return 0, fmt.Errorf("%w: the answer has none", ErrNoLatency)
+	}
+	if c := lat[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, fmt.Errorf("%w: latency is %s", ErrNoLatency, truncate(lat, 64))
+	}
+	v, err := strconv.ParseFloat(lat, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, fmt.Errorf("%w: latency %s is out of range", ErrBadLatency, truncate(lat, 64))
+	case err != nil:
+		return 0, fmt.Errorf("%w: latency %s: %v", ErrNoLatency, truncate(lat, 64), err)
+	case v < 0 || v > MaxLatency:
+		return 0, fmt.Errorf("%w: latency %s s, want 0 to %g s", ErrBadLatency, truncate(lat, 64), MaxLatency)
+	}
+	return v, nil
 }
 
 func truncate(s string, n int) string {

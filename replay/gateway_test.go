@@ -187,6 +187,18 @@ func TestGatewayInvoke(t *testing.T) {
 		{name: "start_kind not a string", fn: "image-processing", status: 200, answer: `{"latency":2,"start_kind":3}`,
 			want:    seen{"POST", "/invoke/image-processing", "", "", 0},
 			wantRes: Response{Status: 200, LatencyS: 2}},
+		{name: "the twin's account", fn: "image-processing", status: 200,
+			answer:  `{"latency":0.5,"start_kind":"reuse","served_model_s":0.5021,"served_wall_s":0.025}`,
+			want:    seen{"POST", "/invoke/image-processing", "", "", 0},
+			wantRes: Response{Status: 200, LatencyS: 0.5, StartKind: "reuse", Served: true, ServedModelS: 0.5021, ServedWallS: 0.025}},
+		{name: "half an account is none", fn: "image-processing", status: 200,
+			answer:  `{"latency":0.5,"served_model_s":0.5021}`,
+			want:    seen{"POST", "/invoke/image-processing", "", "", 0},
+			wantRes: Response{Status: 200, LatencyS: 0.5}},
+		{name: "a bad account is none", fn: "image-processing", status: 200,
+			answer:  `{"latency":0.5,"served_model_s":-1,"served_wall_s":"x"}`,
+			want:    seen{"POST", "/invoke/image-processing", "", "", 0},
+			wantRes: Response{Status: 200, LatencyS: 0.5}},
 		{name: "500", fn: "image-processing", status: 500,
 			answer: "Failed to make ctr instance for image-processing: reach memory limitation\n",
 			want:   seen{"POST", "/invoke/image-processing", "", "", 0},
@@ -264,7 +276,9 @@ func TestParseAnswer(t *testing.T) {
 		{`{"latency": 1e17}`, 0, "", ErrBadLatency},
 		{`{"latency": 1e400}`, 0, "", ErrBadLatency},
 	} {
-		lat, kind, err := parseAnswer([]byte(tc.body))
+		var res Response
+		err := parseAnswer([]byte(tc.body), &res)
+		lat, kind := res.LatencyS, res.StartKind
 		if tc.err != nil {
 			if !errors.Is(err, tc.err) || (tc.err == ErrNoLatency) == errors.Is(err, ErrBadLatency) {
 				t.Errorf("%q: error %v, want %v", tc.body, err, tc.err)

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/influxdata/tdigest"
+
 	"trenv-bench/results"
 	"trenv-bench/workloads"
 )
@@ -233,6 +235,10 @@ type note struct {
 	isRetry bool
 	retry   retryNote
 	rec     results.Request
+	// overhead is the wall time, seconds, the answered attempt spent
+	// outside the target's own account of it (Response.Served), NaN when
+	// it gave none.
+	overhead float64
 }
 
 // retryNote is an attempt that failed and is retried.
@@ -268,6 +274,12 @@ type phaseRun struct {
 	sinkErr chan error // the collector's OnRecord error, at most one
 
 	sent, completed, failed, inFlight, peak atomic.Int64
+
+	// Kept by the collector: the first attempts' dispatch lateness and
+	// the answers' overheads outside the target (note.overhead), in wall
+	// seconds.
+	lateness, overheads *tdigest.TDigest
+	nOverheads          int
 }
 
 // phase runs one phase and returns its summary.
@@ -354,6 +366,13 @@ wait:
 	sum.Sent = int(p.sent.Load())
 	sum.OK, sum.Failed, sum.Abandoned = okN, failedN, abandonedN
 	sum.PeakInFlight = int(p.peak.Load())
+	if p.lateness != nil { // the collector ran
+		sum.LatenessP50 = seconds(p.lateness.Quantile(0.5))
+		sum.LatenessP99 = seconds(p.lateness.Quantile(0.99))
+		if p.nOverheads > 0 {
+			sum.OverheadP50, sum.Overheads = seconds(p.overheads.Quantile(0.5)), p.nOverheads
+		}
+	}
 	end := time.Now()
 	sum.Wall = end.Sub(p.start)
 	if sum.Abandoned == 0 {
@@ -474,7 +493,7 @@ func (p *phaseRun) record(a arrival) results.Request {
 // collector.
 func (p *phaseRun) do(a arrival) {
 	fn := p.fns[a.fn]
-	n := note{rec: p.record(a)}
+	n := note{rec: p.record(a), overhead: math.NaN()}
 	rec := &n.rec
 	for k := 0; ; k++ {
 		t0 := time.Now()
@@ -491,8 +510,16 @@ func (p *phaseRun) do(a arrival) {
 		if err == nil {
 			rec.Status = results.StatusOK
 			rec.DoneS = p.model(t1)
-			rec.TotalMs = (rec.DoneS - rec.ScheduledS) * 1000
 			rec.E2EMs = t1.Sub(t0).Seconds() * p.Speed * 1000
+			if resp.Served {
+				// The twin's account in model time replaces the wall
+				// clock × speed, which would multiply the HTTP
+				// overhead outside the model by the speed.
+				n.overhead = t1.Sub(t0).Seconds() - resp.ServedWallS
+				rec.DoneS = p.model(t0) + resp.ServedModelS
+				rec.E2EMs = resp.ServedModelS * 1000
+			}
+			rec.TotalMs = (rec.DoneS - rec.ScheduledS) * 1000
 			rec.FuncMs = resp.LatencyS * 1000
 			if k := results.StartKind(resp.StartKind); k.Valid() {
 				rec.StartKind = k
@@ -562,6 +589,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 // records nothing more, but still counts.
 func (p *phaseRun) collect() (ok, failed, abandoned int) {
 	var sinkErr error
+	p.lateness, p.overheads = tdigest.New(), tdigest.New()
 	for got := 0; got < p.plan.n; {
 		n := <-p.out
 		if n.isRetry {
@@ -573,6 +601,13 @@ func (p *phaseRun) collect() (ok, failed, abandoned int) {
 			continue
 		}
 		got++
+		if d := n.rec.SentS - n.rec.ScheduledS; d == d { // sent
+			p.lateness.Add(d/p.Speed, 1)
+		}
+		if n.overhead == n.overhead {
+			p.overheads.Add(n.overhead, 1)
+			p.nOverheads++
+		}
 		switch n.rec.Status {
 		case results.StatusOK:
 			ok++
@@ -618,4 +653,12 @@ func (p *phaseRun) progress() {
 	p.Progress(Progress{Phase: p.name, Scheduled: p.plan.n, Sent: int(p.sent.Load()),
 		Completed: int(p.completed.Load()), Failed: int(p.failed.Load()),
 		InFlight: int(p.inFlight.Load()), ElapsedS: p.model(time.Now())})
+}
+
+// seconds converts a quantile in seconds (NaN for no data) to a duration.
+func seconds(s float64) time.Duration {
+	if s != s {
+		return 0
+	}
+	return time.Duration(s * float64(time.Second))
 }

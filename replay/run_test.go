@@ -798,6 +798,38 @@ func TestRunSpeed(t *testing.T) {
 
 }
 
+// TestRunServedAccount: when the target gives its own account of a request
+// in model time (the twin's served_model_s), the record keeps it rather than
+// the wall clock × speed, and the summary measures the overhead outside the
+// target from served_wall_s.
+func TestRunServedAccount(t *testing.T) {
+	f := newFaulty(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		time.Sleep(30 * time.Millisecond) // 300 ms of model time at speed 10, outside the account
+		io.WriteString(w, `{"latency": 0.2, "served_model_s": 0.25, "served_wall_s": 0.001}`)
+	})
+	w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: []int{1, 1, 1}}}}
+	var s sink
+	sum, err := Run(context.Background(), s.config(Config{Target: f.gateway(), Speed: 10, JitterSeed: 5}), w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOneRecordEach(t, w, 5, s.records)
+	for _, r := range s.records {
+		if r.E2EMs != 250 || math.Abs((r.DoneS-r.SentS)*1000-250) > 1e-6 || r.FuncMs != 200 {
+			t.Errorf("record %+v: want e2e 250 ms, done − sent 250 ms and func 200 ms, the target's account", r)
+		}
+	}
+	if sum.Test.Overheads != 3 || sum.Test.OverheadP50 < 25*time.Millisecond || sum.Test.OverheadP50 > time.Second {
+		t.Errorf("overhead: median %v over %d answers, want about 29 ms over 3", sum.Test.OverheadP50, sum.Test.Overheads)
+	}
+	if sum.Test.LatenessP50 < 0 || sum.Test.LatenessP99 < sum.Test.LatenessP50 {
+		t.Errorf("lateness p50 %v p99 %v", sum.Test.LatenessP50, sum.Test.LatenessP99)
+	}
+	if got, want := sum.Test.ModelShift(10), 10*(sum.Test.LatenessP50+sum.Test.OverheadP50); got != want {
+		t.Errorf("model shift %v, want %v", got, want)
+	}
+}
+
 // TestRunValidation: bad configurations and workloads are refused before
 // anything is sent.
 func TestRunValidation(t *testing.T) {

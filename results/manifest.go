@@ -197,6 +197,10 @@ type Manifest struct {
 	// PeakInFlight is the largest number of requests in flight at once
 	// (sent and not yet done), all phases together; 0 if not measured.
 	PeakInFlight int `json:"peak_in_flight"`
+	// Clock is how closely the replayer kept to the schedule in the test
+	// phase (twin and gateway runs; absent on the simulator, which has
+	// no wall clock).
+	Clock *ClockInfo `json:"clock,omitempty"`
 
 	// Files lists the run's files present in the directory when the
 	// manifest was written, sorted by name (manifest.json included).
@@ -564,4 +568,24 @@ func ReadManifest(path string) (*Manifest, error) {
 func IsComplete(dir string) bool {
 	m, err := ReadManifest(filepath.Join(dir, ManifestFile))
 	return err == nil && m.Status == RunComplete
+}
+
+// ClockInfo is how closely a replayed phase kept to its schedule, in wall
+// milliseconds, and what that means in model time on a twin.
+type ClockInfo struct {
+	// Phase is the phase measured (the test phase, or the warmup when the
+	// test phase never ran).
+	Phase string `json:"phase"`
+	// LatenessP50Ms and LatenessP99Ms are the first attempts' dispatch
+	// lateness (sent − scheduled), wall time.
+	LatenessP50Ms float64 `json:"lateness_p50_ms"`
+	LatenessP99Ms float64 `json:"lateness_p99_ms"`
+	// OverheadP50Ms is the median wall time an answer spent outside the
+	// twin's own account of it (client, kernel, HTTP); absent when the
+	// target gives no account (a faasd).
+	OverheadP50Ms *float64 `json:"overhead_p50_ms,omitempty"`
+	// ModelShiftMs is (LatenessP50Ms + OverheadP50Ms) × speed: how much
+	// later than scheduled, in model time, a typical request reached a
+	// twin's model; absent on a gateway run.
+	ModelShiftMs *float64 `json:"model_shift_ms,omitempty"`
 }

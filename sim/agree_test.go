@@ -37,6 +37,10 @@ var agreeKinds = []results.StartKind{results.StartCold, results.StartRestore, re
 // agreeCounts counts requests by function and outcome.
 type agreeCounts map[string]map[results.StartKind]int
 
+// agreeLatencies holds the end-to-end latencies of the requests served, in
+// seconds of model time, by function.
+type agreeLatencies map[string][]float64
+
 func (c agreeCounts) add(fn string, k results.StartKind) {
 	if c[fn] == nil {
 		c[fn] = map[results.StartKind]int{}
@@ -80,9 +84,10 @@ func agreeWorkload(t *testing.T, kind string) workloads.Workload {
 
 // agreeEngine runs w in virtual time; it returns the requests' outcomes,
 // the summary, and faasd's metrics at the end of the test phase.
-func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads.Workload) (agreeCounts, Summary, *results.Metrics) {
+func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads.Workload) (agreeCounts, agreeLatencies, Summary, *results.Metrics) {
 	t.Helper()
 	counts := agreeCounts{}
+	e2e := agreeLatencies{}
 	var metrics *results.Metrics
 	sum, err := Run(context.Background(), EngineConfig{Platform: cfg, Model: model, JitterSeed: agreeJitterSeed}, w,
 		hooks{
@@ -90,6 +95,7 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 				switch r.Status {
 				case results.StatusOK:
 					counts.add(r.Function, r.StartKind)
+					e2e[r.Function] = append(e2e[r.Function], r.E2EMs/1000)
 				case results.StatusFailed:
 					counts.add(r.Function, agreeFailed)
 				default:
@@ -110,7 +116,7 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 	if metrics == nil {
 		t.Fatal("engine: no metrics at the end of the test phase")
 	}
-	return counts, sum, metrics
+	return counts, e2e, sum, metrics
 }
 
 // agreeReplay is a small open-loop client: it replays the phase's schedule
@@ -127,7 +133,7 @@ func agreeEngine(t *testing.T, cfg Config, model *calibration.Model, w workloads
 // its exact model time whatever the machine's load, as the engine does; what
 // remains to compare is the twin's own logic (handlers, locking, releases,
 // background task, speed scaling), not the scheduler's lateness.
-func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, int, []string, *results.Metrics) {
+func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workloads.Phase, speed float64) (agreeCounts, agreeLatencies, int, []string, *results.Metrics) {
 	t.Helper()
 	twin, err := NewTwin(TwinConfig{Platform: cfg, Model: model, Speed: speed})
 	if err != nil {
@@ -169,10 +175,10 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 		<-bg
 	}()
 
-	overhead := time.Duration(model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))
 	var (
 		mu       sync.Mutex
 		counts   = agreeCounts{}
+		e2e      = agreeLatencies{}
 		oddities []string
 		wg       sync.WaitGroup
 		sent     int
@@ -181,9 +187,12 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 		defer wg.Done()
 		kind := agreeFailed
 		for attempt := 0; ; attempt++ {
-			k, status, err := agreeInvoke(client, "http://twin/invoke/"+fn)
+			k, served, status, err := agreeInvoke(client, "http://twin/invoke/"+fn)
 			if err == nil {
 				kind = k
+				mu.Lock()
+				e2e[fn] = append(e2e[fn], served)
+				mu.Unlock()
 				break
 			}
 			if status == 0 {
@@ -194,9 +203,9 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 			if attempt == workloads.DriverMaxRetries {
 				break
 			}
-			// The engine has the answer reach the client after the
-			// model's HTTP overhead; the back-off starts there.
-			time.Sleep(time.Duration(float64(overhead+workloads.DriverBackoffBase<<attempt) / speed))
+			// The twin answered after the model's HTTP overhead, as
+			// the engine does; the back-off starts there.
+			time.Sleep(time.Duration(float64(workloads.DriverBackoffBase<<attempt) / speed))
 		}
 		mu.Lock()
 		counts.add(fn, kind)
@@ -226,32 +235,36 @@ func agreeReplay(t *testing.T, cfg Config, model *calibration.Model, phase workl
 	twin.lock()
 	metrics := twin.p.Metrics()
 	twin.mu.Unlock()
-	return counts, sent, oddities, metrics
+	return counts, e2e, sent, oddities, metrics
 }
 
-// agreeInvoke sends one invocation and returns the answer's start kind, or
-// an error with the HTTP status (0: no usable HTTP answer).
-func agreeInvoke(client *http.Client, url string) (results.StartKind, int, error) {
+// agreeInvoke sends one invocation and returns the answer's start kind and
+// served model time (seconds), or an error with the HTTP status (0: no
+// usable HTTP answer).
+func agreeInvoke(client *http.Client, url string) (results.StartKind, float64, int, error) {
 	resp, err := client.Post(url, "application/json", strings.NewReader(`{}`))
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
+		return "", 0, resp.StatusCode, fmt.Errorf("%d %s", resp.StatusCode, strings.TrimSpace(string(body)))
 	}
 	var ir InvokeResponse
 	if err := json.Unmarshal(body, &ir); err != nil {
-		return "", 0, err
+		return "", 0, 0, err
 	}
 	if !results.StartKind(ir.StartKind).Valid() || ir.StartKind == "" {
-		return "", 0, fmt.Errorf("start kind %q", ir.StartKind)
+		return "", 0, 0, fmt.Errorf("start kind %q", ir.StartKind)
 	}
-	return results.StartKind(ir.StartKind), http.StatusOK, nil
+	if !(ir.ServedModelS > 0) {
+		return "", 0, 0, fmt.Errorf("served_model_s %v, want > 0", ir.ServedModelS)
+	}
+	return results.StartKind(ir.StartKind), ir.ServedModelS, http.StatusOK, nil
 }
 
 // pipeNet is an in-memory network for one HTTP server: a net.Listener
@@ -346,12 +359,12 @@ func TestAgreeTwinEngine(t *testing.T) {
 				w = agreeWorkload(t, tc.workload)
 				workload[tc.workload] = w
 			}
-			want, sum, wantMetrics := agreeEngine(t, tc.cfg, model, w)
+			want, wantE2E, sum, wantMetrics := agreeEngine(t, tc.cfg, model, w)
 			if sum.Abandoned != 0 || sum.OK+sum.Failed != w.Test.Requests() {
 				t.Fatalf("engine: %+v, want all %d requests ok or failed", sum, w.Test.Requests())
 			}
 			synctest.Test(t, func(t *testing.T) {
-				got, sent, oddities, gotMetrics := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
+				got, gotE2E, sent, oddities, gotMetrics := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
 				for _, o := range oddities {
 					t.Errorf("twin: %s", o)
 				}
@@ -366,6 +379,7 @@ func TestAgreeTwinEngine(t *testing.T) {
 					}
 				}
 				agreeCompare(t, want, got)
+				agreeCompareLatencies(t, wantE2E, gotE2E)
 				agreeCompareMetrics(t, wantMetrics, gotMetrics)
 			})
 		})
@@ -454,6 +468,33 @@ func agreeCompareMetrics(t *testing.T, engine, twin *results.Metrics) {
 			if _, ok := engine.LatencyMs[label][key]; !ok {
 				t.Errorf("%s %s: latencies on the twin only", label, key)
 			}
+		}
+	}
+}
+
+// agreeCompareLatencies checks that the twin's served model times are the
+// engine's end-to-end latencies, request for request (each function's
+// sorted), within a microsecond: the engine's e2e_ms runs from the attempt
+// to its answer after the HTTP overhead, and so does served_model_s.
+func agreeCompareLatencies(t *testing.T, engine, twin agreeLatencies) {
+	t.Helper()
+	for _, fn := range slices.Sorted(maps.Keys(engine)) {
+		e, w := slices.Sorted(slices.Values(engine[fn])), slices.Sorted(slices.Values(twin[fn]))
+		if len(e) != len(w) {
+			t.Errorf("%s: engine served %d, twin %d", fn, len(e), len(w))
+			continue
+		}
+		bad := 0
+		for i := range e {
+			if math.Abs(e[i]-w[i]) > 1e-6 {
+				if bad < 3 {
+					t.Errorf("%s: the %d-th fastest took %.6f s in the engine, %.6f s on the twin", fn, i+1, e[i], w[i])
+				}
+				bad++
+			}
+		}
+		if bad > 3 {
+			t.Errorf("%s: %d latencies of %d differ", fn, bad, len(e))
 		}
 	}
 }

@@ -50,6 +50,11 @@ type Twin struct {
 	// model time.
 	running releaseQueue
 	start   time.Time
+	// overhead is the model's HTTP overhead (the calibration's
+	// http_overhead_ms): an answer leaves the twin that long, in model
+	// time, after the invocation ends, as it reaches the client in the
+	// engine.
+	overhead time.Duration
 	// now returns the wall clock; a test may replace it.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -67,7 +72,8 @@ func NewTwin(cfg TwinConfig) (*Twin, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx}
+	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx,
+		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
 	t.start = t.now()
 	return t, nil
 }
@@ -164,6 +170,18 @@ type InvokeResponse struct {
 	StartupS float64 `json:"startup_s"`
 	// Instance is the instance's id, "<function>-<n>".
 	Instance string `json:"instance"`
+	// ServedModelS is the invocation's end-to-end latency in model time,
+	// seconds: from the request's arrival to its answer (start-up,
+	// execution and the model's HTTP overhead), what the engine records
+	// as e2e_ms. The client keeps it in place of its own wall-clock
+	// measurement × speed, which would multiply the real HTTP overhead
+	// and the handler's timer lateness by the speed.
+	ServedModelS float64 `json:"served_model_s"`
+	// ServedWallS is the wall time the handler held the request, seconds:
+	// the client's wall-clock e2e minus it is the overhead outside the
+	// model (client, kernel, HTTP), which a run measures to tell whether
+	// its speed is too high for the model's decisions to hold.
+	ServedWallS float64 `json:"served_wall_s"`
 }
 
 func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
@@ -179,11 +197,14 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusMethodNotAllowed)
 		return
 	}
+	// The request reaches the model now: its body is read in model time
+	// zero, as the engine has it arrive with its attempt.
+	arrived := t.now()
+	since := t.modelNow()
 	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, MaxRequestBody)); err != nil {
 		http.Error(w, "request body too large: at most 1 MiB", http.StatusRequestEntityTooLarge)
 		return
 	}
-	since := t.modelNow()
 	var g Grant
 	var end time.Duration
 	for {
@@ -209,6 +230,8 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 			// faasd answers 500 here; 404 says more (a deliberate difference).
 			http.Error(w, fmt.Sprintf("function %q is not registered (POST /system/register first)", name), http.StatusNotFound)
 		default:
+			// The engine answers a failure after the HTTP overhead too.
+			t.sleep(r.Context(), t.wall(t.overhead))
 			http.Error(w, "Failed to make ctr instance for "+name+": "+err.Error(), http.StatusInternalServerError)
 		}
 		return
@@ -222,12 +245,18 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 	t.lock()
 	t.releaseUntil(end)
 	t.mu.Unlock()
+	// The answer leaves after the model's HTTP overhead.
+	if d := end + t.overhead - t.modelNow(); d > 0 {
+		t.sleep(r.Context(), t.wall(d))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(InvokeResponse{
-		Latency:   g.Exec.Seconds(),
-		StartKind: string(g.Kind),
-		StartupS:  g.Startup.Seconds(),
-		Instance:  g.InstanceID(),
+		Latency:      g.Exec.Seconds(),
+		StartKind:    string(g.Kind),
+		StartupS:     g.Startup.Seconds(),
+		Instance:     g.InstanceID(),
+		ServedModelS: (end + t.overhead - since).Seconds(),
+		ServedWallS:  t.now().Sub(arrived).Seconds(),
 	})
 }
 

@@ -625,8 +625,11 @@ func TestTwinReleaseAtModelEnd(t *testing.T) {
 	sleeping := make(chan time.Duration)
 	wake := make(chan struct{})
 	twin.sleep = func(ctx context.Context, d time.Duration) error {
-		sleeping <- d
-		<-wake // a timer that fires only when the test says
+		select {
+		case sleeping <- d:
+			<-wake // a timer that fires only when the test says
+		case <-wake: // from then on, every timer has fired
+		}
 		return nil
 	}
 	h := twin.Handler()

@@ -23,7 +23,7 @@ func validMarker() *CheckpointMarker {
 
 // TestCheckpointMarkerRoundTrip: what system prepare will write reads back
 // equal through the root directory doctor uses.
-func TestCheckpointMarkerRoundTrip(t *testing.T) {
+func TestDoctorCheckpointMarkerRoundTrip(t *testing.T) {
 	m := validMarker()
 	b, err := m.Marshal()
 	if err != nil {
@@ -42,7 +42,7 @@ func TestCheckpointMarkerRoundTrip(t *testing.T) {
 	}
 }
 
-func TestCheckpointMarkerRejects(t *testing.T) {
+func TestDoctorCheckpointMarkerRejects(t *testing.T) {
 	cases := []struct {
 		name string
 		edit func(*CheckpointMarker)
@@ -76,7 +76,7 @@ func TestCheckpointMarkerRejects(t *testing.T) {
 	}
 }
 
-func TestReadBootIDAndRootRel(t *testing.T) {
+func TestDoctorReadBootIDAndRootRel(t *testing.T) {
 	root := fstest.MapFS{"proc/sys/kernel/random/boot_id": {Data: []byte("2978d0b3-49c2-4cd2-906f-7741095df49a\n")}}
 	if id, err := ReadBootID(root); err != nil || id != "2978d0b3-49c2-4cd2-906f-7741095df49a" {
 		t.Errorf("ReadBootID = %q, %v", id, err)

@@ -42,7 +42,7 @@ func unpinnedStack(repo string) *Stack {
 // TestResolveGitLsRemote resolves branch heads of a local repository with
 // the real git: the default branch (HEAD) and a named one; a missing
 // branch is an error in its Resolution, not a failure of Resolve.
-func TestResolveGitLsRemote(t *testing.T) {
+func TestLockResolveGitLsRemote(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
 		t.Skip("git is not installed")
 	}
@@ -87,7 +87,7 @@ func TestResolveGitLsRemote(t *testing.T) {
 // TestResolveImagesAndFiles: image digests come from one `ctr images ls`;
 // a ref not pulled, a file not downloaded and a binary without Go build
 // info each say why they have no value.
-func TestResolveImagesAndFiles(t *testing.T) {
+func TestLockResolveImagesAndFiles(t *testing.T) {
 	pkgs := []byte("pkgs.tar.gz content")
 	sum := sha256.Sum256(pkgs)
 	root := fstest.MapFS{
@@ -141,7 +141,7 @@ func TestResolveImagesAndFiles(t *testing.T) {
 // TestResolveGoBuildinfoOfTestBinary: Go build info is read from a real Go
 // binary (this test's own); a binary built from a checkout records no
 // module version, which is said, not guessed.
-func TestResolveGoBuildinfoOfTestBinary(t *testing.T) {
+func TestLockResolveGoBuildinfoOfTestBinary(t *testing.T) {
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestResolveGoBuildinfoOfTestBinary(t *testing.T) {
 	}
 }
 
-func TestParseCtrImages(t *testing.T) {
+func TestLockParseCtrImages(t *testing.T) {
 	d, err := ParseCtrImages([]byte(ctrImages))
 	if err != nil || len(d) != 2 || d["docker.io/jialianghuang/h-hello-world:latest"] != "sha256:"+strings.Repeat("2", 64) {
 		t.Fatalf("%v %v", d, err)

@@ -50,7 +50,7 @@ func helper(t *testing.T) (ExecRunner, string, []string) {
 	return ExecRunner{}, exe, []string{"-test.run=^TestHelperProcess$", "--"}
 }
 
-func TestExecRunnerStdout(t *testing.T) {
+func TestSystemExecRunnerStdout(t *testing.T) {
 	r, exe, pre := helper(t)
 	out, err := r.Run(context.Background(), exe, append(pre, "echo", "Version:", "3.18")...)
 	if err != nil || string(out) != "Version: 3.18" {
@@ -60,7 +60,7 @@ func TestExecRunnerStdout(t *testing.T) {
 
 // TestExecRunnerExitError: a non-zero exit is a *CmdError with the exit
 // code and stderr, and its message ends with stderr's last line.
-func TestExecRunnerExitError(t *testing.T) {
+func TestSystemExecRunnerExitError(t *testing.T) {
 	r, exe, pre := helper(t)
 	_, err := r.Run(context.Background(), exe, append(pre, "fail", "3")...)
 	var ce *CmdError
@@ -80,7 +80,7 @@ func TestExecRunnerExitError(t *testing.T) {
 
 // TestExecRunnerBoundsStderr: a long stderr keeps its head and tail and
 // says how much was left out.
-func TestExecRunnerBoundsStderr(t *testing.T) {
+func TestSystemExecRunnerBoundsStderr(t *testing.T) {
 	r, exe, pre := helper(t)
 	_, err := r.Run(context.Background(), exe, append(pre, "spew", "100000")...)
 	var ce *CmdError
@@ -99,7 +99,7 @@ func TestExecRunnerBoundsStderr(t *testing.T) {
 	}
 }
 
-func TestExecRunnerNotInstalled(t *testing.T) {
+func TestSystemExecRunnerNotInstalled(t *testing.T) {
 	r := ExecRunner{}
 	for _, name := range []string{"trenv-bench-no-such-program", "/nonexistent/criu"} {
 		_, err := r.Run(context.Background(), name, "check")
@@ -110,7 +110,7 @@ func TestExecRunnerNotInstalled(t *testing.T) {
 	}
 }
 
-func TestExecRunnerContext(t *testing.T) {
+func TestSystemExecRunnerContext(t *testing.T) {
 	r, exe, pre := helper(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
@@ -124,7 +124,7 @@ func TestExecRunnerContext(t *testing.T) {
 	}
 }
 
-func TestPrefixSuffix(t *testing.T) {
+func TestSystemPrefixSuffix(t *testing.T) {
 	w := &prefixSuffix{head: 3, tail: 4}
 	for _, chunk := range []string{"ab", "cdefg", "hij", "klmno"} {
 		w.Write([]byte(chunk))
@@ -139,7 +139,7 @@ func TestPrefixSuffix(t *testing.T) {
 	}
 }
 
-func TestCommandLine(t *testing.T) {
+func TestSystemCommandLine(t *testing.T) {
 	if got := CommandLine("rdma", "-j", "link show", ""); got != `rdma -j "link show" ""` {
 		t.Errorf("got %s", got)
 	}

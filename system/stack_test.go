@@ -14,7 +14,7 @@ import (
 // TestDefaultStack: the embedded stack.yaml parses, validates, and every
 // component is pinned by its source's pin or says why not (Validate checks
 // the pins' forms: 40-hex commits, 64-hex sha256s, sha256 image digests).
-func TestDefaultStack(t *testing.T) {
+func TestLockDefaultStack(t *testing.T) {
 	s, err := ParseStack(stackYAML, StackFile)
 	if err != nil {
 		t.Fatal(err)
@@ -42,7 +42,7 @@ func TestDefaultStack(t *testing.T) {
 // TestStackVocabulary: used_by names start methods and pools as results
 // does, so doctor and the playbook scope components by the runs'
 // vocabulary, and the package's pool names are results'.
-func TestStackVocabulary(t *testing.T) {
+func TestLockStackVocabulary(t *testing.T) {
 	known := map[string]bool{}
 	pools := map[string]bool{}
 	for _, sys := range results.Systems() {
@@ -67,7 +67,7 @@ func TestStackVocabulary(t *testing.T) {
 // TestEveryRunHasOneCRIU: each system's run needs exactly one CRIU variant
 // (the one it puts on PATH): switch for TrEnv, cold, FaaSnap and REAP,
 // vanilla for criu, lazy for lazy.
-func TestEveryRunHasOneCRIU(t *testing.T) {
+func TestLockEveryRunHasOneCRIU(t *testing.T) {
 	s := DefaultStack()
 	want := map[string]string{"trenv": "switch", "cold": "switch", "faasnap": "switch", "reap": "switch", "criu": "master", "lazy": "lazy"}
 	for _, sys := range results.Systems() {
@@ -117,7 +117,7 @@ components:
     unpinned: {reason: latest only, resolve: image-digest}
 `
 
-func TestParseStackMinimal(t *testing.T) {
+func TestLockParseStackMinimal(t *testing.T) {
 	s, err := ParseStack([]byte(minimalStack), "min.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func TestParseStackMinimal(t *testing.T) {
 
 // TestParseStackRejects: each broken field is refused with an error that
 // names the component and the field.
-func TestParseStackRejects(t *testing.T) {
+func TestLockParseStackRejects(t *testing.T) {
 	cases := []struct {
 		name, old, new, want string
 	}{
@@ -179,7 +179,7 @@ func TestParseStackRejects(t *testing.T) {
 	}
 }
 
-func TestKernelOptionSatisfied(t *testing.T) {
+func TestLockKernelOptionSatisfied(t *testing.T) {
 	cases := []struct {
 		want, value string
 		ok          bool
@@ -199,7 +199,7 @@ func TestKernelOptionSatisfied(t *testing.T) {
 // TestWriteTable: the lock table fits TableWidth columns, has one row per
 // component with its branch or version, and shows each pin shortened (or
 // how an unpinned component is resolved).
-func TestWriteTable(t *testing.T) {
+func TestLockWriteTable(t *testing.T) {
 	s := DefaultStack()
 	var b bytes.Buffer
 	if err := s.WriteTable(&b); err != nil {
@@ -239,7 +239,7 @@ func TestWriteTable(t *testing.T) {
 	}
 }
 
-func TestTruncateAndWrap(t *testing.T) {
+func TestLockTruncateAndWrap(t *testing.T) {
 	if got := Truncate("switch-container/faasd", 10); got != "switch-co…" {
 		t.Errorf("Truncate = %q", got)
 	}

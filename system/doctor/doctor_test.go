@@ -145,7 +145,7 @@ func dump(rep *Report) string {
 
 // TestTrEnvHostPasses: a host prepared as upstream's scripts leave it
 // passes every check for every method (pool cxl, faasd's 64 GiB bound).
-func TestTrEnvHostPasses(t *testing.T) {
+func TestDoctorTrEnvHostPasses(t *testing.T) {
 	rep := newFixture(t, "trenv").run(Scope{MemGiB: 64})
 	for _, c := range rep.Checks {
 		if c.Status != Pass {
@@ -179,7 +179,7 @@ func TestTrEnvHostPasses(t *testing.T) {
 // TestTrEnvHostForRDMA: the same host checked for T-RDMA passes the RDMA
 // pool's checks, skips the DAX device, and fails only because its
 // checkpoints were converted into the cxl pool.
-func TestTrEnvHostForRDMA(t *testing.T) {
+func TestDoctorTrEnvHostForRDMA(t *testing.T) {
 	rep := newFixture(t, "trenv").run(Scope{Methods: []string{MethodTrEnv}, Pool: system.PoolRDMA, MemGiB: 64})
 	if _, ok := rep.Check("pool.dax"); ok {
 		t.Error("pool.dax checked for pool rdma")
@@ -202,7 +202,7 @@ func TestTrEnvHostForRDMA(t *testing.T) {
 // says why in its own terms: not the TrEnv kernel, cgroup v1 hybrid, no
 // device-DAX, too little memory for 64 GiB, a VM in a container, and a
 // Debian CRIU that cannot read kernel 6.18's vDSO.
-func TestThisMachine(t *testing.T) {
+func TestDoctorThisMachine(t *testing.T) {
 	f := newFixture(t, "this-machine")
 	rep := f.run(Scope{MemGiB: 64})
 	if rep.OK {
@@ -274,7 +274,7 @@ func readTool(t *testing.T, name string) string {
 
 // TestTrEnvHostBroken: one thing wrong on an otherwise ready host fails
 // (or warns) exactly the check that looks at it, with what was found.
-func TestTrEnvHostBroken(t *testing.T) {
+func TestDoctorTrEnvHostBroken(t *testing.T) {
 	const checkpoints = "var/lib/faasd/checkpoints"
 	cases := []struct {
 		name   string
@@ -431,7 +431,7 @@ func TestTrEnvHostBroken(t *testing.T) {
 // version; doctor then reads the commit Go recorded in the binary. The
 // binary here is built from a scratch repository, so its commit is not
 // the pin and the check says which commit it was built from.
-func TestBuildInfoFallback(t *testing.T) {
+func TestDoctorBuildInfoFallback(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a Go binary")
 	}
@@ -474,7 +474,7 @@ func TestBuildInfoFallback(t *testing.T) {
 	}
 }
 
-func TestScope(t *testing.T) {
+func TestDoctorScope(t *testing.T) {
 	f := newFixture(t, "trenv")
 	for _, sc := range []Scope{
 		{Methods: []string{"switch"}},
@@ -507,7 +507,7 @@ func TestScope(t *testing.T) {
 
 // TestMethodsAreResults': doctor scopes by results' start methods, in
 // results' order.
-func TestMethodsAreResults(t *testing.T) {
+func TestDoctorMethodsAreResults(t *testing.T) {
 	var want []string
 	for _, s := range results.Systems() {
 		if !slices.Contains(want, s.Method) {
@@ -521,7 +521,7 @@ func TestMethodsAreResults(t *testing.T) {
 
 // TestReportOutput: the table fits the width, names every check, and says
 // whether the host is ready; the JSON keeps the documented field names.
-func TestReportOutput(t *testing.T) {
+func TestDoctorReportOutput(t *testing.T) {
 	for _, host := range []string{"trenv", "this-machine"} {
 		rep := newFixture(t, host).run(Scope{MemGiB: 64})
 		out := dump(rep)
@@ -567,7 +567,7 @@ func TestReportOutput(t *testing.T) {
 // TestRealMachine runs doctor on the machine the tests run on: it
 // completes, and unless this is a TrEnv host it reports the missing TrEnv
 // kernel and is not ready.
-func TestRealMachine(t *testing.T) {
+func TestDoctorRealMachine(t *testing.T) {
 	rel, err := os.ReadFile("/proc/sys/kernel/osrelease")
 	if err != nil {
 		t.Skip("no /proc: not Linux")

@@ -21,7 +21,7 @@ func tool(t *testing.T, name string) []byte {
 
 // TestParseDaxctlList reads daxctl's shapes: nothing, one bare object, an
 // array; machine-readable numbers.
-func TestParseDaxctlList(t *testing.T) {
+func TestDoctorParseDaxctlList(t *testing.T) {
 	one, err := ParseDaxctlList(tool(t, "daxctl-one-device.json"))
 	if err != nil || len(one) != 1 || one[0].Chardev != "dax1.0" || *one[0].TargetNode != 1 || one[0].Align != 4096 || one[0].Mode != "devdax" {
 		t.Errorf("one device: %+v %v", one, err)
@@ -42,7 +42,7 @@ func TestParseDaxctlList(t *testing.T) {
 	}
 }
 
-func TestParseNdctlNamespaces(t *testing.T) {
+func TestDoctorParseNdctlNamespaces(t *testing.T) {
 	fs, err := ParseNdctlNamespaces(tool(t, "ndctl-fsdax.json"))
 	if err != nil || len(fs) != 1 || fs[0].Mode != "fsdax" || fs[0].Blockdev != "pmem0" {
 		t.Errorf("fsdax: %+v %v", fs, err)
@@ -53,14 +53,14 @@ func TestParseNdctlNamespaces(t *testing.T) {
 	}
 }
 
-func TestParseRDMALinks(t *testing.T) {
+func TestDoctorParseRDMALinks(t *testing.T) {
 	l, err := ParseRDMALinks([]byte(`[{"ifindex":1,"ifname":"rxe_eth0","port":1,"state":"ACTIVE","physical_state":"LINK_UP","netdev":"eth0","netdev_index":2}]`))
 	if err != nil || len(l) != 1 || l[0].IfName != "rxe_eth0" || l[0].State != "ACTIVE" || l[0].Netdev != "eth0" {
 		t.Errorf("%+v %v", l, err)
 	}
 }
 
-func TestParseMounts(t *testing.T) {
+func TestDoctorParseMounts(t *testing.T) {
 	ms, err := ParseMounts([]byte("tmpfs /var/lib/faasd/checkpoints tmpfs rw,size=16777216k,mpol=bind:2 0 0\n" +
 		"/dev/sda1 /mnt/with\\040space ext4 rw 0 0\n" +
 		"tmpfs /var/lib/faasd/checkpoints tmpfs rw,size=1024k 0 0\n"))
@@ -82,7 +82,7 @@ func TestParseMounts(t *testing.T) {
 	}
 }
 
-func TestParseKernelConfig(t *testing.T) {
+func TestDoctorParseKernelConfig(t *testing.T) {
 	plain := []byte("CONFIG_DAX=y\n# CONFIG_DEV_DAX is not set\nCONFIG_SYSTEM_TRUSTED_KEYS=\"\"\nCONFIG_RDMA_RXE=m\n")
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
@@ -105,7 +105,7 @@ func TestParseKernelConfig(t *testing.T) {
 	}
 }
 
-func TestParseSmallFiles(t *testing.T) {
+func TestDoctorParseSmallFiles(t *testing.T) {
 	if l, err := ParseNodeList("0-2,4\n"); err != nil || !slices.Equal(l, []int{0, 1, 2, 4}) {
 		t.Errorf("ParseNodeList = %v %v", l, err)
 	}

@@ -46,7 +46,7 @@ func newCmdSystemDoctor(s *Streams, runF func(context.Context, *systemDoctorOpti
 	}
 	var list strings.Builder
 	for _, c := range doctor.Checks() {
-		fmt.Fprintf(&list, "  %-20s %s (%s)\n", c.ID, c.Title, c.When)
+		fmt.Fprintf(&list, "  %-19s %s [%s]\n", c.ID, c.Title, c.When)
 	}
 	cmd := &cobra.Command{
 		Use:   "doctor [--method M] [--pool cxl|rdma] [--mem GB] [--dax-device DEV] [--json]",
@@ -55,9 +55,9 @@ func newCmdSystemDoctor(s *Streams, runF func(context.Context, *systemDoctorOpti
 needs, against the pins of system/stack.yaml, and prints one row per check:
 PASS, FAIL (a requirement is not met), WARN (differs from the paper's setup
 but does not stop a run) or SKIP (cannot be checked here, or does not
-apply), with what it found and, for FAIL and WARN, how to fix it. Without
---method it checks for every method (` + strings.Join(methods, ", ") + `), TrEnv on
---pool. It exits 1 when a required check fails.
+apply), with what it found and, for FAIL and WARN, how to fix it. It exits
+1 when a required check fails. Without --method it checks for every method
+(` + strings.Join(methods, ", ") + `), TrEnv on --pool.
 
 Checks:
 ` + list.String() + `

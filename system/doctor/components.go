@@ -314,7 +314,7 @@ func lastErrorLine(s string) string {
 // checkActiveCRIU looks at the criu faasd and runc would run: the first on
 // Path. Runs install their variant there, so this only warns.
 func (e *env) checkActiveCRIU() Check {
-	res := result("criu.active", "the criu on PATH (what faasd and runc run)", false)
+	res := result("criu.active", "the criu on PATH, which faasd and runc run", false)
 	variants := e.st.Providers("criu")
 	if len(e.h.Path) == 0 {
 		return res.skip("no PATH given")

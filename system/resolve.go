@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
 	"strings"
 )
 
@@ -201,8 +200,6 @@ func (r Resolver) imageDigests(ctx context.Context, c *Component) []Resolution {
 	return res
 }
 
-var digestFieldRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
-
 // ParseCtrImages reads `ctr images ls` output (a header "REF TYPE DIGEST
 // SIZE PLATFORMS LABELS", then one image per line) into ref → digest.
 func ParseCtrImages(out []byte) (map[string]string, error) {
@@ -218,7 +215,7 @@ func ParseCtrImages(out []byte) (map[string]string, error) {
 		if line == 1 && f[0] == "REF" {
 			continue
 		}
-		if len(f) < 3 || !digestFieldRE.MatchString(f[2]) {
+		if len(f) < 3 || !digestRE.MatchString(f[2]) {
 			return nil, fmt.Errorf("ctr images ls: line %d: %q: expected REF TYPE DIGEST …", line, sc.Text())
 		}
 		digests[f[0]] = f[2]

@@ -50,12 +50,20 @@ const (
 	ResolveGoBuildinfo = "go-buildinfo"
 )
 
-// resolveFor is the one resolve method each source kind allows.
-var resolveFor = map[string]string{
-	SourceGit:       ResolveGitLsRemote,
-	SourceDownload:  ResolveSHA256,
-	SourceImages:    ResolveImageDigest,
-	SourceGoInstall: ResolveGoBuildinfo,
+// ResolveFor is the one resolve method a source kind allows: what an
+// unpinned component of that kind records on the host.
+func ResolveFor(kind string) string {
+	switch kind {
+	case SourceGit:
+		return ResolveGitLsRemote
+	case SourceDownload:
+		return ResolveSHA256
+	case SourceImages:
+		return ResolveImageDigest
+	case SourceGoInstall:
+		return ResolveGoBuildinfo
+	}
+	return ""
 }
 
 // Unpack values of a download.
@@ -447,7 +455,7 @@ func (c *Component) validate() error {
 		if strings.TrimSpace(c.Unpinned.Reason) == "" {
 			return errors.New("unpinned.reason: empty: say why upstream pins nothing")
 		}
-		if want := resolveFor[kind]; c.Unpinned.Resolve != want {
+		if want := ResolveFor(kind); c.Unpinned.Resolve != want {
 			return fmt.Errorf("unpinned.resolve %q: expected %q for a %s source", c.Unpinned.Resolve, want, kind)
 		}
 	}

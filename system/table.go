@@ -13,16 +13,16 @@ const TableWidth = 100
 // ShortCommit is how many hex digits of a commit or checksum the table shows.
 const ShortCommit = 12
 
-// lockColumns are the lock table's headers and widths; with two spaces
-// between columns they add up to TableWidth.
-var lockColumns = []struct {
+// lockColumn is a column of the lock table.
+type lockColumn struct {
 	head  string
 	width int
-}{
-	{"COMPONENT", 17},
-	{"SOURCE", 39},
-	{"BRANCH/VERSION", 14},
-	{"PIN", 24},
+}
+
+// lockColumns are the lock table's headers and widths; with two spaces
+// between columns they add up to TableWidth.
+func lockColumns() []lockColumn {
+	return []lockColumn{{"COMPONENT", 17}, {"SOURCE", 39}, {"BRANCH/VERSION", 14}, {"PIN", 24}}
 }
 
 // WriteTable writes the stack as a table that fits TableWidth columns: one
@@ -31,9 +31,10 @@ var lockColumns = []struct {
 // what the host resolves), then a count. `--json` has the full data.
 func (s *Stack) WriteTable(w io.Writer) error {
 	var b strings.Builder
+	cols := lockColumns()
 	row := func(cells ...string) {
 		for i, c := range cells {
-			width := lockColumns[i].width
+			width := cols[i].width
 			c = Truncate(c, width)
 			if i == len(cells)-1 {
 				b.WriteString(c)
@@ -44,8 +45,8 @@ func (s *Stack) WriteTable(w io.Writer) error {
 		}
 		b.WriteByte('\n')
 	}
-	heads := make([]string, len(lockColumns))
-	for i, c := range lockColumns {
+	heads := make([]string, len(cols))
+	for i, c := range cols {
 		heads[i] = c.head
 	}
 	row(heads...)

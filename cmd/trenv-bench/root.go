@@ -105,6 +105,8 @@ artifact's Python and shell tooling:
   report     compares run directories in tables (Markdown, CSV, HTML)
   sim        serves the platform model behind faasd's API, or fits it to a run
   traces     writes synthetic datasets in the public traces' formats
+  system     the real TrEnv host: the pinned stack (lock), and whether this
+             host can run it for a method and pool (doctor)
 
 Figures and tables from the model say SIMULATED; those from the built-in
 trace samples say that the data is invented.`,
@@ -133,6 +135,7 @@ trace samples say that the data is invented.`,
 		newCmdReport(s, nil),
 		newCmdReproduce(s, reproducePlot(s), nil),
 		newCmdPlot(s, nil),
+		newCmdSystem(s),
 		newCmdVersion(s),
 	)
 	return root

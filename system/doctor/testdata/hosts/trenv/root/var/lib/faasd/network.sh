@@ -1,0 +1,2 @@
+#!/bin/bash
+# fixture stand-in for faasd network.sh (builds netns fc<N>)

@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -42,18 +41,10 @@ var ErrMatrix = errors.New("experiments: bad matrix")
 // of systems; a matrix names systems by their Name.
 type System = results.System
 
-// Flags are a run's platform flags (test.sh's names). Zero values are
-// values, not defaults: Group fills the defaults when the matrix is read.
-type Flags struct {
-	// MemGB is --mem, GiB (default sim.DefaultMemGB).
-	MemGB float64
-	// GCMin is --gc, minutes (default sim.DefaultGCMinutes).
-	GCMin float64
-	// IdleNum is --idle-num (default sim.DefaultIdleNum).
-	IdleNum int
-	// NoReuse is --no-reuse; NoBgTask is --no-bgtask (default false).
-	NoReuse, NoBgTask bool
-}
+// Flags are a run's platform flags (test.sh's names), as its manifest
+// records them. Zero values are values, not defaults: ParseMatrix fills the
+// defaults (sim.DefaultFlags) when the matrix is read.
+type Flags = results.PlatformFlags
 
 // WorkloadSpec says how to make a workload: generated (Kind) or built in
 // code (a steady stream to one Function).
@@ -145,8 +136,8 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 	for _, f := range doc.Figures {
 		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads}
 		for _, g := range f.Groups {
-			fl := Flags{MemGB: sim.DefaultMemGB, GCMin: sim.DefaultGCMinutes, IdleNum: sim.DefaultIdleNum,
-				NoReuse: g.NoReuse, NoBgTask: g.NoBgTask}
+			fl := sim.DefaultFlags()
+			fl.NoReuse, fl.NoBgTask = g.NoReuse, g.NoBgTask
 			if g.Mem != nil {
 				fl.MemGB = *g.Mem
 			}
@@ -249,21 +240,10 @@ type Run struct {
 	Flags    Flags
 }
 
-// Platform returns the run's platform configuration, model seeded with
-// seed.
+// Platform returns the run's platform configuration (sim.ConfigFor of its
+// system and flags), model seeded with seed.
 func (r *Run) Platform(seed uint64) sim.Config {
-	return sim.Config{
-		Method: r.System.Method, Pool: r.System.Pool,
-		MemBytes: int64(r.Flags.MemGB * (1 << 30)),
-		GC:       time.Duration(r.Flags.GCMin * float64(time.Minute)),
-		IdleNum:  r.Flags.IdleNum, NoReuse: r.Flags.NoReuse, NoBgTask: r.Flags.NoBgTask,
-		Seed: seed,
-	}
-}
-
-// PlatformFlags returns the flags as a manifest records them.
-func (f Flags) PlatformFlags() results.PlatformFlags {
-	return results.PlatformFlags{MemGB: f.MemGB, GCMin: f.GCMin, IdleNum: f.IdleNum, NoReuse: f.NoReuse, NoBgTask: f.NoBgTask}
+	return sim.ConfigFor(r.System.Method, r.System.Pool, r.Flags, seed)
 }
 
 // PlannedFigure is a figure of a plan and the runs it draws from.

@@ -220,11 +220,10 @@ func runRun(ctx context.Context, o *runOptions) error {
 // manifest describes the run before it starts; info describes its
 // workload.
 func (o *runOptions) manifest(info results.WorkloadInfo) results.Manifest {
-	p := o.Platform
 	return results.Manifest{
 		ToolVersion: versionString(),
 		CommandLine: o.Args,
-		Platform:    results.PlatformFlags{MemGB: p.MemGB, GCMin: p.GCMin, IdleNum: p.IdleNum, NoReuse: p.NoReuse, NoBgTask: p.NoBgTask},
+		Platform:    o.Platform.PlatformFlags,
 		Workload:    info,
 	}
 }

@@ -167,7 +167,9 @@ func (o *runOptions) loadWorkload(ctx context.Context) (workloads.Workload, resu
 		w, err := workloads.ReadDir(o.WorkloadDir, workloads.DefaultCatalog())
 		return w, results.WorkloadInfo{Name: o.WorkloadDir}, err
 	}
-	return experiments.GenerateWorkload(ctx, o.Workload, uint32(o.GenSeed), o.Iter, o.Dataset, newMeter(o.Streams))
+	res, prov, err := workloads.Make(ctx, workloads.Spec{Kind: o.Workload, Seed: uint32(o.GenSeed), Iter: o.Iter,
+		Dataset: o.Dataset, Meter: newMeter(o.Streams)})
+	return res.Workload, experiments.WorkloadInfo(prov), err
 }
 
 // runName is the default run directory name.

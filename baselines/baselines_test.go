@@ -68,7 +68,7 @@ func TestProviderArgsMatchTestsh(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		flags, err := baselines.FlagsFrom(run.Flags.PlatformFlags())
+		flags, err := baselines.FlagsFrom(run.Flags)
 		if err != nil {
 			t.Fatalf("%s: %v", run.Name, err)
 		}

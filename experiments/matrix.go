@@ -6,10 +6,8 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
-	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -42,21 +40,13 @@ var ErrMatrix = errors.New("experiments: bad matrix")
 // of systems; a matrix names systems by their Name.
 type System = results.System
 
-// Flags are a run's platform flags (test.sh's names). Zero values are
-// values, not defaults: Group fills the defaults when the matrix is read.
-type Flags struct {
-	// MemGB is --mem, GiB (default sim.DefaultMemGB).
-	MemGB float64
-	// GCMin is --gc, minutes (default sim.DefaultGCMinutes).
-	GCMin float64
-	// IdleNum is --idle-num (default sim.DefaultIdleNum).
-	IdleNum int
-	// NoReuse is --no-reuse; NoBgTask is --no-bgtask (default false).
-	NoReuse, NoBgTask bool
-}
+// Flags are a run's platform flags (test.sh's names), as its manifest
+// records them. Zero values are values, not defaults: ParseMatrix fills the
+// defaults (sim.DefaultFlags) when the matrix is read.
+type Flags = results.PlatformFlags
 
-// WorkloadSpec says how to make a workload: generated (Kind) or built in
-// code (a steady stream to one Function).
+// WorkloadSpec is a matrix's workload: generated (Kind) or a steady stream
+// (workloads.Steady, its keys inline).
 type WorkloadSpec struct {
 	// Kind is a workloads.Kinds value ("1", "2", "func", "azure",
 	// "huawei"), generated with upstream's seed; "" for a steady stream.
@@ -64,24 +54,14 @@ type WorkloadSpec struct {
 	// Iter is the number of func cycles (Kind func only; 0 =
 	// workloads.DefaultIter).
 	Iter int `yaml:"iter"`
-
-	// Name names a steady stream (the workload's name in run directory
-	// names and manifests): lowercase letters, digits and '-'.
-	Name string `yaml:"name"`
-	// Function receives PerSecond requests in each of Seconds seconds; the
-	// stream has no warmup.
-	Function  string `yaml:"function"`
-	Seconds   int    `yaml:"seconds"`
-	PerSecond int    `yaml:"per_second"`
+	// Steady is the steady stream of Kind "": name, function, seconds,
+	// per_second.
+	workloads.Steady `yaml:",inline"`
 }
 
-// ID is the workload's name: Kind for a generated workload, else Name.
-func (w WorkloadSpec) ID() string {
-	if w.Kind != "" {
-		return w.Kind
-	}
-	return w.Name
-}
+// ID is the workload's name: Kind for a generated workload, else the
+// stream's Name.
+func (w WorkloadSpec) ID() string { return workloads.Spec{Kind: w.Kind, Steady: w.Steady}.Name() }
 
 // Group is a set of systems run with the same flags.
 type Group struct {
@@ -145,8 +125,8 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 	for _, f := range doc.Figures {
 		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads}
 		for _, g := range f.Groups {
-			fl := Flags{MemGB: sim.DefaultMemGB, GCMin: sim.DefaultGCMinutes, IdleNum: sim.DefaultIdleNum,
-				NoReuse: g.NoReuse, NoBgTask: g.NoBgTask}
+			fl := sim.DefaultFlags()
+			fl.NoReuse, fl.NoBgTask = g.NoReuse, g.NoBgTask
 			if g.Mem != nil {
 				fl.MemGB = *g.Mem
 			}
@@ -165,8 +145,6 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 	}
 	return m, nil
 }
-
-var workloadNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 
 // Validate checks the matrix: known, distinct systems; distinct figure
 // names (not "all"); each workload either a known kind or a steady stream
@@ -211,27 +189,24 @@ func (m *Matrix) Validate() error {
 	return err
 }
 
+// validate checks what the matrix's format adds to workloads.Make's
+// checks: a generated kind takes no stream's keys, only func takes iter,
+// and a stream is valid (workloads.Steady.Validate).
 func (w WorkloadSpec) validate(cat *workloads.Catalog) error {
-	if w.Kind != "" {
-		if !slices.Contains(workloads.Kinds, w.Kind) {
-			return fmt.Errorf("workload kind %q: expected one of %s", w.Kind, strings.Join(workloads.Kinds, ", "))
+	if w.Kind == "" {
+		if w.Iter != 0 {
+			return fmt.Errorf("workload %s: iter %d: only kind func takes iter", w.Name, w.Iter)
 		}
-		if w.Name != "" || w.Function != "" || w.Seconds != 0 || w.PerSecond != 0 {
-			return fmt.Errorf("workload kind %q: name, function, seconds and per_second are for steady streams", w.Kind)
-		}
-		if w.Iter < 0 || (w.Iter != 0 && w.Kind != "func") {
-			return fmt.Errorf("workload kind %q: iter %d: only func takes a positive iter", w.Kind, w.Iter)
-		}
-		return nil
+		return w.Steady.Validate(cat)
 	}
-	if !workloadNameRE.MatchString(w.Name) || slices.Contains(workloads.Kinds, w.Name) {
-		return fmt.Errorf("workload name %q: expected lowercase letters, digits and '-', not a kind", w.Name)
+	if !slices.Contains(workloads.Kinds, w.Kind) {
+		return fmt.Errorf("workload kind %q: expected one of %s", w.Kind, strings.Join(workloads.Kinds, ", "))
 	}
-	if _, ok := cat.Lookup(w.Function); !ok {
-		return fmt.Errorf("workload %s: function %q is not in the catalog", w.Name, w.Function)
+	if w.Steady != (workloads.Steady{}) {
+		return fmt.Errorf("workload kind %q: name, function, seconds and per_second are for steady streams", w.Kind)
 	}
-	if w.Seconds <= 0 || w.PerSecond <= 0 || w.Iter != 0 {
-		return fmt.Errorf("workload %s: expected positive seconds and per_second (and no iter)", w.Name)
+	if w.Iter < 0 || (w.Iter != 0 && w.Kind != "func") {
+		return fmt.Errorf("workload kind %q: iter %d: only func takes a positive iter", w.Kind, w.Iter)
 	}
 	return nil
 }
@@ -249,21 +224,10 @@ type Run struct {
 	Flags    Flags
 }
 
-// Platform returns the run's platform configuration, model seeded with
-// seed.
+// Platform returns the run's platform configuration (sim.ConfigFor of its
+// system and flags), model seeded with seed.
 func (r *Run) Platform(seed uint64) sim.Config {
-	return sim.Config{
-		Method: r.System.Method, Pool: r.System.Pool,
-		MemBytes: int64(r.Flags.MemGB * (1 << 30)),
-		GC:       time.Duration(r.Flags.GCMin * float64(time.Minute)),
-		IdleNum:  r.Flags.IdleNum, NoReuse: r.Flags.NoReuse, NoBgTask: r.Flags.NoBgTask,
-		Seed: seed,
-	}
-}
-
-// PlatformFlags returns the flags as a manifest records them.
-func (f Flags) PlatformFlags() results.PlatformFlags {
-	return results.PlatformFlags{MemGB: f.MemGB, GCMin: f.GCMin, IdleNum: f.IdleNum, NoReuse: f.NoReuse, NoBgTask: f.NoBgTask}
+	return sim.ConfigFor(r.System.Method, r.System.Pool, r.Flags, seed)
 }
 
 // PlannedFigure is a figure of a plan and the runs it draws from.
@@ -350,76 +314,47 @@ type Datasets struct {
 	Azure, Huawei string
 }
 
-// Build makes the workload and the manifest's description of it: a
-// generated workload from GenerateWorkload with upstream's seed (the
-// traces from ds, or the built-in samples; dataset files hashed), a steady
-// stream in code. meter observes dataset reading (nil = none).
-func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
-	cat := workloads.DefaultCatalog()
-	info := results.WorkloadInfo{Name: w.ID()}
-	if err := w.validate(cat); err != nil {
-		return workloads.Workload{}, info, fmt.Errorf("%w: %v", ErrMatrix, err)
-	}
-	if w.Kind == "" {
-		counts := make([]int, w.Seconds)
-		for i := range counts {
-			counts[i] = w.PerSecond
-		}
-		wl := workloads.Workload{Test: workloads.Phase{{Function: w.Function, Counts: counts}}}
-		return wl, info, wl.Validate(cat)
-	}
-	iter := w.Iter
-	if iter == 0 {
-		iter = workloads.DefaultIter
-	}
-	path := map[string]string{"azure": ds.Azure, "huawei": ds.Huawei}[w.Kind]
-	wl, info, err := GenerateWorkload(ctx, w.Kind, workloads.DefaultSeed, iter, path, meter)
-	if err != nil {
-		return workloads.Workload{}, info, fmt.Errorf("workload %s: %w", w.ID(), err)
-	}
-	return wl, info, nil
+// spec is what workloads.Make makes of w: a generated kind with upstream's
+// seed from its dataset in ds, or the steady stream.
+func (w WorkloadSpec) spec(ds Datasets, meter tracefile.Meter) workloads.Spec {
+	return workloads.Spec{Kind: w.Kind, Seed: workloads.DefaultSeed, Iter: w.Iter,
+		Dataset: map[string]string{"azure": ds.Azure, "huawei": ds.Huawei}[w.Kind],
+		Steady:  w.Steady, Meter: meter}
 }
 
-// GenerateWorkload makes the workload kind (one of workloads.Kinds) as
-// `trenv-bench gen` does, with seed and iter, and describes it for the
-// manifest (results.WorkloadInfo: name, generator seed, dataset). A trace
-// workload reads the dataset at dataset, or the built-in synthetic sample
-// when dataset is "" (info.Dataset then says results.DatasetBuiltInSample);
-// the files it reads are hashed into info.DatasetFiles, and a dataset that
-// `traces synth` wrote (its marker lists the files) is marked Synthetic.
-// DatasetNote says what to tell the user. meter observes dataset reading
-// (nil = none).
-func GenerateWorkload(ctx context.Context, kind string, seed uint32, iter int, dataset string, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
-	if meter == nil {
-		meter = tracefile.NopMeter{}
+// Build makes the workload (workloads.Make: the traces from ds, or the
+// built-in samples; dataset files hashed) and the manifest's description
+// of it. meter observes dataset reading (nil = none).
+func (w WorkloadSpec) Build(ctx context.Context, ds Datasets, meter tracefile.Meter) (workloads.Workload, results.WorkloadInfo, error) {
+	if err := w.validate(workloads.DefaultCatalog()); err != nil {
+		return workloads.Workload{}, results.WorkloadInfo{Name: w.ID()}, fmt.Errorf("%w: %v", ErrMatrix, err)
 	}
-	s := uint64(seed)
-	info := results.WorkloadInfo{Name: kind, GeneratorSeed: &s}
-	gopts := workloads.Options{Seed: seed, Iter: iter, Catalog: workloads.DefaultCatalog(), Meter: meter}
-	sample, err := gopts.UseDataset(kind, dataset)
+	res, prov, err := workloads.Make(ctx, w.spec(ds, meter))
 	if err != nil {
-		return workloads.Workload{}, info, err
+		return workloads.Workload{}, WorkloadInfo(prov), fmt.Errorf("workload %s: %w", w.ID(), err)
 	}
-	switch {
-	case sample:
+	return res.Workload, WorkloadInfo(prov), nil
+}
+
+// WorkloadInfo is the manifest's description (results.WorkloadInfo) of a
+// workload workloads.Make made: its name and generator seed, and where its
+// data came from — the dataset and its files with their sha256, or
+// results.DatasetBuiltInSample; Synthetic when the data is invented (the
+// sample, or files a traces synth marker lists). DatasetNote says what to
+// tell the user.
+func WorkloadInfo(p workloads.Provenance) results.WorkloadInfo {
+	info := results.WorkloadInfo{Name: p.Name, Dataset: p.Dataset, Synthetic: p.Synthetic()}
+	if p.Seed != nil {
+		s := uint64(*p.Seed)
+		info.GeneratorSeed = &s
+	}
+	if p.Sample {
 		info.Dataset = results.DatasetBuiltInSample
-		info.Synthetic = true
-	case kind == "azure" || kind == "huawei":
-		info.Dataset = dataset
-		files, err := gopts.DatasetFiles(ctx, kind)
-		if err != nil {
-			return workloads.Workload{}, info, err
-		}
-		for _, f := range files {
-			info.DatasetFiles = append(info.DatasetFiles, results.DatasetFile{Path: f.Path, SHA256: f.SHA256, Bytes: f.Bytes, Synthetic: f.Synthetic})
-			info.Synthetic = info.Synthetic || f.Synthetic
-		}
 	}
-	res, err := workloads.Generate(ctx, kind, gopts)
-	if err != nil {
-		return workloads.Workload{}, info, err
+	for _, f := range p.Files {
+		info.DatasetFiles = append(info.DatasetFiles, results.DatasetFile(f))
 	}
-	return res.Workload, info, nil
+	return info
 }
 
 // traceNames are the real traces behind the trace workloads, for messages.

@@ -225,7 +225,7 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 		spec := &Spec{
 			Dir: dir, Target: o.Target, Speed: specSpeed,
 			Platform: run.Platform(DefaultModelSeed), Model: model, Workload: wl.w,
-			Manifest:   results.Manifest{ToolVersion: o.ToolVersion, CommandLine: o.CommandLine, Platform: run.Flags.PlatformFlags(), Workload: wl.info},
+			Manifest:   results.Manifest{ToolVersion: o.ToolVersion, CommandLine: o.CommandLine, Platform: run.Flags, Workload: wl.info},
 			JitterSeed: DefaultJitterSeed, Progress: o.RunProgress, Notes: o.Notes,
 		}
 		state, why := runState(dir, spec)

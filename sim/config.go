@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"trenv-bench/results"
 	"trenv-bench/sim/calibration"
 )
 
@@ -113,12 +114,33 @@ type Config struct {
 
 // DefaultConfig returns the configuration of test.sh's defaults for method.
 func DefaultConfig(method string) Config {
+	return ConfigFor(method, PoolCXL, DefaultFlags(), 0)
+}
+
+// DefaultFlags returns test.sh's and faasd's defaults of the provider
+// flags: --mem DefaultMemGB, --gc DefaultGCMinutes, --idle-num
+// DefaultIdleNum, reuse and background tasks on.
+func DefaultFlags() results.PlatformFlags {
+	return results.PlatformFlags{MemGB: DefaultMemGB, GCMin: DefaultGCMinutes, IdleNum: DefaultIdleNum}
+}
+
+// ConfigFor is the one conversion from a run's provider settings, as run
+// and sim serve take them as flags and an experiment matrix gives them, to
+// the platform's configuration: start method, TrEnv's pool ("" = cxl),
+// the flags in test.sh's units (--mem GiB, --gc minutes) and the cost
+// model's seed. It checks nothing; Validate does. Callers that take the
+// flags from a user check their ranges first, naming the flag: a --mem or
+// --gc beyond the bounds does not fit a Config's integer fields.
+func ConfigFor(method, pool string, f results.PlatformFlags, seed uint64) Config {
 	return Config{
 		Method:   method,
-		Pool:     PoolCXL,
-		MemBytes: DefaultMemGB << 30,
-		GC:       DefaultGCMinutes * time.Minute,
-		IdleNum:  DefaultIdleNum,
+		Pool:     pool,
+		MemBytes: int64(f.MemGB * (1 << 30)),
+		GC:       time.Duration(f.GCMin * float64(time.Minute)),
+		IdleNum:  f.IdleNum,
+		NoReuse:  f.NoReuse,
+		NoBgTask: f.NoBgTask,
+		Seed:     seed,
 	}
 }
 

@@ -224,12 +224,7 @@ func BenchmarkEngineW1(b *testing.B) {
 // dataset) once for each of the six methods per iteration, records written
 // to requests.csv in memory.
 func BenchmarkEngineAzureAllMethods(b *testing.B) {
-	sel, _ := workloads.AzureSelection()
-	ds, err := azureSample(sel)
-	if err != nil {
-		b.Fatal(err)
-	}
-	res, err := workloads.Generate(context.Background(), "azure", workloads.Options{Seed: workloads.DefaultSeed, Azure: ds})
+	res, _, err := workloads.Make(context.Background(), workloads.Spec{Kind: "azure", Seed: workloads.DefaultSeed})
 	if err != nil {
 		b.Fatal(err)
 	}

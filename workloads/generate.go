@@ -56,6 +56,9 @@ type Result struct {
 
 // Generate makes the workload kind (one of Kinds) as upstream gen_trace.py
 // does with the same seed and inputs, and validates it against the catalog.
+// It is the generator behind Make, which the commands use: Make opens the
+// dataset (or builds the sample) and records the provenance; callers that
+// hold a dataset in memory (tests, benchmarks) call Generate directly.
 func Generate(ctx context.Context, kind string, o Options) (Result, error) {
 	cat := o.Catalog
 	if cat == nil {
@@ -124,12 +127,12 @@ func HuaweiWindows() ([]huawei.Window, error) {
 // workload is generated without a dataset.
 const SampleSeed = 1
 
-// UseDataset sets the dataset a trace workload (kind "azure" or "huawei")
+// useDataset sets the dataset a trace workload (kind "azure" or "huawei")
 // reads: the one at path (see azure.OpenDataset, huawei.OpenDataset), or,
 // when path is "", a small synthetic sample built in memory that covers
-// what the workload selects — it reports sample = true then, so the caller
-// can say so. Other kinds need no dataset: it does nothing.
-func (o *Options) UseDataset(kind, path string) (sample bool, err error) {
+// what the workload selects — it reports sample = true then. Other kinds
+// need no dataset: it does nothing.
+func (o *Options) useDataset(kind, path string) (sample bool, err error) {
 	switch kind {
 	case "azure":
 		if path != "" {

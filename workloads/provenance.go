@@ -19,7 +19,8 @@ type DatasetFile struct {
 	// archive).
 	Path string
 	// SHA256 is the hex SHA-256 digest of the file's bytes as stored
-	// (compressed for .gz and archives); Bytes is its size.
+	// (compressed for .gz and archives); Bytes is its size. Both are empty
+	// when the files were not hashed (Spec.NoDigests).
 	SHA256 string
 	Bytes  int64
 	// Synthetic: the tracefile.SynthMarkerName file in the same directory
@@ -27,13 +28,13 @@ type DatasetFile struct {
 	Synthetic bool
 }
 
-// DatasetFiles returns the files of kind's dataset (as UseDataset set it)
-// that Generate reads, each hashed, in reading order: the Azure day's
-// durations and invocations files (or the archive), the Huawei day files of
-// the windows. It returns nil for kinds without a dataset and for an
-// in-memory dataset (the built-in sample). Errors name the file; ctx stops
-// the hashing.
-func (o *Options) DatasetFiles(ctx context.Context, kind string) ([]DatasetFile, error) {
+// datasetFiles returns the files of kind's dataset (as useDataset set it)
+// that Generate reads, in reading order, each hashed when digests is set:
+// the Azure day's durations and invocations files (or the archive), the
+// Huawei day files of the windows. It returns nil for kinds without a
+// dataset and for an in-memory dataset (the built-in sample). Errors name
+// the file; ctx stops the hashing.
+func (o *Options) datasetFiles(ctx context.Context, kind string, digests bool) ([]DatasetFile, error) {
 	var paths []string
 	var err error
 	switch kind {
@@ -64,9 +65,11 @@ func (o *Options) DatasetFiles(ctx context.Context, kind string) ([]DatasetFile,
 	out := make([]DatasetFile, 0, len(paths))
 	markers := map[string]*tracefile.SynthMarker{}
 	for _, p := range paths {
-		f, err := hashFile(ctx, p)
-		if err != nil {
-			return nil, err
+		f := DatasetFile{Path: p}
+		if digests {
+			if f, err = hashFile(ctx, p); err != nil {
+				return nil, err
+			}
 		}
 		dir := filepath.Dir(p)
 		m, ok := markers[dir]

@@ -133,16 +133,16 @@ func TestSeedReachesBothGenerators(t *testing.T) {
 
 func TestUseDataset(t *testing.T) {
 	var o Options
-	if sample, err := o.UseDataset("azure", ""); !sample || err != nil || o.Azure == nil {
+	if sample, err := o.useDataset("azure", ""); !sample || err != nil || o.Azure == nil {
 		t.Errorf("azure without a path: sample %v, err %v", sample, err)
 	}
-	if sample, err := o.UseDataset("huawei", ""); !sample || err != nil || o.Huawei == nil {
+	if sample, err := o.useDataset("huawei", ""); !sample || err != nil || o.Huawei == nil {
 		t.Errorf("huawei without a path: sample %v, err %v", sample, err)
 	}
-	if sample, err := o.UseDataset("1", "ignored"); sample || err != nil {
+	if sample, err := o.useDataset("1", "ignored"); sample || err != nil {
 		t.Errorf("W1 needs no dataset: sample %v, err %v", sample, err)
 	}
-	if _, err := o.UseDataset("azure", "/no/such/dataset"); err == nil || !strings.Contains(err.Error(), "/no/such/dataset") {
+	if _, err := o.useDataset("azure", "/no/such/dataset"); err == nil || !strings.Contains(err.Error(), "/no/such/dataset") {
 		t.Errorf("missing dataset: %v", err)
 	}
 }
@@ -152,10 +152,10 @@ func TestUseDataset(t *testing.T) {
 func TestDatasetFiles(t *testing.T) {
 	ctx := context.Background()
 	var o Options
-	o.UseDataset("azure", "")
-	o.UseDataset("huawei", "")
+	o.useDataset("azure", "")
+	o.useDataset("huawei", "")
 	for _, kind := range []string{"azure", "huawei", "1"} {
-		if files, err := o.DatasetFiles(ctx, kind); files != nil || err != nil {
+		if files, err := o.datasetFiles(ctx, kind, true); files != nil || err != nil {
 			t.Errorf("%s from the built-in sample: %v, %v; want no files", kind, files, err)
 		}
 	}
@@ -167,10 +167,10 @@ func TestDatasetFiles(t *testing.T) {
 	if err := huawei.Synth(hwDir, huawei.SynthOptions{Seed: 3, Functions: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.UseDataset("azure", azDir); err != nil {
+	if _, err := o.useDataset("azure", azDir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := o.UseDataset("huawei", hwDir); err != nil {
+	if _, err := o.useDataset("huawei", hwDir); err != nil {
 		t.Fatal(err)
 	}
 	ws, _ := HuaweiWindows()
@@ -180,7 +180,7 @@ func TestDatasetFiles(t *testing.T) {
 	}
 	check := func(kind string, synthetic bool, wantNames []string) {
 		t.Helper()
-		files, err := o.DatasetFiles(ctx, kind)
+		files, err := o.datasetFiles(ctx, kind, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,6 +198,16 @@ func TestDatasetFiles(t *testing.T) {
 		}
 		if !slices.Equal(names, wantNames) {
 			t.Errorf("%s reads %v, want %v", kind, names, wantNames)
+		}
+		// Without digests: the same files and marks, nothing hashed.
+		bare, err := o.datasetFiles(ctx, kind, false)
+		if err != nil || len(bare) != len(files) {
+			t.Fatalf("%s without digests: %v, %v", kind, bare, err)
+		}
+		for i, f := range bare {
+			if f != (DatasetFile{Path: files[i].Path, Synthetic: synthetic}) {
+				t.Errorf("%s without digests: %+v, want path %s only (synthetic %v)", kind, f, files[i].Path, synthetic)
+			}
 		}
 	}
 	sel, _ := AzureSelection()
@@ -219,7 +229,7 @@ func TestDatasetFiles(t *testing.T) {
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := o.DatasetFiles(cancelled, "azure"); !errors.Is(err, context.Canceled) {
+	if _, err := o.datasetFiles(cancelled, "azure", true); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 }

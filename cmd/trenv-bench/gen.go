@@ -97,15 +97,11 @@ existing files are only replaced with --force.`,
 }
 
 func genRun(ctx context.Context, o *genOptions) error {
-	gopts := workloads.Options{Seed: uint32(o.Seed), Iter: o.Iter, Meter: newMeter(o.Streams)}
-	sample, err := gopts.UseDataset(o.Workload, o.Dataset)
-	if err != nil {
-		return err
-	}
-	if sample {
+	res, prov, err := workloads.Make(ctx, workloads.Spec{Kind: o.Workload, Seed: uint32(o.Seed), Iter: o.Iter,
+		Dataset: o.Dataset, NoDigests: true, Meter: newMeter(o.Streams)})
+	if prov.Sample {
 		fmt.Fprintf(o.Streams.ErrOut, "gen: no --dataset: using the built-in synthetic %s sample (not the real trace)\n", o.Workload)
 	}
-	res, err := workloads.Generate(ctx, o.Workload, gopts)
 	if err != nil {
 		return err
 	}

@@ -167,7 +167,9 @@ func (o *runOptions) loadWorkload(ctx context.Context) (workloads.Workload, resu
 		w, err := workloads.ReadDir(o.WorkloadDir, workloads.DefaultCatalog())
 		return w, results.WorkloadInfo{Name: o.WorkloadDir}, err
 	}
-	return experiments.GenerateWorkload(ctx, o.Workload, uint32(o.GenSeed), o.Iter, o.Dataset, newMeter(o.Streams))
+	res, prov, err := workloads.Make(ctx, workloads.Spec{Kind: o.Workload, Seed: uint32(o.GenSeed), Iter: o.Iter,
+		Dataset: o.Dataset, Meter: newMeter(o.Streams)})
+	return res.Workload, experiments.WorkloadInfo(prov), err
 }
 
 // runName is the default run directory name.
@@ -220,11 +222,10 @@ func runRun(ctx context.Context, o *runOptions) error {
 // manifest describes the run before it starts; info describes its
 // workload.
 func (o *runOptions) manifest(info results.WorkloadInfo) results.Manifest {
-	p := o.Platform
 	return results.Manifest{
 		ToolVersion: versionString(),
 		CommandLine: o.Args,
-		Platform:    results.PlatformFlags{MemGB: p.MemGB, GCMin: p.GCMin, IdleNum: p.IdleNum, NoReuse: p.NoReuse, NoBgTask: p.NoBgTask},
+		Platform:    o.Platform.PlatformFlags,
 		Workload:    info,
 	}
 }

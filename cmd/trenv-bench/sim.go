@@ -6,10 +6,10 @@ import (
 	"net"
 	"os"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
 	"trenv-bench/workloads"
@@ -34,17 +34,14 @@ HTTP API in real time, for any client.`,
 }
 
 // platformFlags are the faasd provider flags shared by run and sim serve
-// (test.sh's names and defaults).
+// (test.sh's names and defaults): the start method and pool, the provider
+// flags as the manifest records them, the cost model's seed and file.
 type platformFlags struct {
-	Method   string
-	Pool     string
-	MemGB    float64
-	GCMin    float64
-	IdleNum  int
-	NoReuse  bool
-	NoBgTask bool
-	Seed     uint64
-	CalFile  string
+	Method string
+	Pool   string
+	results.PlatformFlags
+	Seed    uint64
+	CalFile string
 }
 
 func addPlatformFlags(cmd *cobra.Command, f *platformFlags) {
@@ -80,12 +77,7 @@ func (f *platformFlags) config(cmd *cobra.Command) (sim.Config, *calibration.Mod
 	if f.IdleNum < 0 || f.IdleNum > sim.MaxIdleNum {
 		return sim.Config{}, nil, flagErrorf("--idle-num %d: expected 0 to %d", f.IdleNum, sim.MaxIdleNum)
 	}
-	cfg := sim.Config{
-		Method: f.Method, Pool: f.Pool,
-		MemBytes: int64(f.MemGB * (1 << 30)),
-		GC:       time.Duration(f.GCMin * float64(time.Minute)),
-		IdleNum:  f.IdleNum, NoReuse: f.NoReuse, NoBgTask: f.NoBgTask, Seed: f.Seed,
-	}
+	cfg := sim.ConfigFor(f.Method, f.Pool, f.PlatformFlags, f.Seed)
 	if err := cfg.Validate(); err != nil {
 		return cfg, nil, &FlagError{Err: err}
 	}

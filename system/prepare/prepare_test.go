@@ -85,7 +85,9 @@ func (h *fakeHost) Run(ctx context.Context, name string, args ...string) ([]byte
 	argv := append([]string{name}, args...)
 	h.ran = append(h.ran, argv)
 	cmd := strings.Join(argv, " ")
-	fail := func() ([]byte, error) { return nil, &system.CmdError{Name: name, Args: args, ExitCode: 1, Err: fmt.Errorf("exit status 1")} }
+	fail := func() ([]byte, error) {
+		return nil, &system.CmdError{Name: name, Args: args, ExitCode: 1, Err: fmt.Errorf("exit status 1")}
+	}
 	switch {
 	case cmd == "daxctl list":
 		if !h.dax {

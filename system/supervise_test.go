@@ -119,4 +119,3 @@ func TestStopRecorded(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
-

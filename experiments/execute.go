@@ -20,10 +20,10 @@ import (
 	"trenv-bench/workloads"
 )
 
-// ErrHostTarget says what --target host still needs.
-var ErrHostTarget = errors.New("--target host is not available yet: it needs the host support " +
-	"(system/: stack checks, prepare and clean; baselines/: per-method faasd flags, CRIU binaries and daemons), " +
-	"which a later version adds; use --target sim, --target twin, or --gateway URL against a running faasd")
+// ErrHostTarget says what reproduce --target host still needs.
+var ErrHostTarget = errors.New("reproduce --target host is not available yet: it needs each figure's runs grouped by memory pool, " +
+	"with system prepare between pools; run a figure's runs one by one with run --target host, " +
+	"or reproduce with --target sim or --target twin")
 
 // Spec is one run: what to replay, where, and where the run directory goes.
 type Spec struct {
@@ -55,6 +55,9 @@ type Spec struct {
 	Progress func(replay.Progress)
 	// Notes receives remarks for the user (nil = discarded).
 	Notes io.Writer
+	// Host says where a host run finds the stack (target host); nil
+	// means DefaultHostOptions.
+	Host *HostOptions
 }
 
 func (o *Spec) notes() io.Writer {
@@ -176,7 +179,7 @@ func startEngine(ctx context.Context, o *Spec) (engine, error) {
 	case results.TargetGateway:
 		return dialGateway(ctx, o)
 	case results.TargetHost:
-		return nil, ErrHostTarget
+		return startHost(ctx, o)
 	}
 	return nil, fmt.Errorf("experiments: target %q: expected one of sim, twin, gateway, host", o.Target)
 }

@@ -64,8 +64,12 @@ Targets:
   gateway  --gateway URL: a faasd someone else runs (a real testbed, or
            trenv-bench sim serve), measured as it answers; a twin there
            announces itself and is recorded as twin, never as a measurement
-  host     a real TrEnv host the harness manages (not available in this
-           version: see the error)`,
+  host     a real TrEnv host the harness manages: it starts containerd (when
+           not running) and faasd provider with the method's flags as the
+           artifact's test.sh does, waits for faasd's seeded pool, samples
+           the function cgroup, and stops what it started (faasd and
+           rdma-server supervised by PID under /run/trenv-bench; the FaaSnap
+           and REAP baselines are not available on it yet)`,
 		Example: `  # W1 under TrEnv in the simulator (paper Figure 10a, one bar)
   trenv-bench run --method trenv -w 1 --target sim
 
@@ -185,9 +189,6 @@ func (o *runOptions) runName() string {
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
-	if o.Target == results.TargetHost {
-		return experiments.ErrHostTarget
-	}
 	w, info, err := o.loadWorkload(ctx)
 	if err != nil {
 		return err

@@ -197,7 +197,7 @@ func TestRunTargets(t *testing.T) {
 func TestRunHostSaysWhatIsMissing(t *testing.T) {
 	s, _, errOut := testStreams()
 	code := Main([]string{"run", "--method", "trenv", "-w", "func", "--target", "host", "--out", t.TempDir()}, s)
-	if code != ExitError || !strings.Contains(errOut.String(), "--target host is not available yet") {
+	if code != ExitError || !strings.Contains(errOut.String(), "faasd is not installed") || !strings.Contains(errOut.String(), "system doctor") {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }

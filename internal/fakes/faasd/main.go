@@ -16,6 +16,10 @@
 // the network namespace pre-fill for faasnap and reap. SIGTERM or SIGINT
 // shuts it down.
 //
+// With $FAKE_FAASD_CGROUP_DIR set, it writes the model's resident memory
+// into memory.current there every 50 ms, as the kernel keeps a function
+// cgroup's (the directory is made if missing).
+//
 // `faasd checkpoint ...` and `faasd install` record their invocation and
 // exit 0. $FAKE_FAASD_EXIT_AFTER (a Go duration) makes the provider exit 1
 // that long after it starts serving, as a crash would.
@@ -166,6 +170,18 @@ func provider(args []string) error {
 		}()
 	}
 	go backgroundLog(method, *idle, *noBg)
+	if dir := os.Getenv("FAKE_FAASD_CGROUP_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		go func() {
+			for ctx.Err() == nil {
+				resident, _ := twin.Memory()
+				os.WriteFile(filepath.Join(dir, "memory.current"), []byte(strconv.FormatInt(resident, 10)+"\n"), 0o644)
+				time.Sleep(50 * time.Millisecond)
+			}
+		}()
+	}
 	return twin.Serve(ctx, ln)
 }
 

@@ -1,0 +1,451 @@
+package experiments
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"trenv-bench/baselines"
+	"trenv-bench/replay"
+	"trenv-bench/results"
+	"trenv-bench/system"
+)
+
+// HostOptions say how a host run finds and starts the TrEnv stack; zero
+// fields take a provisioned host's defaults (DefaultHostOptions).
+type HostOptions struct {
+	// Layout is where faasd's state, the CRIU variant directories and
+	// PATH are (baselines.Layout).
+	Layout baselines.Layout
+	// StateDir is the supervisor's state directory (its lock, the
+	// daemons' records and logs).
+	StateDir string
+	// CgroupRoot is where the cgroup hierarchies are mounted.
+	CgroupRoot string
+	// Faasd is the faasd binary (a path, or a name looked up on PATH).
+	Faasd string
+	// Containerd starts containerd when ContainerdSocket is absent
+	// (program first); nil means it must be running already.
+	Containerd       []string
+	ContainerdSocket string
+	// CRIU maps each CRIU variant (a stack component) to its binary.
+	CRIU map[string]string
+	// KdatCache is CRIU's kernel-feature cache (/run/criu.kdat), which a
+	// run fills from, and saves back to, one copy per variant in
+	// StateDir/kdat.
+	KdatCache string
+}
+
+// DefaultHostOptions are the paths of a host the artifact or the Ansible
+// playbook provisioned, the CRIU variants where stack.yaml installs them.
+func DefaultHostOptions() HostOptions {
+	crius := map[string]string{}
+	stack := system.DefaultStack()
+	for _, c := range stack.Providers("criu") {
+		if len(c.Install) > 0 {
+			crius[c.Name] = c.Install[0]
+		}
+	}
+	return HostOptions{Layout: baselines.DefaultLayout(), StateDir: system.DefaultStateDir, CgroupRoot: system.DefaultCgroupRoot,
+		Faasd: "/usr/local/bin/faasd", Containerd: []string{"/usr/local/bin/containerd", "-l", "debug"},
+		ContainerdSocket: "/run/containerd/containerd.sock", CRIU: crius, KdatCache: "/run/criu.kdat"}
+}
+
+// hostEngine runs a workload on a real TrEnv host: it starts containerd
+// (when it is not running) and `faasd provider` with the method's flags
+// under a supervisor, waits for faasd's background tasks, replays the
+// workload through the replay engine, samples the function cgroup, and
+// stops what it started.
+type hostEngine struct {
+	*replayEngine
+	h       HostOptions
+	method  baselines.Method
+	launch  baselines.Launch
+	sup     *system.Supervisor
+	notes   io.Writer
+	started []*system.Daemon // in start order
+	faasd   *system.Daemon
+}
+
+// startHost prepares the host for one run and starts its daemons: the
+// pre-flight of a host run (nothing is written to the run directory
+// before it succeeds).
+func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
+	h := o.Host
+	if h == nil {
+		d := DefaultHostOptions()
+		h = &d
+	}
+	method, err := baselines.Lookup(o.Platform.Method)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := exec.LookPath(h.Faasd); err != nil {
+		return nil, fmt.Errorf("--target host: TrEnv's faasd is not installed (%w): provision the host (ansible/site.yml) "+
+			"and check it with trenv-bench system doctor", err)
+	}
+	if method.SnapshotMode != "" {
+		return nil, fmt.Errorf("--target host --method %s: preparing the FaaSnap daemon's snapshots through its REST API is not built yet", method.Name)
+	}
+	flags, err := baselines.FlagsFrom(o.Manifest.Platform)
+	if err != nil {
+		return nil, err
+	}
+	sup, err := system.OpenSupervisor(h.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	e := &hostEngine{h: *h, method: method, sup: sup, notes: o.notes()}
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
+	if err := e.cleanRecorded(ctx); err != nil {
+		return nil, err
+	}
+	if err := system.ResetCgroup(h.CgroupRoot, method.Cgroup); err != nil {
+		return nil, err
+	}
+	if err := e.selectCRIU(); err != nil {
+		return nil, err
+	}
+	if err := e.startContainerd(ctx); err != nil {
+		return nil, err
+	}
+	e.launch = method.Provider(flags, h.Layout)
+	if err := e.startFaasd(ctx, flags); err != nil {
+		return nil, err
+	}
+	password, err := os.ReadFile(filepath.Join(h.Layout.FaasdState, "secrets", "basic-auth-password"))
+	if err != nil {
+		return nil, fmt.Errorf("faasd's admin password: %w", err)
+	}
+	port := h.Layout.Port
+	if port == 0 {
+		port = 8081
+	}
+	gw := &replay.Gateway{URL: fmt.Sprintf("http://127.0.0.1:%d", port), Password: strings.TrimSpace(string(password)), Warn: notef(o.notes())}
+	e.replayEngine = &replayEngine{o: o, gw: gw, tgt: results.TargetHost, speed: 1, eff: e.effectiveConfig(),
+		memory: func(context.Context) (int64, bool) {
+			v, _, err := system.CgroupMemory(h.CgroupRoot, method.Cgroup)
+			return v, err == nil
+		}}
+	if err := e.register(ctx); err != nil {
+		return nil, fmt.Errorf("registering the functions with faasd: %w", err)
+	}
+	return e, nil
+}
+
+// cleanRecorded stops daemons an earlier run left recorded.
+func (e *hostEngine) cleanRecorded(ctx context.Context) error {
+	rec, err := e.sup.Recorded()
+	if err != nil {
+		return err
+	}
+	for _, d := range rec {
+		stopped, err := e.sup.StopRecorded(ctx, d, system.StopGrace)
+		if err != nil {
+			return err
+		}
+		if stopped {
+			fmt.Fprintf(e.notes, "run: stopped %s (pid %d), left running by an earlier run\n", d.Name, d.PID)
+		}
+	}
+	return nil
+}
+
+// selectCRIU makes the method's CRIU variant the "criu" of its directory,
+// which the launch puts first on PATH, and primes CRIU's kernel-feature
+// cache with the variant's own copy.
+func (e *hostEngine) selectCRIU() error {
+	bin, ok := e.h.CRIU[e.method.CRIU]
+	if !ok {
+		return fmt.Errorf("CRIU variant %s: no binary is configured for it", e.method.CRIU)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		return fmt.Errorf("CRIU variant %s: %w (install it: see system lock)", e.method.CRIU, err)
+	}
+	dir := filepath.Join(e.h.Layout.CRIUDirs, e.method.CRIU)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	link := filepath.Join(dir, "criu")
+	if cur, err := os.Readlink(link); err != nil || cur != bin {
+		os.Remove(link)
+		if err := os.Symlink(bin, link); err != nil {
+			return fmt.Errorf("selecting CRIU variant %s: %w", e.method.CRIU, err)
+		}
+	}
+	if e.h.KdatCache == "" {
+		return nil
+	}
+	cached := filepath.Join(e.h.StateDir, "kdat", e.method.CRIU+".kdat")
+	if b, err := os.ReadFile(cached); err == nil {
+		return os.WriteFile(e.h.KdatCache, b, 0o644)
+	}
+	os.Remove(e.h.KdatCache) // another variant's: let this one probe afresh
+	return nil
+}
+
+// saveKdat keeps the variant's kernel-feature cache for its next run.
+func (e *hostEngine) saveKdat() {
+	if e.h.KdatCache == "" {
+		return
+	}
+	if b, err := os.ReadFile(e.h.KdatCache); err == nil {
+		dir := filepath.Join(e.h.StateDir, "kdat")
+		os.MkdirAll(dir, 0o755)
+		os.WriteFile(filepath.Join(dir, e.method.CRIU+".kdat"), b, 0o644)
+	}
+}
+
+func (e *hostEngine) path() string {
+	return "PATH=" + filepath.Join(e.h.Layout.CRIUDirs, e.method.CRIU) + ":" + e.h.Layout.Path
+}
+
+// startContainerd starts containerd, with the method's CRIU first on its
+// PATH (runc runs criu from there), when its socket is absent.
+func (e *hostEngine) startContainerd(ctx context.Context) error {
+	if _, err := os.Stat(e.h.ContainerdSocket); err == nil {
+		return nil
+	}
+	if len(e.h.Containerd) == 0 {
+		return fmt.Errorf("containerd is not running (no %s)", e.h.ContainerdSocket)
+	}
+	d, err := e.sup.Start(ctx, "containerd", e.h.Containerd, []string{e.path()}, "/")
+	if err != nil {
+		return err
+	}
+	e.started = append(e.started, d)
+	return waitFor(ctx, d, 30*time.Second, func() bool {
+		_, err := os.Stat(e.h.ContainerdSocket)
+		return err == nil
+	}, "containerd's socket "+e.h.ContainerdSocket)
+}
+
+// startFaasd starts `faasd provider` as the method launches it, and waits
+// for /healthz and for its background tasks (baselines.Readiness).
+func (e *hostEngine) startFaasd(ctx context.Context, flags baselines.Flags) error {
+	if err := os.MkdirAll(e.launch.Dir, 0o755); err != nil {
+		return err
+	}
+	n, err := raiseOpenFiles(e.launch.OpenFiles)
+	if err != nil {
+		return err
+	}
+	if n < e.launch.OpenFiles {
+		fmt.Fprintf(e.notes, "run: warning: faasd gets an open-files limit of %d, not %d: this process's hard limit holds it\n", n, e.launch.OpenFiles)
+	}
+	e.launch.OpenFiles = n
+	argv := append([]string{e.h.Faasd}, e.launch.Args...)
+	d, err := e.sup.Start(ctx, "faasd", argv, e.launch.Env, e.launch.Dir)
+	if err != nil {
+		return err
+	}
+	e.started = append(e.started, d)
+	e.faasd = d
+	port := e.h.Layout.Port
+	if port == 0 {
+		port = 8081
+	}
+	healthz := fmt.Sprintf("http://127.0.0.1:%d/healthz", port)
+	if err := waitFor(ctx, d, time.Minute, func() bool { return answers(ctx, healthz) }, "faasd's /healthz"); err != nil {
+		return e.withLog(err)
+	}
+	r := e.method.Readiness(flags)
+	if r.Count == 0 {
+		return nil
+	}
+	var failed string
+	err = waitFor(ctx, d, r.Timeout, func() bool {
+		n, fail := countLog(d.Log, r.Line, r.Failures)
+		failed = fail
+		return n >= r.Count || fail != ""
+	}, fmt.Sprintf("%d lines %q in faasd's log", r.Count, r.Line))
+	if err == nil && failed != "" {
+		err = fmt.Errorf("faasd's background task failed: %s", failed)
+	}
+	return e.withLog(err)
+}
+
+// raiseOpenFiles sets this process's RLIMIT_NOFILE, which the daemons it
+// starts inherit, to want, raising the hard limit if it may; where it may
+// not, to the hard limit. It returns the limit set.
+func raiseOpenFiles(want uint64) (uint64, error) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, fmt.Errorf("reading the open-files limit: %w", err)
+	}
+	if lim.Max < want {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: want, Max: want}); err == nil {
+			return want, nil
+		}
+		want = lim.Max
+	}
+	if lim.Cur < want {
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &unix.Rlimit{Cur: want, Max: lim.Max}); err != nil {
+			return 0, fmt.Errorf("raising the open-files limit to %d: %w", want, err)
+		}
+	}
+	return want, nil
+}
+
+// answers reports whether GET url answers 200 within a second.
+func answers(ctx context.Context, url string) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// withLog adds the end of faasd's log to err.
+func (e *hostEngine) withLog(err error) error {
+	if err == nil || e.faasd == nil {
+		return err
+	}
+	return fmt.Errorf("%w; faasd's log ends:\n%s", err, tail(e.faasd.Log, 10))
+}
+
+// waitFor polls ok until it holds, d exits, ctx ends or timeout passes.
+func waitFor(ctx context.Context, d *system.Daemon, timeout time.Duration, ok func() bool, what string) error {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for !ok() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-d.Exited():
+			return fmt.Errorf("%s exited (%v) before %s", d.Name, d.ExitErr(), what)
+		case <-deadline.C:
+			return fmt.Errorf("waited %v for %s", timeout, what)
+		case <-tick.C:
+		}
+	}
+	return nil
+}
+
+// countLog counts the lines of a log that contain line, and returns the
+// first that contains any of failures.
+func countLog(path, line string, failures []string) (int, string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, ""
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		t := sc.Text()
+		if strings.Contains(t, line) {
+			n++
+		}
+		for _, fail := range failures {
+			if strings.Contains(t, fail) {
+				return n, t
+			}
+		}
+	}
+	return n, ""
+}
+
+// tail returns the last n lines of a file.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// hostEffective is what a host run records as its effective configuration:
+// how faasd was started.
+type hostEffective struct {
+	Engine    string   `json:"engine"`
+	Faasd     []string `json:"faasd"`
+	Env       []string `json:"env"`
+	Dir       string   `json:"dir"`
+	OpenFiles uint64   `json:"open_files"`
+	CRIU      string   `json:"criu"`
+	Cgroup    string   `json:"cgroup"`
+	// Differences are the deliberate differences from test.sh.
+	Differences []string `json:"differences_from_test_sh"`
+}
+
+func (e *hostEngine) effectiveConfig() json.RawMessage {
+	var diffs []string
+	for _, d := range baselines.Differences() {
+		diffs = append(diffs, d.What+": "+d.Here+" (test.sh: "+d.Upstream+")")
+	}
+	return mustJSON(hostEffective{Engine: "host", Faasd: append([]string{e.h.Faasd}, e.launch.Args...), Env: e.launch.Env,
+		Dir: e.launch.Dir, OpenFiles: e.launch.OpenFiles, CRIU: e.method.CRIU, Cgroup: e.method.Cgroup, Differences: diffs})
+}
+
+func (e *hostEngine) run(ctx context.Context, rec results.Recorder, m *results.Manifest) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-e.faasd.Exited():
+			cancel(fmt.Errorf("faasd exited during the run (%v); its log ends:\n%s", e.faasd.ExitErr(), tail(e.faasd.Log, 10)))
+		case <-ctx.Done():
+		}
+	}()
+	err := e.replayEngine.run(ctx, rec, m)
+	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		err = cause
+	}
+	e.stopDaemons()
+	for _, d := range e.started {
+		if b, rerr := os.ReadFile(d.Log); rerr == nil {
+			if aerr := rec.Attach(d.Name+".log", bytes.NewReader(b)); aerr != nil && err == nil {
+				err = aerr
+			}
+		}
+	}
+	return err
+}
+
+// stopDaemons stops what the run started, newest first.
+func (e *hostEngine) stopDaemons() {
+	for i := len(e.started) - 1; i >= 0; i-- {
+		e.started[i].Stop(context.Background())
+	}
+	e.saveKdat()
+}
+
+func (e *hostEngine) close() {
+	e.stopDaemons()
+	e.started = nil
+	if e.sup != nil {
+		e.sup.Close()
+		e.sup = nil
+	}
+}

@@ -1,0 +1,297 @@
+package experiments
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"trenv-bench/baselines"
+	"trenv-bench/results"
+	"trenv-bench/sim"
+	"trenv-bench/sim/calibration"
+	"trenv-bench/system"
+	"trenv-bench/workloads"
+)
+
+// fakeFaasd builds internal/fakes/faasd once per test binary.
+func fakeFaasd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "faasd")
+	out, err := exec.Command("go", "build", "-o", bin, "trenv-bench/internal/fakes/faasd").CombinedOutput()
+	if err != nil {
+		t.Fatalf("building the fake faasd: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// fakeHostTree is a host laid out in a temporary directory: faasd's state
+// with its secrets, the CRIU variants' binaries, a containerd socket (as if
+// containerd were running), and a function cgroup the fake faasd fills.
+func fakeHostTree(t *testing.T, faasd string) (*HostOptions, string) {
+	t.Helper()
+	root := t.TempDir()
+	mk := func(p, content string) string {
+		f := filepath.Join(root, p)
+		os.MkdirAll(filepath.Dir(f), 0o755)
+		if err := os.WriteFile(f, []byte(content), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	mk("var/lib/faasd/secrets/basic-auth-user", "admin\n")
+	mk("var/lib/faasd/secrets/basic-auth-password", "fake-secret\n")
+	crius := map[string]string{}
+	for _, v := range []string{baselines.CRIUSwitch, baselines.CRIUMaster, baselines.CRIULazy} {
+		crius[v] = mk("root/downloads/"+v, "#!/bin/true\n")
+	}
+	h := &HostOptions{
+		Layout: baselines.Layout{FaasdState: filepath.Join(root, "var/lib/faasd"), CRIUDirs: filepath.Join(root, "run/trenv-bench/criu"),
+			Path: os.Getenv("PATH"), Port: freePort(t)},
+		StateDir: filepath.Join(root, "run/trenv-bench"), CgroupRoot: filepath.Join(root, "sys/fs/cgroup"),
+		Faasd: faasd, ContainerdSocket: mk("run/containerd/containerd.sock", ""), CRIU: crius,
+		KdatCache: filepath.Join(root, "run/criu.kdat"),
+	}
+	record := filepath.Join(root, "faasd-invocations.jsonl")
+	t.Setenv("FAKE_FAASD_RECORD", record)
+	t.Setenv("FAKE_FAASD_CGROUP_DIR", filepath.Join(h.CgroupRoot, baselines.FunctionCgroup))
+	return h, record
+}
+
+// hostWorkload is short: a host run is real time.
+func hostWorkload() workloads.Workload {
+	return workloads.Workload{
+		// Requests in the first seconds, then quiet ones, so that every
+		// request ends before its phase's deadline (1.1 × its length).
+		Warmup: workloads.Phase{{Function: "pyaes", Counts: []int{2, 0, 0, 0}}, {Function: "dynamic-html", Counts: []int{1, 2, 0, 0}}},
+		Test:   workloads.Phase{{Function: "pyaes", Counts: []int{3, 1, 0, 0}}, {Function: "dynamic-html", Counts: []int{2, 3, 0, 0}}},
+	}
+}
+
+func hostSpec(t *testing.T, h *HostOptions, method, pool string, flags results.PlatformFlags) *Spec {
+	t.Helper()
+	model, err := calibration.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Spec{
+		Dir: filepath.Join(t.TempDir(), "run"), Target: results.TargetHost,
+		Platform: sim.ConfigFor(method, pool, flags, 1), Model: model, Workload: hostWorkload(),
+		Manifest: results.Manifest{Method: method, Pool: pool, Platform: flags}, JitterSeed: 1, Host: h,
+	}
+}
+
+func readRecords(t *testing.T, path string) []struct {
+	Args      []string
+	Env       []string
+	Dir       string
+	OpenFiles uint64 `json:"open_files"`
+} {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []struct {
+		Args      []string
+		Env       []string
+		Dir       string
+		OpenFiles uint64 `json:"open_files"`
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		var r struct {
+			Args      []string
+			Env       []string
+			Dir       string
+			OpenFiles uint64 `json:"open_files"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestHostRun runs the host target end to end against the fake faasd for
+// each method it supports and both pools: faasd is started as test.sh
+// starts it (flags, environment) with the listed differences (working
+// directory, open-files limit, the CRIU variant first on PATH), the run
+// waits for the seeded pool, every request is served, the function
+// cgroup's memory is sampled, faasd's log is attached, and nothing is left
+// running.
+func TestHostRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time runs")
+	}
+	faasd := fakeFaasd(t)
+	for _, tc := range []struct {
+		method, pool string
+		flags        results.PlatformFlags
+	}{
+		{baselines.TrEnv, "cxl", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 5}},
+		{baselines.TrEnv, "rdma", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{baselines.Cold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70}},
+		{baselines.CRIU, "", results.PlatformFlags{MemGB: 32, GCMin: 3, IdleNum: 70, NoReuse: true}},
+		{baselines.Lazy, "", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70, NoBgTask: true}},
+	} {
+		t.Run(tc.method+"-"+tc.pool, func(t *testing.T) {
+			h, record := fakeHostTree(t, faasd)
+			t.Setenv("FAKE_FAASD_POOL", tc.pool)
+			spec := hostSpec(t, h, tc.method, tc.pool, tc.flags)
+			m, err := Execute(context.Background(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Status != results.RunComplete || m.Target != results.TargetHost || m.Requests.OK != hostWorkload().Test.Requests()+hostWorkload().Warmup.Requests() {
+				t.Errorf("manifest: %s on %s, requests %+v", m.Status, m.Target, m.Requests)
+			}
+			method, _ := baselines.Lookup(tc.method)
+			flags, _ := baselines.FlagsFrom(tc.flags)
+			recs := readRecords(t, record)
+			if len(recs) != 1 {
+				t.Fatalf("faasd was started %d times", len(recs))
+			}
+			r := recs[0]
+			if want := append([]string{"faasd"}, method.ProviderArgs(flags)...); !slices.Equal(r.Args, want) {
+				t.Errorf("faasd %q\nwant %q", r.Args, want)
+			}
+			criuDir := filepath.Join(h.Layout.CRIUDirs, method.CRIU)
+			for _, e := range []string{"secret_mount_path=" + filepath.Join(h.Layout.FaasdState, "secrets"), "basic_auth=true"} {
+				if !slices.Contains(r.Env, e) {
+					t.Errorf("faasd's environment lacks %q", e)
+				}
+			}
+			if i := slices.IndexFunc(r.Env, func(e string) bool { return strings.HasPrefix(e, "PATH=") }); i < 0 || !strings.HasPrefix(r.Env[i], "PATH="+criuDir+":") {
+				t.Errorf("faasd's PATH does not start with the %s directory", method.CRIU)
+			}
+			var lim unix.Rlimit
+			unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+			if want := min(baselines.OpenFilesLimit, lim.Max); r.Dir != h.Layout.FaasdState || r.OpenFiles != want {
+				t.Errorf("faasd ran in %s with %d open files, want %s and %d", r.Dir, r.OpenFiles, h.Layout.FaasdState, want)
+			}
+			if link, err := os.Readlink(filepath.Join(criuDir, "criu")); err != nil || link != h.CRIU[method.CRIU] {
+				t.Errorf("criu in %s is %q (%v), want the %s binary", criuDir, link, err, method.CRIU)
+			}
+			if _, err := os.Stat(filepath.Join(spec.Dir, "faasd.log")); err != nil {
+				t.Errorf("faasd's log is not attached: %v", err)
+			}
+			run, err := results.LoadRun(spec.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			samples, err := run.Memory()
+			if err != nil || len(samples) == 0 || !slices.ContainsFunc(samples, func(s results.MemorySample) bool { return s.Bytes > 0 }) {
+				t.Errorf("memory samples %v (%v): want the function cgroup's, some non-zero", samples, err)
+			}
+			var eff hostEffective
+			if err := json.Unmarshal(run.Manifest.Effective, &eff); err != nil || eff.Engine != "host" || len(eff.Differences) == 0 {
+				t.Errorf("effective config %s (%v)", run.Manifest.Effective, err)
+			}
+			sup, err := system.OpenSupervisor(h.StateDir)
+			if err != nil {
+				t.Fatalf("the run left the host locked: %v", err)
+			}
+			defer sup.Close()
+			if left, _ := sup.Recorded(); len(left) != 0 {
+				t.Errorf("daemons left recorded: %+v", left)
+			}
+		})
+	}
+}
+
+// TestHostRunFaults: faasd dying mid-run fails the run with its log
+// attached and nothing left running; a second run while one holds the host
+// is refused; a missing secret, a taken port and the VM baselines are
+// refused before any run directory exists.
+func TestHostRunFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time runs")
+	}
+	faasd := fakeFaasd(t)
+	flags := results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 3}
+
+	t.Run("faasd dies", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		t.Setenv("FAKE_FAASD_EXIT_AFTER", "1500ms")
+		spec := hostSpec(t, h, baselines.TrEnv, "cxl", flags)
+		m, err := Execute(context.Background(), spec)
+		if err == nil || !strings.Contains(err.Error(), "faasd exited") || m.Status != results.RunFailed {
+			t.Fatalf("status %s, error %v: want a failed run naming faasd", m.Status, err)
+		}
+		if b, err := os.ReadFile(filepath.Join(spec.Dir, "faasd.log")); err != nil || !strings.Contains(string(b), "fake crash") {
+			t.Errorf("faasd's log is not attached with its last words (%v)", err)
+		}
+		if m.Requests.Scheduled != m.Requests.OK+m.Requests.Failed+m.Requests.Abandoned {
+			t.Errorf("requests not all accounted for: %+v", m.Requests)
+		}
+	})
+	t.Run("second run", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		sup, err := system.OpenSupervisor(h.StateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sup.Close()
+		spec := hostSpec(t, h, baselines.TrEnv, "cxl", flags)
+		if _, err := Execute(context.Background(), spec); !errors.Is(err, system.ErrBusy) {
+			t.Errorf("error %v, want ErrBusy", err)
+		}
+		if _, err := os.Stat(spec.Dir); err == nil {
+			t.Error("a refused run left a run directory")
+		}
+	})
+	t.Run("no secrets", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		os.RemoveAll(filepath.Join(h.Layout.FaasdState, "secrets"))
+		spec := hostSpec(t, h, baselines.Cold, "", flags)
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "basic") {
+			t.Errorf("error %v, want faasd's missing basic-auth secret", err)
+		}
+		if _, err := os.Stat(spec.Dir); err == nil {
+			t.Error("a refused run left a run directory")
+		}
+	})
+	t.Run("port taken", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		h.Layout.Port = ln.Addr().(*net.TCPAddr).Port
+		spec := hostSpec(t, h, baselines.Cold, "", flags)
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "faasd") {
+			t.Errorf("error %v, want faasd's failure to listen", err)
+		}
+	})
+	t.Run("vm baselines", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		spec := hostSpec(t, h, baselines.REAP, "", flags)
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "not built yet") {
+			t.Errorf("error %v", err)
+		}
+	})
+}

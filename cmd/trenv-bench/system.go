@@ -22,6 +22,6 @@ FaaSnap and REAP baselines the FaaSnap daemon and Firecracker.
 		Example: `  trenv-bench system lock
   trenv-bench system doctor --method trenv --pool cxl`,
 	}
-	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil))
+	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil), newCmdSystemPrepare(s, nil))
 	return cmd
 }

@@ -201,8 +201,10 @@ func Plan(o Options, h *Host) ([]Step, error) {
 type planner struct {
 	o Options
 	h *Host
-	// node is the far-memory node once known.
-	node int
+	// node is the far-memory node once known (nodeKnown), from the DAX
+	// device.
+	node      int
+	nodeKnown bool
 	// containerd is the containerd the images step started, if any; the
 	// checkpoint step uses it and the marker step stops it.
 	containerd Daemon
@@ -286,8 +288,8 @@ func (p *planner) dax() Step {
 			if err != nil || !ok || d.Mode != "devdax" || d.Align != 4096 || d.State == "disabled" {
 				return false, "", err
 			}
-			if d.TargetNode != nil && p.o.Node < 0 {
-				p.node = *d.TargetNode
+			if d.TargetNode != nil {
+				p.node, p.nodeKnown = *d.TargetNode, true
 			}
 			return true, fmt.Sprintf("%s is devdax, aligned 4096, target node %s", p.o.DAXDevice, nodeText(d.TargetNode)), nil
 		},
@@ -309,8 +311,8 @@ func (p *planner) dax() Step {
 				return err
 			case !ok || d.Mode != "devdax" || d.Align != 4096:
 				return fmt.Errorf("daxctl created no 4096-aligned devdax named %s", p.o.DAXDevice)
-			case d.TargetNode != nil && p.o.Node < 0:
-				p.node = *d.TargetNode
+			case d.TargetNode != nil:
+				p.node, p.nodeKnown = *d.TargetNode, true
 			}
 			return nil
 		}}
@@ -328,10 +330,10 @@ func (p *planner) farNode() (int, error) {
 	if p.o.Node >= 0 {
 		return p.o.Node, nil
 	}
-	if p.node > 0 || p.o.Pool == system.PoolCXL && p.node == 0 {
+	if p.nodeKnown {
 		return p.node, nil
 	}
-	return 0, errors.New("the far-memory NUMA node is unknown: give --node")
+	return 0, errors.New("the far-memory NUMA node is unknown (the DAX device names none): give --node")
 }
 
 func (p *planner) nic() Step {
@@ -440,7 +442,7 @@ func (p *planner) tmpfs(dir, name string) Step {
 	doc := fmt.Sprintf("mount a %s tmpfs on %s bound to the far-memory node", p.o.TmpfsSize, dir)
 	cmd := func() []string {
 		n, err := p.farNode()
-		node := "N"
+		node := "<node>"
 		if err == nil {
 			node = strconv.Itoa(n)
 		}
@@ -802,4 +804,20 @@ func ownerOf(path string) (int, bool) {
 		return 0, false
 	}
 	return int(st.Uid), true
+}
+
+// CheckpointOrder is the artifact's order of the services it checkpoints
+// (machine-prepare.sh's generate_cp): the two auxiliary functions, then
+// the 11 benchmark functions, plain, then _1, then _2. faasd checkpoint
+// packs their templates into the pool in this order.
+func CheckpointOrder() []string {
+	fns := []string{"pyaes", "image-processing", "image-recognition", "video-processing", "chameleon", "dynamic-html",
+		"crypto", "image-flip-rotate", "json-serde", "js-json-serde", "pagerank"}
+	out := []string{"h-hello-world", "h-memory"}
+	for _, suffix := range []string{"", "_1", "_2"} {
+		for _, f := range fns {
+			out = append(out, f+suffix)
+		}
+	}
+	return out
 }

@@ -52,25 +52,31 @@ func ToWriter(w io.Writer) Printer { return writerPrinter{w} }
 // Prepare runs the steps in order: each that is not done yet is run, and
 // the first failure stops the preparation with an error naming the step
 // (the steps before it stay done; run it again to resume). With dryRun
-// nothing runs: it prints each step, whether it is done, and its
-// commands.
+// nothing runs: it prints each step, whether it is done (or why that
+// cannot be told), and its commands.
 func Prepare(ctx context.Context, steps []Step, r Runner, out Printer, dryRun bool) error {
 	for i, s := range steps {
 		n := fmt.Sprintf("[%d/%d] %s", i+1, len(steps), s.Name)
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("prepare: %s: %w", s.Name, err)
 		}
+		var unknown error
 		if s.Done != nil {
 			done, why, err := s.Done(ctx)
-			if err != nil {
+			switch {
+			case err != nil && !dryRun:
 				return fmt.Errorf("prepare: %s: checking whether it is done: %w", s.Name, err)
-			}
-			if done {
+			case err != nil:
+				unknown = err
+			case done:
 				out.Printf("%s: done already (%s)", n, why)
 				continue
 			}
 		}
 		out.Printf("%s: %s", n, s.Doc)
+		if unknown != nil {
+			out.Printf("    (cannot tell whether it is done: %v)", unknown)
+		}
 		for _, c := range s.Commands {
 			out.Printf("    %s", quoteArgs(c))
 		}

@@ -18,10 +18,16 @@ FaaSnap and REAP baselines the FaaSnap daemon and Firecracker.
           commit, download and checksum, or why upstream pins nothing
   doctor  checks this host for a method and pool: kernel, memory pool,
           cgroup v2, CRIU, the pinned binaries, faasd's state, checkpoints,
-          memory, CPU and noise settings, each failure with a remedy`,
+          memory, CPU and noise settings, each failure with a remedy
+  prepare readies the host after a boot, as machine-prepare.sh without its
+          prompts: memory pool, tmpfs, images, mm-templates (--dry-run)
+  clean   stops what the harness started, by PID, and removes the function
+          containers, cgroups and overlays (--dry-run)`,
 		Example: `  trenv-bench system lock
-  trenv-bench system doctor --method trenv --pool cxl`,
+  trenv-bench system doctor --method trenv --pool cxl
+  trenv-bench system prepare --mem-pool cxl --dry-run
+  trenv-bench system clean`,
 	}
-	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil), newCmdSystemPrepare(s, nil))
+	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil), newCmdSystemPrepare(s, nil), newCmdSystemClean(s, nil))
 	return cmd
 }

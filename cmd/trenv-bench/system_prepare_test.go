@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"trenv-bench/system"
 )
 
 // TestSystemPrepareDryRun runs `system prepare --dry-run` on this machine:
@@ -40,5 +42,26 @@ func TestSystemPrepareFlags(t *testing.T) {
 		if code == 0 || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%s: exit %d, %q: want an error naming %s", tc.args, code, errOut, tc.want)
 		}
+	}
+}
+
+// TestSystemCleanDryRun: on this machine, with nothing started, clean
+// --dry-run succeeds and changes nothing; a run holding the lock makes it
+// refuse.
+func TestSystemCleanDryRun(t *testing.T) {
+	state := t.TempDir()
+	s, out, errOut := testStreams()
+	if code := Main([]string{"system", "clean", "--dry-run", "--state-dir", state}, s); code != 0 ||
+		!strings.Contains(out.String(), "dry run: nothing was changed") {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	sup, err := system.OpenSupervisor(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close()
+	s, _, errOut = testStreams()
+	if code := Main([]string{"system", "clean", "--state-dir", state}, s); code == 0 || !strings.Contains(errOut.String(), "another trenv-bench run") {
+		t.Errorf("clean while the host is held: exit %d: %s", code, errOut)
 	}
 }

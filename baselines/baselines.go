@@ -22,16 +22,6 @@ import (
 	"trenv-bench/results"
 )
 
-// The start methods, as results.Systems names them.
-const (
-	TrEnv   = "trenv"
-	Cold    = "cold"
-	CRIU    = "criu"
-	Lazy    = "lazy"
-	FaaSnap = "faasnap"
-	REAP    = "reap"
-)
-
 // The CRIU variants, as system/stack.yaml names their components.
 const (
 	CRIUSwitch = "criu-switch" // TrEnv's fork: switch, convert, swrk
@@ -81,12 +71,12 @@ type Method struct {
 // methods is the table of start methods, in results.Systems order.
 func methods() []Method {
 	return []Method{
-		{Name: TrEnv, StartMethod: Cold, CRIU: CRIUSwitch, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
-		{Name: Cold, Baseline: true, StartMethod: Cold, CRIU: CRIUSwitch, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
-		{Name: CRIU, Baseline: true, StartMethod: CRIU, CRIU: CRIUMaster, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
-		{Name: Lazy, Baseline: true, StartMethod: Lazy, CRIU: CRIULazy, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
-		{Name: FaaSnap, Baseline: true, StartMethod: FaaSnap, CRIU: CRIUSwitch, SnapshotMode: FaaSnap, Cgroup: FaaSnap, UpstreamSettle: 60 * time.Second},
-		{Name: REAP, Baseline: true, StartMethod: REAP, CRIU: CRIUSwitch, SnapshotMode: REAP, Cgroup: REAP, UpstreamSettle: 60 * time.Second},
+		{Name: results.MethodTrEnv, StartMethod: results.MethodCold, CRIU: CRIUSwitch, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
+		{Name: results.MethodCold, Baseline: true, StartMethod: results.MethodCold, CRIU: CRIUSwitch, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
+		{Name: results.MethodCRIU, Baseline: true, StartMethod: results.MethodCRIU, CRIU: CRIUMaster, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
+		{Name: results.MethodLazy, Baseline: true, StartMethod: results.MethodLazy, CRIU: CRIULazy, Cgroup: FunctionCgroup, UpstreamSettle: 20 * time.Second},
+		{Name: results.MethodFaaSnap, Baseline: true, StartMethod: results.MethodFaaSnap, CRIU: CRIUSwitch, SnapshotMode: results.MethodFaaSnap, Cgroup: results.MethodFaaSnap, UpstreamSettle: 60 * time.Second},
+		{Name: results.MethodREAP, Baseline: true, StartMethod: results.MethodREAP, CRIU: CRIUSwitch, SnapshotMode: results.MethodREAP, Cgroup: results.MethodREAP, UpstreamSettle: 60 * time.Second},
 	}
 }
 
@@ -258,7 +248,7 @@ func (m Method) Readiness(f Flags) Readiness {
 		return Readiness{}
 	}
 	switch {
-	case m.Name == TrEnv:
+	case m.Name == results.MethodTrEnv:
 		n := f.IdleNum
 		if n == 0 {
 			n = FaasdDefaultIdleNum

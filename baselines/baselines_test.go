@@ -110,7 +110,7 @@ func TestMethodsFollowSystems(t *testing.T) {
 		if m.CRIU == "" || m.Cgroup == "" || m.StartMethod == "" {
 			t.Errorf("%s: %+v lacks a CRIU variant, cgroup or start method", m.Name, m)
 		}
-		if _, ok := m.Daemon(); ok != (m.Name == baselines.FaaSnap || m.Name == baselines.REAP) {
+		if _, ok := m.Daemon(); ok != (m.Name == results.MethodFaaSnap || m.Name == results.MethodREAP) {
 			t.Errorf("%s: daemon %v", m.Name, ok)
 		}
 	}
@@ -179,13 +179,13 @@ func TestReadiness(t *testing.T) {
 		flags  baselines.Flags
 		count  int
 	}{
-		{baselines.TrEnv, baselines.Flags{}, 70},
-		{baselines.TrEnv, baselines.Flags{IdleNum: 50}, 50},
-		{baselines.TrEnv, baselines.Flags{IdleNum: 50, NoBgTask: true}, 0},
-		{baselines.Cold, baselines.Flags{}, 0},
-		{baselines.CRIU, baselines.Flags{}, 0},
-		{baselines.FaaSnap, baselines.Flags{}, 1},
-		{baselines.REAP, baselines.Flags{NoBgTask: true}, 0},
+		{results.MethodTrEnv, baselines.Flags{}, 70},
+		{results.MethodTrEnv, baselines.Flags{IdleNum: 50}, 50},
+		{results.MethodTrEnv, baselines.Flags{IdleNum: 50, NoBgTask: true}, 0},
+		{results.MethodCold, baselines.Flags{}, 0},
+		{results.MethodCRIU, baselines.Flags{}, 0},
+		{results.MethodFaaSnap, baselines.Flags{}, 1},
+		{results.MethodREAP, baselines.Flags{NoBgTask: true}, 0},
 	} {
 		m, _ := baselines.Lookup(tc.method)
 		r := m.Readiness(tc.flags)

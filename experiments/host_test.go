@@ -151,11 +151,11 @@ func TestHostRun(t *testing.T) {
 		method, pool string
 		flags        results.PlatformFlags
 	}{
-		{baselines.TrEnv, "cxl", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 5}},
-		{baselines.TrEnv, "rdma", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70}},
-		{baselines.Cold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70}},
-		{baselines.CRIU, "", results.PlatformFlags{MemGB: 32, GCMin: 3, IdleNum: 70, NoReuse: true}},
-		{baselines.Lazy, "", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70, NoBgTask: true}},
+		{results.MethodTrEnv, "cxl", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 5}},
+		{results.MethodTrEnv, "rdma", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70}},
+		{results.MethodCold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70}},
+		{results.MethodCRIU, "", results.PlatformFlags{MemGB: 32, GCMin: 3, IdleNum: 70, NoReuse: true}},
+		{results.MethodLazy, "", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70, NoBgTask: true}},
 	} {
 		t.Run(tc.method+"-"+tc.pool, func(t *testing.T) {
 			h, record := fakeHostTree(t, faasd)
@@ -236,7 +236,7 @@ func TestHostRunFaults(t *testing.T) {
 	t.Run("faasd dies", func(t *testing.T) {
 		h, _ := fakeHostTree(t, faasd)
 		t.Setenv("FAKE_FAASD_EXIT_AFTER", "1500ms")
-		spec := hostSpec(t, h, baselines.TrEnv, "cxl", flags)
+		spec := hostSpec(t, h, results.MethodTrEnv, "cxl", flags)
 		m, err := Execute(context.Background(), spec)
 		if err == nil || !strings.Contains(err.Error(), "faasd exited") || m.Status != results.RunFailed {
 			t.Fatalf("status %s, error %v: want a failed run naming faasd", m.Status, err)
@@ -255,7 +255,7 @@ func TestHostRunFaults(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer sup.Close()
-		spec := hostSpec(t, h, baselines.TrEnv, "cxl", flags)
+		spec := hostSpec(t, h, results.MethodTrEnv, "cxl", flags)
 		if _, err := Execute(context.Background(), spec); !errors.Is(err, system.ErrBusy) {
 			t.Errorf("error %v, want ErrBusy", err)
 		}
@@ -266,7 +266,7 @@ func TestHostRunFaults(t *testing.T) {
 	t.Run("no secrets", func(t *testing.T) {
 		h, _ := fakeHostTree(t, faasd)
 		os.RemoveAll(filepath.Join(h.Layout.FaasdState, "secrets"))
-		spec := hostSpec(t, h, baselines.Cold, "", flags)
+		spec := hostSpec(t, h, results.MethodCold, "", flags)
 		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "basic") {
 			t.Errorf("error %v, want faasd's missing basic-auth secret", err)
 		}
@@ -282,14 +282,14 @@ func TestHostRunFaults(t *testing.T) {
 		}
 		defer ln.Close()
 		h.Layout.Port = ln.Addr().(*net.TCPAddr).Port
-		spec := hostSpec(t, h, baselines.Cold, "", flags)
+		spec := hostSpec(t, h, results.MethodCold, "", flags)
 		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "faasd") {
 			t.Errorf("error %v, want faasd's failure to listen", err)
 		}
 	})
 	t.Run("vm baselines", func(t *testing.T) {
 		h, _ := fakeHostTree(t, faasd)
-		spec := hostSpec(t, h, baselines.REAP, "", flags)
+		spec := hostSpec(t, h, results.MethodREAP, "", flags)
 		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "not built yet") {
 			t.Errorf("error %v", err)
 		}

@@ -30,14 +30,25 @@ type System struct {
 // systems is the one table of systems, in the order of every legend, table
 // and bar group: TrEnv first, then the baselines from the slowest start to
 // the VM-snapshot ones. Figures give each a colour by its position.
+// The start methods: TrEnv, and the five baselines faasd runs with
+// --baseline. Every package names them by these.
+const (
+	MethodTrEnv   = "trenv"
+	MethodCold    = "cold"
+	MethodCRIU    = "criu"
+	MethodLazy    = "lazy"
+	MethodFaaSnap = "faasnap"
+	MethodREAP    = "reap"
+)
+
 var systems = [...]System{
-	{SystemTCXL, "trenv", "cxl"},
-	{SystemTRDMA, "trenv", "rdma"},
-	{SystemFaasd, "cold", ""},
-	{SystemCRIU, "criu", ""},
-	{SystemLazy, "lazy", ""},
-	{SystemFaaSnap, "faasnap", ""},
-	{SystemREAP, "reap", ""},
+	{SystemTCXL, MethodTrEnv, "cxl"},
+	{SystemTRDMA, MethodTrEnv, "rdma"},
+	{SystemFaasd, MethodCold, ""},
+	{SystemCRIU, MethodCRIU, ""},
+	{SystemLazy, MethodLazy, ""},
+	{SystemFaaSnap, MethodFaaSnap, ""},
+	{SystemREAP, MethodREAP, ""},
 }
 
 // Systems returns every system, in order. A new slice each call.

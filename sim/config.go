@@ -11,14 +11,14 @@ import (
 	"trenv-bench/sim/calibration"
 )
 
-// Start methods: TrEnv, and the five baselines faasd runs with --baseline.
+// Start methods (results' names, for the platform's callers).
 const (
-	MethodTrEnv   = "trenv"
-	MethodCold    = "cold"
-	MethodCRIU    = "criu"
-	MethodLazy    = "lazy"
-	MethodFaaSnap = "faasnap"
-	MethodREAP    = "reap"
+	MethodTrEnv   = results.MethodTrEnv
+	MethodCold    = results.MethodCold
+	MethodCRIU    = results.MethodCRIU
+	MethodLazy    = results.MethodLazy
+	MethodFaaSnap = results.MethodFaaSnap
+	MethodREAP    = results.MethodREAP
 )
 
 // Methods lists the start methods, TrEnv first.

@@ -176,7 +176,7 @@ func once(ctx context.Context, bin, dir, wdir, url, pw string, i int) (measureme
 	slices.Sort(late)
 	return measurement{requests: n, cpuPer1000: (user + sys) / float64(n) * 1000, kernel: sys / (user + sys),
 		ctxPerR: float64(ru.Nvcsw+ru.Nivcsw) / float64(n),
-		p50: results.Percentile(late, 50), p99: results.Percentile(late, 99), wall: wall}, nil
+		p50:     results.Percentile(late, 50), p99: results.Percentile(late, 99), wall: wall}, nil
 }
 
 func waitHealthy(ctx context.Context, url string) error {

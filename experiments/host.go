@@ -8,10 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,6 +24,7 @@ import (
 	"trenv-bench/replay"
 	"trenv-bench/results"
 	"trenv-bench/system"
+	"trenv-bench/system/doctor"
 )
 
 // HostOptions say how a host run finds and starts the TrEnv stack; zero
@@ -46,6 +50,11 @@ type HostOptions struct {
 	// run fills from, and saves back to, one copy per variant in
 	// StateDir/kdat.
 	KdatCache string
+	// Facts is the host's root for what a run records of it: the stack's
+	// unpinned components as resolved there (stack-resolved.json) and
+	// doctor's report for the run's method and pool (doctor.json); nil
+	// records neither.
+	Facts fs.FS
 }
 
 // DefaultHostOptions are the paths of a host the artifact or the Ansible
@@ -60,7 +69,7 @@ func DefaultHostOptions() HostOptions {
 	}
 	return HostOptions{Layout: baselines.DefaultLayout(), StateDir: system.DefaultStateDir, CgroupRoot: system.DefaultCgroupRoot,
 		Faasd: "/usr/local/bin/faasd", Containerd: []string{"/usr/local/bin/containerd", "-l", "debug"},
-		ContainerdSocket: "/run/containerd/containerd.sock", CRIU: crius, KdatCache: "/run/criu.kdat"}
+		ContainerdSocket: "/run/containerd/containerd.sock", CRIU: crius, KdatCache: "/run/criu.kdat", Facts: os.DirFS("/")}
 }
 
 // hostEngine runs a workload on a real TrEnv host: it starts containerd
@@ -75,7 +84,8 @@ type hostEngine struct {
 	launch  baselines.Launch
 	sup     *system.Supervisor
 	notes   io.Writer
-	started []*system.Daemon // in start order
+	facts   map[string][]byte // attached to the run directory
+	started []*system.Daemon  // in start order
 	faasd   *system.Daemon
 }
 
@@ -146,7 +156,46 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 	if err := e.register(ctx); err != nil {
 		return nil, fmt.Errorf("registering the functions with faasd: %w", err)
 	}
+	e.facts = hostFacts(ctx, h.Facts, method.Name, o.Platform.Pool, flags.MemGB)
 	return e, nil
+}
+
+// factsTimeout bounds what recording the host's facts may take.
+const factsTimeout = 2 * time.Minute
+
+// hostFacts returns the files a host run attaches about its host: the
+// stack as pinned with its unpinned components resolved, and doctor's
+// report scoped to the run. A fact that cannot be had is recorded as its
+// error, in the same file.
+func hostFacts(ctx context.Context, root fs.FS, method, pool string, memGiB int) map[string][]byte {
+	if root == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, factsTimeout)
+	defer cancel()
+	stack := system.DefaultStack()
+	out := map[string][]byte{}
+	res, err := system.Resolver{Runner: system.ExecRunner{}, Root: root}.Resolve(ctx, stack)
+	out["stack-resolved.json"] = mustJSON(struct {
+		Stack    *system.Stack       `json:"stack"`
+		Resolved []system.Resolution `json:"resolved"`
+		Error    string              `json:"error,omitempty"`
+	}{stack, res, errText(err)})
+	sc := doctor.Scope{Methods: []string{method}, Pool: pool, MemGiB: memGiB}
+	rep, err := doctor.Run(ctx, doctor.Host{Root: root, Runner: system.ExecRunner{}, Path: filepath.SplitList(os.Getenv("PATH"))}, stack, sc)
+	if err != nil {
+		out["doctor.json"] = mustJSON(map[string]string{"error": err.Error()})
+	} else {
+		out["doctor.json"] = mustJSON(rep)
+	}
+	return out
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
 }
 
 // cleanRecorded stops daemons an earlier run left recorded.
@@ -423,6 +472,11 @@ func (e *hostEngine) run(ctx context.Context, rec results.Recorder, m *results.M
 		err = cause
 	}
 	e.stopDaemons()
+	for _, name := range slices.Sorted(maps.Keys(e.facts)) {
+		if aerr := rec.Attach(name, bytes.NewReader(e.facts[name])); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
 	for _, d := range e.started {
 		if b, rerr := os.ReadFile(d.Log); rerr == nil {
 			if aerr := rec.Attach(d.Name+".log", bytes.NewReader(b)); aerr != nil && err == nil {

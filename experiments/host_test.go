@@ -159,6 +159,10 @@ func TestHostRun(t *testing.T) {
 	} {
 		t.Run(tc.method+"-"+tc.pool, func(t *testing.T) {
 			h, record := fakeHostTree(t, faasd)
+			facts := tc.method == results.MethodTrEnv && tc.pool == "cxl"
+			if facts {
+				h.Facts = os.DirFS("/") // this machine's, once
+			}
 			t.Setenv("FAKE_FAASD_POOL", tc.pool)
 			spec := hostSpec(t, h, tc.method, tc.pool, tc.flags)
 			m, err := Execute(context.Background(), spec)
@@ -197,6 +201,32 @@ func TestHostRun(t *testing.T) {
 			}
 			if _, err := os.Stat(filepath.Join(spec.Dir, "faasd.log")); err != nil {
 				t.Errorf("faasd's log is not attached: %v", err)
+			}
+			if facts {
+				var rep struct {
+					OK     bool `json:"ok"`
+					Checks []struct{ ID, Status string }
+				}
+				b, err := os.ReadFile(filepath.Join(spec.Dir, "doctor.json"))
+				if err == nil {
+					err = json.Unmarshal(b, &rep)
+				}
+				if err != nil || rep.OK || !slices.ContainsFunc(rep.Checks, func(c struct{ ID, Status string }) bool {
+					return c.ID == "kernel.release" && c.Status == "fail"
+				}) {
+					t.Errorf("doctor.json: %v; want this machine's report (no TrEnv kernel)", err)
+				}
+				var st struct {
+					Stack    json.RawMessage
+					Resolved []struct{ Component string }
+				}
+				b, err = os.ReadFile(filepath.Join(spec.Dir, "stack-resolved.json"))
+				if err == nil {
+					err = json.Unmarshal(b, &st)
+				}
+				if err != nil || len(st.Stack) == 0 || len(st.Resolved) == 0 {
+					t.Errorf("stack-resolved.json: %v, %d resolutions", err, len(st.Resolved))
+				}
 			}
 			run, err := results.LoadRun(spec.Dir)
 			if err != nil {

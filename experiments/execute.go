@@ -281,20 +281,34 @@ func dialGateway(ctx context.Context, o *Spec) (*replayEngine, error) {
 	return e, nil
 }
 
-// register registers every function of the workload.
-func (e *replayEngine) register(ctx context.Context) error {
+// workloadFunctions are the functions the workload invokes, in the order
+// they first appear, from the catalog.
+func (e *replayEngine) workloadFunctions() []workloads.Function {
+	return workloadFunctions(e.o.Workload)
+}
+
+func workloadFunctions(w workloads.Workload) []workloads.Function {
 	cat := workloads.DefaultCatalog()
 	seen := map[string]bool{}
-	for _, ph := range []workloads.Phase{e.o.Workload.Warmup, e.o.Workload.Test} {
+	var out []workloads.Function
+	for _, ph := range []workloads.Phase{w.Warmup, w.Test} {
 		for _, s := range ph {
 			if seen[s.Function] {
 				continue
 			}
 			seen[s.Function] = true
 			fn, _ := cat.Lookup(s.Function) // validated with the workload
-			if err := e.gw.Register(ctx, fn); err != nil {
-				return err
-			}
+			out = append(out, fn)
+		}
+	}
+	return out
+}
+
+// register registers every function of the workload.
+func (e *replayEngine) register(ctx context.Context) error {
+	for _, fn := range e.workloadFunctions() {
+		if err := e.gw.Register(ctx, fn); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -21,10 +21,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trenv-bench/baselines"
+	"trenv-bench/baselines/faasnap"
 	"trenv-bench/replay"
 	"trenv-bench/results"
 	"trenv-bench/system"
 	"trenv-bench/system/doctor"
+	"trenv-bench/workloads"
 )
 
 // HostOptions say how a host run finds and starts the TrEnv stack; zero
@@ -50,6 +52,12 @@ type HostOptions struct {
 	// run fills from, and saves back to, one copy per variant in
 	// StateDir/kdat.
 	KdatCache string
+	// FaaSnap is the FaaSnap/REAP daemon the VM baselines start; nil
+	// means the provisioned host's (baselines.Method.Daemon).
+	FaaSnap *baselines.Daemon
+	// FaaSnapWaits are snapshot preparation's pauses; nil means
+	// upstream's (faasnap.UpstreamWaits).
+	FaaSnapWaits *faasnap.Waits
 	// Facts is the host's root for what a run records of it: the stack's
 	// unpinned components as resolved there (stack-resolved.json) and
 	// doctor's report for the run's method and pool (doctor.json); nil
@@ -106,9 +114,6 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 		return nil, fmt.Errorf("--target host: TrEnv's faasd is not installed (%w): provision the host (ansible/site.yml) "+
 			"and check it with trenv-bench system doctor", err)
 	}
-	if method.SnapshotMode != "" {
-		return nil, fmt.Errorf("--target host --method %s: preparing the FaaSnap daemon's snapshots through its REST API is not built yet", method.Name)
-	}
 	flags, err := baselines.FlagsFrom(o.Manifest.Platform)
 	if err != nil {
 		return nil, err
@@ -130,6 +135,9 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 		return nil, err
 	}
 	if err := e.selectCRIU(); err != nil {
+		return nil, err
+	}
+	if err := e.startFaaSnap(ctx, workloadFunctions(o.Workload)); err != nil {
 		return nil, err
 	}
 	if err := e.startContainerd(ctx); err != nil {
@@ -263,6 +271,80 @@ func (e *hostEngine) saveKdat() {
 
 func (e *hostEngine) path() string {
 	return "PATH=" + filepath.Join(e.h.Layout.CRIUDirs, e.method.CRIU) + ":" + e.h.Layout.Path
+}
+
+// faasnapReady bounds the wait for the FaaSnap daemon's API.
+const faasnapReady = 30 * time.Second
+
+// startFaaSnap starts the FaaSnap/REAP daemon a VM baseline needs, prepares
+// the snapshots of the workload's functions through its API (retried as
+// the daemon's Daemon.PrepareTries allows), and then moves the daemon into
+// the method's cgroup, as test.sh does after preparing so that the
+// snapshots' tmpfs pages are not charged to it (its VMs, its children,
+// are).
+func (e *hostEngine) startFaaSnap(ctx context.Context, fns []workloads.Function) error {
+	if e.method.SnapshotMode == "" {
+		return nil
+	}
+	dm, _ := e.method.Daemon()
+	if e.h.FaaSnap != nil {
+		dm = *e.h.FaaSnap
+	}
+	for what, p := range map[string]string{"its config": dm.Config, "the snapshot directory": dm.SnapshotDir} {
+		if _, err := os.Stat(p); err != nil {
+			return fmt.Errorf("the FaaSnap daemon's %s: %w (provision the baselines: ansible/site.yml, then trenv-bench system prepare)", what, err)
+		}
+	}
+	d, err := e.sup.Start(ctx, "faasnap", append([]string{dm.Binary}, dm.Args...), []string{"PATH=" + e.h.Layout.Path}, dm.Dir)
+	if err != nil {
+		return err
+	}
+	e.started = append(e.started, d)
+	c := &faasnap.Client{URL: dm.URL}
+	withLog := func(err error) error {
+		return fmt.Errorf("%w; the FaaSnap daemon's log ends:\n%s", err, tail(d.Log, 10))
+	}
+	if err := waitFor(ctx, d, faasnapReady, func() bool {
+		ctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return c.Ping(ctx) == nil
+	}, "the FaaSnap daemon's API at "+dm.URL); err != nil {
+		return withLog(err)
+	}
+	waits := faasnap.UpstreamWaits
+	if e.h.FaaSnapWaits != nil {
+		waits = *e.h.FaaSnapWaits
+	}
+	_, err = faasnap.Prepare(ctx, c, faasnap.Options{Mode: e.method.SnapshotMode, Dir: dm.SnapshotDir, Functions: snapshotFuncs(fns),
+		VCPU: 2, Tries: dm.PrepareTries, Waits: waits, Progress: notef(e.notes)})
+	if err != nil {
+		return withLog(err)
+	}
+	if err := system.MoveToCgroup(e.h.CgroupRoot, e.method.Cgroup, d.PID); err != nil {
+		return err
+	}
+	return nil
+}
+
+// snapshotFuncs are the functions a FaaSnap daemon prepares: one per
+// lambda name (what faasd looks a snapshot up by), guest image by
+// language, warmed with the function's own request body.
+func snapshotFuncs(fns []workloads.Function) []faasnap.Func {
+	var out []faasnap.Func
+	seen := map[string]bool{}
+	for _, fn := range fns {
+		name, _, _ := strings.Cut(fn.Name, "_")
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		image := "debian-python"
+		if fn.Language == "node" {
+			image = "debian-nodejs"
+		}
+		out = append(out, faasnap.Func{Name: name, Image: image, Params: fn.Payload})
+	}
+	return out
 }
 
 // startContainerd starts containerd, with the method's CRIU first on its
@@ -460,13 +542,15 @@ func (e *hostEngine) effectiveConfig() json.RawMessage {
 func (e *hostEngine) run(ctx context.Context, rec results.Recorder, m *results.Manifest) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go func() {
-		select {
-		case <-e.faasd.Exited():
-			cancel(fmt.Errorf("faasd exited during the run (%v); its log ends:\n%s", e.faasd.ExitErr(), tail(e.faasd.Log, 10)))
-		case <-ctx.Done():
-		}
-	}()
+	for _, d := range e.started {
+		go func() {
+			select {
+			case <-d.Exited():
+				cancel(fmt.Errorf("%s exited during the run (%v); its log ends:\n%s", d.Name, d.ExitErr(), tail(d.Log, 10)))
+			case <-ctx.Done():
+			}
+		}()
+	}
 	err := e.replayEngine.run(ctx, rec, m)
 	if cause := context.Cause(ctx); err != nil && cause != nil && !errors.Is(cause, context.Canceled) {
 		err = cause

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trenv-bench/baselines"
+	"trenv-bench/baselines/faasnap"
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
@@ -23,15 +25,45 @@ import (
 	"trenv-bench/workloads"
 )
 
-// fakeFaasd builds internal/fakes/faasd once per test binary.
+// fakeFaasd builds internal/fakes/faasd.
 func fakeFaasd(t *testing.T) string {
+	return buildFake(t, "faasd", "trenv-bench/internal/fakes/faasd")
+}
+
+func buildFake(t *testing.T, name, pkg string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "faasd")
-	out, err := exec.Command("go", "build", "-o", bin, "trenv-bench/internal/fakes/faasd").CombinedOutput()
+	bin := filepath.Join(t.TempDir(), name)
+	out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
 	if err != nil {
-		t.Fatalf("building the fake faasd: %v\n%s", err, out)
+		t.Fatalf("building the fake %s: %v\n%s", name, err, out)
 	}
 	return bin
+}
+
+// withFaaSnap gives the host the fake FaaSnap daemon, its config and its
+// snapshot directory (which the fake faasd reads), with no pauses in the
+// preparation; it returns the file the daemon records its calls in.
+func withFaaSnap(t *testing.T, h *HostOptions, daemon, cgroup string) string {
+	t.Helper()
+	root := t.TempDir()
+	cfg := filepath.Join(root, "etc/faasnap.json")
+	snaps := filepath.Join(root, "mnt/cxl-tmp/faasnap/snapshot")
+	os.MkdirAll(filepath.Dir(cfg), 0o755)
+	os.MkdirAll(snaps, 0o755)
+	if err := os.WriteFile(cfg, []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	port := freePort(t)
+	h.FaaSnap = &baselines.Daemon{Binary: daemon, Args: []string{"--host=127.0.0.1", fmt.Sprintf("--port=%d", port)}, Dir: root,
+		Config: cfg, URL: fmt.Sprintf("http://127.0.0.1:%d", port), SnapshotDir: snaps, PrepareTries: 3}
+	h.FaaSnapWaits = &faasnap.Waits{}
+	record := filepath.Join(root, "faasnap-calls.jsonl")
+	t.Setenv("FAKE_FAASNAP_CONFIG", cfg)
+	t.Setenv("FAKE_FAASNAP_RECORD", record)
+	t.Setenv("FAKE_FAASD_SNAPSHOT_DIR", snaps)
+	// The VMs' memory is charged to the daemon's cgroup.
+	t.Setenv("FAKE_FAASD_CGROUP_DIR", filepath.Join(h.CgroupRoot, cgroup))
+	return record
 }
 
 func freePort(t *testing.T) int {
@@ -58,6 +90,7 @@ func fakeHostTree(t *testing.T, faasd string) (*HostOptions, string) {
 		}
 		return f
 	}
+	mk("sys/fs/cgroup/cgroup.controllers", "cpu memory pids\n") // v2, as TrEnv needs
 	mk("var/lib/faasd/secrets/basic-auth-user", "admin\n")
 	mk("var/lib/faasd/secrets/basic-auth-password", "fake-secret\n")
 	crius := map[string]string{}
@@ -147,10 +180,13 @@ func TestHostRun(t *testing.T) {
 		t.Skip("real-time runs")
 	}
 	faasd := fakeFaasd(t)
+	daemon := buildFake(t, "main", "trenv-bench/internal/fakes/faasnap/daemon")
 	for _, tc := range []struct {
 		method, pool string
 		flags        results.PlatformFlags
 	}{
+		{results.MethodFaaSnap, "", results.PlatformFlags{MemGB: 32, GCMin: 10, IdleNum: 70}},
+		{results.MethodREAP, "", results.PlatformFlags{MemGB: 32, GCMin: 10, IdleNum: 70}},
 		{results.MethodTrEnv, "cxl", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 5}},
 		{results.MethodTrEnv, "rdma", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 70}},
 		{results.MethodCold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70}},
@@ -164,15 +200,22 @@ func TestHostRun(t *testing.T) {
 				h.Facts = os.DirFS("/") // this machine's, once
 			}
 			t.Setenv("FAKE_FAASD_POOL", tc.pool)
+			method, _ := baselines.Lookup(tc.method)
+			var calls string
+			if method.SnapshotMode != "" {
+				calls = withFaaSnap(t, h, daemon, method.Cgroup)
+			}
 			spec := hostSpec(t, h, tc.method, tc.pool, tc.flags)
 			m, err := Execute(context.Background(), spec)
 			if err != nil {
 				t.Fatal(err)
 			}
+			if calls != "" {
+				checkFaaSnap(t, h, method, calls, spec.Dir)
+			}
 			if m.Status != results.RunComplete || m.Target != results.TargetHost || m.Requests.OK != hostWorkload().Test.Requests()+hostWorkload().Warmup.Requests() {
 				t.Errorf("manifest: %s on %s, requests %+v", m.Status, m.Target, m.Requests)
 			}
-			method, _ := baselines.Lookup(tc.method)
 			flags, _ := baselines.FlagsFrom(tc.flags)
 			recs := readRecords(t, record)
 			if len(recs) != 1 {
@@ -252,6 +295,40 @@ func TestHostRun(t *testing.T) {
 	}
 }
 
+// checkFaaSnap checks what a VM baseline's run did with the FaaSnap
+// daemon: it was started as configured, snapshots were prepared for every
+// function of the workload (which faasd's registration needed), the daemon
+// was moved into the method's cgroup after preparing, and its log is
+// attached.
+func checkFaaSnap(t *testing.T, h *HostOptions, method baselines.Method, calls, dir string) {
+	t.Helper()
+	b, err := os.ReadFile(calls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var first struct{ Args []string }
+	json.Unmarshal([]byte(lines[0]), &first)
+	if !slices.Equal(first.Args, h.FaaSnap.Args) {
+		t.Errorf("the daemon ran with %q, want %q", first.Args, h.FaaSnap.Args)
+	}
+	snaps, err := os.ReadFile(filepath.Join(h.FaaSnap.SnapshotDir, "snapshots_"+method.SnapshotMode+".json"))
+	var ids map[string]string
+	if err == nil {
+		err = json.Unmarshal(snaps, &ids)
+	}
+	if err != nil || len(ids) != 2 || ids["pyaes"] == "" || ids["dynamic-html"] == "" {
+		t.Errorf("snapshot ids %v (%v), want one per function", ids, err)
+	}
+	procs, err := os.ReadFile(filepath.Join(h.CgroupRoot, method.Cgroup, "cgroup.procs"))
+	if err != nil || len(strings.Fields(string(procs))) != 1 {
+		t.Errorf("the daemon was not moved into cgroup %s: %q (%v)", method.Cgroup, procs, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "faasnap.log")); err != nil {
+		t.Errorf("the daemon's log is not attached: %v", err)
+	}
+}
+
 // TestHostRunFaults: faasd dying mid-run fails the run with its log
 // attached and nothing left running; a second run while one holds the host
 // is refused; a missing secret, a taken port and the VM baselines are
@@ -317,11 +394,34 @@ func TestHostRunFaults(t *testing.T) {
 			t.Errorf("error %v, want faasd's failure to listen", err)
 		}
 	})
-	t.Run("vm baselines", func(t *testing.T) {
+	t.Run("snapshots keep failing", func(t *testing.T) {
 		h, _ := fakeHostTree(t, faasd)
+		withFaaSnap(t, h, buildFake(t, "main", "trenv-bench/internal/fakes/faasnap/daemon"), results.MethodREAP)
+		t.Setenv("FAKE_FAASNAP_FAIL_SNAPSHOTS", "100")
 		spec := hostSpec(t, h, results.MethodREAP, "", flags)
-		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "not built yet") {
-			t.Errorf("error %v", err)
+		_, err := Execute(context.Background(), spec)
+		if err == nil || !strings.Contains(err.Error(), "failed 3 times") || !strings.Contains(err.Error(), "connection reset by peer") {
+			t.Errorf("error %v, want the preparation's attempts and the daemon's message", err)
+		}
+		if _, err := os.Stat(spec.Dir); err == nil {
+			t.Error("a refused run left a run directory")
+		}
+		sup, err := system.OpenSupervisor(h.StateDir)
+		if err != nil {
+			t.Fatalf("the run left the host locked: %v", err)
+		}
+		defer sup.Close()
+		if left, _ := sup.Recorded(); len(left) != 0 {
+			t.Errorf("daemons left recorded: %+v", left)
+		}
+	})
+	t.Run("no faasnap config", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		withFaaSnap(t, h, "/nonexistent/main", results.MethodFaaSnap)
+		os.Remove(h.FaaSnap.Config)
+		spec := hostSpec(t, h, results.MethodFaaSnap, "", flags)
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "config") {
+			t.Errorf("error %v, want the missing config named", err)
 		}
 	})
 }

@@ -57,3 +57,33 @@ func ResetCgroup(root, cgroup string) error {
 	}
 	return nil
 }
+
+// MoveToCgroup moves process pid into cgroup under root, making the cgroup
+// if it is missing: the unified hierarchy's on cgroup v2 (root holds
+// cgroup.controllers), else the v1 memory controller's, the one a run
+// samples.
+func MoveToCgroup(root, cgroup string, pid int) error {
+	if cgroup == "" || filepath.IsAbs(cgroup) || strings.Contains(cgroup, "..") {
+		return fmt.Errorf("system: cgroup %q: want a relative path inside the hierarchy", cgroup)
+	}
+	dir := filepath.Join(root, "memory", cgroup)
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err == nil {
+		dir = filepath.Join(root, cgroup)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("system: making cgroup %s: %w", dir, err)
+	}
+	procs := filepath.Join(dir, "cgroup.procs")
+	f, err := os.OpenFile(procs, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("system: moving pid %d into %s: %w", pid, dir, err)
+	}
+	_, err = f.WriteString(strconv.Itoa(pid) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("system: moving pid %d into %s: %w", pid, dir, err)
+	}
+	return nil
+}

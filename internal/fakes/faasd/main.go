@@ -13,8 +13,11 @@
 // its checkpoints). On stderr it logs, as zerolog JSON lines, the messages
 // of faasd's background tasks that a harness waits for: one "cold start
 // succeed" per seeded sandbox (--idle-num, default 70) in TrEnv mode, and
-// the network namespace pre-fill for faasnap and reap. SIGTERM or SIGINT
-// shuts it down.
+// the network namespace pre-fill for faasnap and reap. In those two modes
+// registration reads the daemon's snapshot ids from
+// $FAKE_FAASD_SNAPSHOT_DIR/snapshots_<mode>.json (default
+// /mnt/cxl-tmp/faasnap/snapshot, as the real one) and refuses a function
+// without one, as the real one does. SIGTERM or SIGINT shuts it down.
 //
 // With $FAKE_FAASD_CGROUP_DIR set, it writes the model's resident memory
 // into memory.current there every 50 ms, as the kernel keeps a function
@@ -26,12 +29,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -182,7 +188,65 @@ func provider(args []string) error {
 			}
 		}()
 	}
-	return twin.Serve(ctx, ln)
+	handler := twin.Handler()
+	if method == sim.MethodFaaSnap || method == sim.MethodREAP {
+		dir := os.Getenv("FAKE_FAASD_SNAPSHOT_DIR")
+		if dir == "" {
+			dir = "/mnt/cxl-tmp/faasnap/snapshot"
+		}
+		handler = snapshotCheck(handler, filepath.Join(dir, "snapshots_"+method+".json"))
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go twin.RunBackground(ctx)
+	go func() {
+		<-ctx.Done()
+		srv.Shutdown(context.Background())
+	}()
+	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// snapshotCheck makes registration in FaaSnap/REAP mode read the snapshot
+// ids' file on every call and refuse a function without one, with the real
+// faasd's messages (spec trenv-stack §2.6 step 2).
+func snapshotCheck(next http.Handler, file string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/system/register" || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		var d struct {
+			Service string `json:"service"`
+		}
+		if err := json.Unmarshal(body, &d); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		b, err := os.ReadFile(file)
+		if err != nil {
+			http.Error(w, "failed to open snapshot file: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var ids map[string]string
+		if err := json.Unmarshal(b, &ids); err != nil {
+			http.Error(w, "failed to unmarshal snapshot file: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		lambda, _, _ := strings.Cut(d.Service, "_")
+		if ids[lambda] == "" {
+			http.Error(w, fmt.Sprintf("snapshot not found for service %s (%s)", d.Service, lambda), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
 }
 
 // backgroundLog prints the background tasks' messages a harness waits for.

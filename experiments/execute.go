@@ -20,11 +20,6 @@ import (
 	"trenv-bench/workloads"
 )
 
-// ErrHostTarget says what reproduce --target host still needs.
-var ErrHostTarget = errors.New("reproduce --target host is not available yet: it needs each figure's runs grouped by memory pool, " +
-	"with system prepare between pools; run a figure's runs one by one with run --target host, " +
-	"or reproduce with --target sim or --target twin")
-
 // Spec is one run: what to replay, where, and where the run directory goes.
 type Spec struct {
 	// Dir is the run directory; an existing one is refused unless Force.

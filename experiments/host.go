@@ -58,6 +58,9 @@ type HostOptions struct {
 	// FaaSnapWaits are snapshot preparation's pauses; nil means
 	// upstream's (faasnap.UpstreamWaits).
 	FaaSnapWaits *faasnap.Waits
+	// BootIDFile holds the current boot's id, which the mm-templates'
+	// marker must name; "" means system.BootIDPath.
+	BootIDFile string
 	// Facts is the host's root for what a run records of it: the stack's
 	// unpinned components as resolved there (stack-resolved.json) and
 	// doctor's report for the run's method and pool (doctor.json); nil
@@ -118,6 +121,11 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if method.Name == results.MethodTrEnv {
+		if err := checkTemplates(h, o.Platform.Pool); err != nil {
+			return nil, err
+		}
+	}
 	sup, err := system.OpenSupervisor(h.StateDir)
 	if err != nil {
 		return nil, err
@@ -166,6 +174,38 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 	}
 	e.facts = hostFacts(ctx, h.Facts, method.Name, o.Platform.Pool, flags.MemGB)
 	return e, nil
+}
+
+// checkTemplates refuses a TrEnv run on mm-templates made for another pool
+// or in an earlier boot (they live in kernel memory and the pool, and
+// vanish at reboot, while their image directories may not): the marker
+// system prepare writes beside them must name this pool and this boot.
+func checkTemplates(h *HostOptions, pool string) error {
+	path := filepath.Join(h.Layout.FaasdState, "checkpoints", filepath.Base(system.CheckpointMarkerPath))
+	remedy := fmt.Sprintf("trenv-bench system prepare --mem-pool %s", pool)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("--target host --method trenv: no mm-templates for this boot (%w): %s", err, remedy)
+	}
+	m, err := system.ParseCheckpointMarker(b)
+	if err != nil {
+		return fmt.Errorf("--target host: %s: %w", path, err)
+	}
+	bootFile := h.BootIDFile
+	if bootFile == "" {
+		bootFile = system.BootIDPath
+	}
+	boot, err := os.ReadFile(bootFile)
+	if err != nil {
+		return fmt.Errorf("--target host: the boot id: %w", err)
+	}
+	switch {
+	case m.Pool != pool:
+		return fmt.Errorf("--target host --pool %s: the mm-templates were made for the %s pool (%s): %s", pool, m.Pool, path, remedy)
+	case m.BootID != strings.TrimSpace(string(boot)):
+		return fmt.Errorf("--target host: the mm-templates were made in an earlier boot (%s, made %s): %s", path, m.Created.Format(time.RFC3339), remedy)
+	}
+	return nil
 }
 
 // factsTimeout bounds what recording the host's facts may take.

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -104,10 +105,34 @@ func fakeHostTree(t *testing.T, faasd string) (*HostOptions, string) {
 		Faasd: faasd, ContainerdSocket: mk("run/containerd/containerd.sock", ""), CRIU: crius,
 		KdatCache: filepath.Join(root, "run/criu.kdat"),
 	}
+	h.BootIDFile = mk("proc/sys/kernel/random/boot_id", testBootID+"\n")
+	writeMarker(t, h, system.PoolCXL, testBootID)
 	record := filepath.Join(root, "faasd-invocations.jsonl")
 	t.Setenv("FAKE_FAASD_RECORD", record)
 	t.Setenv("FAKE_FAASD_CGROUP_DIR", filepath.Join(h.CgroupRoot, baselines.FunctionCgroup))
 	return h, record
+}
+
+const testBootID = "2978d0b3-49c2-4cd2-906f-7741095df49a"
+
+// writeMarker writes the marker system prepare leaves beside the
+// mm-templates it made for pool in boot.
+func writeMarker(t *testing.T, h *HostOptions, pool, boot string) {
+	t.Helper()
+	m := system.CheckpointMarker{Format: system.CheckpointMarkerFormat, Pool: pool, BootID: boot, Kernel: "6.1.0-rc8+",
+		Services: []string{"pyaes", "dynamic-html"}, Created: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)}
+	if pool == system.PoolCXL {
+		m.DAXDevice = "/dev/dax0.0"
+	}
+	b, err := m.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(h.Layout.FaasdState, "checkpoints")
+	os.MkdirAll(dir, 0o755)
+	if err := os.WriteFile(filepath.Join(dir, filepath.Base(system.CheckpointMarkerPath)), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // hostWorkload is short: a host run is real time.
@@ -200,6 +225,9 @@ func TestHostRun(t *testing.T) {
 				h.Facts = os.DirFS("/") // this machine's, once
 			}
 			t.Setenv("FAKE_FAASD_POOL", tc.pool)
+			if tc.pool == system.PoolRDMA {
+				writeMarker(t, h, tc.pool, testBootID)
+			}
 			method, _ := baselines.Lookup(tc.method)
 			var calls string
 			if method.SnapshotMode != "" {
@@ -392,6 +420,25 @@ func TestHostRunFaults(t *testing.T) {
 		spec := hostSpec(t, h, results.MethodCold, "", flags)
 		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "faasd") {
 			t.Errorf("error %v, want faasd's failure to listen", err)
+		}
+	})
+	t.Run("templates", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		spec := hostSpec(t, h, results.MethodTrEnv, system.PoolRDMA, flags)
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "made for the cxl pool") ||
+			!strings.Contains(err.Error(), "system prepare --mem-pool rdma") {
+			t.Errorf("templates of another pool: %v", err)
+		}
+		writeMarker(t, h, system.PoolRDMA, "00000000-49c2-4cd2-906f-7741095df49a")
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "earlier boot") {
+			t.Errorf("templates of an earlier boot: %v", err)
+		}
+		os.Remove(filepath.Join(h.Layout.FaasdState, "checkpoints", filepath.Base(system.CheckpointMarkerPath)))
+		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "no mm-templates") {
+			t.Errorf("no templates: %v", err)
+		}
+		if _, err := os.Stat(spec.Dir); err == nil {
+			t.Error("a refused run left a run directory")
 		}
 	})
 	t.Run("snapshots keep failing", func(t *testing.T) {

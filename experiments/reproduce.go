@@ -18,6 +18,7 @@ import (
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
+	"trenv-bench/system"
 	"trenv-bench/traces/tracefile"
 	"trenv-bench/workloads"
 )
@@ -107,6 +108,26 @@ type Options struct {
 	Meter tracefile.Meter
 	// Notes receives remarks for the user; nil = discarded.
 	Notes io.Writer
+
+	// Host, PreparePool and Clean serve TargetHost: where each run finds
+	// the stack (nil = DefaultHostOptions); the host's preparation for a
+	// memory pool (system prepare), done before the first run of each
+	// pool's group; and the host's clean-up (system clean), done before
+	// every run. Both are required for TargetHost.
+	Host        *HostOptions
+	PreparePool func(ctx context.Context, pool string) error
+	Clean       func(ctx context.Context) error
+}
+
+// hostGroup is the group of a host run: TrEnv over RDMA needs the host
+// prepared for the rdma pool; every other run needs it prepared for cxl
+// (the baselines restore the same CRIU images, which any preparation
+// leaves, from the same tmpfs).
+func hostGroup(r *Run) string {
+	if r.System.Pool == system.PoolRDMA {
+		return system.PoolRDMA
+	}
+	return system.PoolCXL
 }
 
 // Outcome says what Reproduce did.
@@ -154,10 +175,9 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	if o.Target != results.TargetSim && o.Target != results.TargetTwin && o.Target != results.TargetHost {
 		return out, fmt.Errorf("experiments: target %q: expected sim, twin or host", o.Target)
 	}
-	if o.Target == results.TargetHost {
-		// Execute needs a gateway for host runs, and a host run of the
-		// matrix needs the host procedures (prepare, clean, pools).
-		return out, ErrHostTarget
+	host := o.Target == results.TargetHost
+	if host && (o.PreparePool == nil || o.Clean == nil) {
+		return out, fmt.Errorf("experiments: a host reproduction needs the host's preparation and clean-up")
 	}
 	speed := o.Speed
 	if speed == 0 {
@@ -197,6 +217,18 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 		return out, err
 	}
 	out.Plan = plan
+	order := make([]int, len(plan.Runs))
+	for i := range order {
+		order[i] = i
+	}
+	if host {
+		// A pool's runs one after another, with one preparation for the
+		// group; the report and figures keep the plan's order.
+		slices.SortStableFunc(order, func(a, b int) int {
+			return strings.Compare(hostGroup(&plan.Runs[a]), hostGroup(&plan.Runs[b]))
+		})
+	}
+	prepared := ""
 	progress := func(s Step) {
 		if o.Progress != nil {
 			o.Progress(s)
@@ -204,11 +236,11 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	}
 
 	built := map[string]builtWorkload{} // by workload ID
-	for i := range plan.Runs {
+	for i, ri := range order {
+		run := &plan.Runs[ri]
 		if err := ctx.Err(); err != nil {
-			return out, fmt.Errorf("experiments: reproduce stopped before %s: %w", plan.Runs[i].Name, err)
+			return out, fmt.Errorf("experiments: reproduce stopped before %s: %w", run.Name, err)
 		}
-		run := &plan.Runs[i]
 		dir := filepath.Join(outDir, run.Name)
 		wl, ok := built[run.Workload.ID()]
 		if !ok {
@@ -240,6 +272,19 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 		}
 		progress(Step{Done: i, Total: len(plan.Runs), Run: run.Name, Action: StepRun})
 		out.Ran = append(out.Ran, run.Name)
+		if host {
+			spec.Host = o.Host
+			if err := o.Clean(ctx); err != nil {
+				return out, fmt.Errorf("experiments: cleaning the host before %s: %w", run.Name, err)
+			}
+			if g := hostGroup(run); g != prepared {
+				fmt.Fprintf(o.notes(), "reproduce: preparing the host for the %s pool\n", g)
+				if err := o.PreparePool(ctx, g); err != nil {
+					return out, fmt.Errorf("experiments: preparing the host for the %s pool (before %s): %w", g, run.Name, err)
+				}
+				prepared = g
+			}
+		}
 		_, err := exec(ctx, spec)
 		if err != nil {
 			if errors.Is(err, context.Canceled) || ctx.Err() != nil {

@@ -12,6 +12,7 @@ import (
 
 	"trenv-bench/report"
 	"trenv-bench/results"
+	"trenv-bench/system"
 )
 
 // tinyMatrix has two figures sharing runs: 4 runs of a few requests each.
@@ -216,8 +217,8 @@ func TestReproduceFailuresAndTargets(t *testing.T) {
 	}
 
 	opts.Target = results.TargetHost
-	if _, err := Reproduce(context.Background(), opts); !errors.Is(err, ErrHostTarget) {
-		t.Errorf("host: %v", err)
+	if _, err := Reproduce(context.Background(), opts); err == nil || !strings.Contains(err.Error(), "preparation and clean-up") {
+		t.Errorf("host without preparation: %v", err)
 	}
 	opts.Target, opts.Speed = results.TargetSim, 5
 	if _, err := Reproduce(context.Background(), opts); err == nil {
@@ -247,5 +248,62 @@ func TestReproduceTwin(t *testing.T) {
 	m, err := results.ReadManifest(filepath.Join(out, "tiny-reap-twin", results.ManifestFile))
 	if err != nil || m.Status != results.RunComplete || m.Speed != 20 || m.Requests.Scheduled != 6 {
 		t.Fatalf("%+v %v", m, err)
+	}
+}
+
+// hostMatrix has runs in both pools and a VM baseline.
+const hostMatrix = `
+figures:
+  - name: h
+    workloads: [{name: tiny, function: pyaes, seconds: 2, per_second: 2}]
+    groups:
+      - {systems: [T-RDMA, REAP+, T-CXL], idle_num: 2, mem: 32}
+`
+
+// TestReproduceHost reproduces a figure on the host target against the
+// fake faasd and FaaSnap daemon: the runs go pool by pool, the host is
+// prepared once per pool (the preparation here writes the marker a real
+// one leaves, which each TrEnv run checks) and cleaned before every run,
+// and a second reproduction finds everything complete and touches nothing.
+func TestReproduceHost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time runs")
+	}
+	faasd := fakeFaasd(t)
+	h, _ := fakeHostTree(t, faasd)
+	withFaaSnap(t, h, buildFake(t, "main", "trenv-bench/internal/fakes/faasnap/daemon"), results.MethodREAP)
+	os.Remove(filepath.Join(h.Layout.FaasdState, "checkpoints", filepath.Base(system.CheckpointMarkerPath)))
+	t.Setenv("FAKE_FAASD_POOL", system.PoolCXL)
+	m, err := ParseMatrix([]byte(hostMatrix), "host.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &counting{}
+	var prepared []string
+	cleans := 0
+	opts := Options{Figure: FigureAll, Target: results.TargetHost, OutDir: t.TempDir(), Matrix: m, Execute: c.execute, Host: h,
+		PreparePool: func(ctx context.Context, pool string) error {
+			prepared = append(prepared, pool)
+			writeMarker(t, h, pool, testBootID)
+			return nil
+		},
+		Clean: func(context.Context) error { cleans++; return nil },
+	}
+	res, err := Reproduce(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"tiny-reap-host", "tiny-trenv-cxl-host", "tiny-trenv-rdma-host"}
+	if !slices.Equal(c.calls, want) || !slices.Equal(prepared, []string{system.PoolCXL, system.PoolRDMA}) || cleans != 3 {
+		t.Fatalf("runs %v, preparations %v, cleans %d, outcome %+v", c.calls, prepared, cleans, res)
+	}
+	for _, name := range want {
+		if !results.IsComplete(filepath.Join(opts.OutDir, name)) {
+			t.Errorf("%s is not complete", name)
+		}
+	}
+	c.calls, prepared, cleans = nil, nil, 0
+	if res, err = Reproduce(context.Background(), opts); err != nil || len(c.calls) != 0 || len(prepared) != 0 || cleans != 0 || len(res.Skipped) != 3 {
+		t.Fatalf("again: runs %v, preparations %v, cleans %d, %v", c.calls, prepared, cleans, err)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"trenv-bench/replay"
 	"trenv-bench/results"
 	"trenv-bench/sim/calibration"
+	"trenv-bench/system"
+	"trenv-bench/system/prepare"
 )
 
 // reproduceOptions are the inputs of `trenv-bench reproduce`.
@@ -32,6 +34,10 @@ type reproduceOptions struct {
 	AzureDataset  string
 	HuaweiDataset string
 	CalFile       string
+	// NoPrepare (host): the host is prepared by hand; reproduce only
+	// cleans between runs. StateDir is the harness's state directory.
+	NoPrepare bool
+	StateDir  string
 
 	// Set by RunE.
 	model *calibration.Model
@@ -62,7 +68,12 @@ Targets:
   sim    the platform model in virtual time: all figures in seconds
   twin   the model behind faasd's HTTP API in real time, --speed X faster
          (the paper's runs take 30 min to 1 h each at speed 1)
-  host   a real TrEnv host (not available in this version: see the error)
+  host   a real TrEnv host, as run --target host: the runs go pool by pool
+         (T-RDMA's after everything else), with system prepare for the pool
+         (its defaults) before each pool's first run and system clean before
+         every run; --no-prepare when you prepared the host yourself with
+         other options (a TrEnv run on templates of another pool or boot is
+         refused by its pre-flight)
 
 The trace workloads (fig13, fig15) use the built-in synthetic samples,
 invented content in the traces' format, unless --azure-dataset and
@@ -96,6 +107,9 @@ files it read with their sha256, or the sample.`,
 			if err := checkSpeed(opts.Speed); err != nil {
 				return err
 			}
+			if opts.NoPrepare && opts.Target != results.TargetHost {
+				return flagErrorf("--no-prepare is for --target host")
+			}
 			if opts.Speed != 1 && opts.Target != results.TargetTwin {
 				return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", opts.Target)
 			}
@@ -116,6 +130,8 @@ files it read with their sha256, or the sample.`,
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
 	f.StringVar(&opts.AzureDataset, "azure-dataset", "", "Azure Functions 2019 dataset, as gen --dataset (default: the built-in sample)")
 	f.StringVar(&opts.HuaweiDataset, "huawei-dataset", "", "Huawei 2023 requests_minute dataset, as gen --dataset (default: the built-in sample)")
+	f.BoolVar(&opts.NoPrepare, "no-prepare", false, "host only: do not run system prepare between pools (the host is prepared already)")
+	f.StringVar(&opts.StateDir, "state-dir", system.DefaultStateDir, "host only: where the harness records the daemons it starts")
 	f.StringVar(&opts.CalFile, "calibration", "", "cost model YAML (default: the embedded sim/calibration/default.yaml)")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
@@ -133,7 +149,13 @@ func figureNames() []string {
 
 func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 	bar := newMatrixBar(o.Streams)
+	var prepare func(context.Context, string) error
+	var clean func(context.Context) error
+	if o.Target == results.TargetHost {
+		prepare, clean = hostPrepare(o), hostClean(o)
+	}
 	res, err := experiments.Reproduce(ctx, experiments.Options{
+		PreparePool: prepare, Clean: clean,
 		Figure: o.Figure, Target: o.Target, OutDir: o.OutDir, Speed: o.Speed,
 		Datasets:    experiments.Datasets{Azure: o.AzureDataset, Huawei: o.HuaweiDataset},
 		Model:       o.model,
@@ -206,5 +228,30 @@ func (b *matrixBar) done() {
 	if b.bar != nil {
 		b.bar.Finish()
 		b.bar = nil
+	}
+}
+
+// hostPrepare is a host reproduction's preparation for a pool: system
+// prepare with its defaults, or nothing with --no-prepare.
+func hostPrepare(o *reproduceOptions) func(context.Context, string) error {
+	return func(ctx context.Context, pool string) error {
+		if o.NoPrepare {
+			return nil
+		}
+		p := &systemPrepareOptions{Streams: o.Streams, StateDir: o.StateDir, Opts: prepare.Defaults(pool)}
+		if err := prepareServices(&p.Opts); err != nil {
+			return err
+		}
+		if err := p.Opts.Validate(); err != nil {
+			return err
+		}
+		return runSystemPrepare(ctx, p)
+	}
+}
+
+// hostClean is a host reproduction's clean-up between runs: system clean.
+func hostClean(o *reproduceOptions) func(context.Context) error {
+	return func(ctx context.Context) error {
+		return runSystemClean(ctx, &systemCleanOptions{Streams: o.Streams, StateDir: o.StateDir})
 	}
 }

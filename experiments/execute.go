@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -50,6 +51,10 @@ type Spec struct {
 	Progress func(replay.Progress)
 	// Notes receives remarks for the user (nil = discarded).
 	Notes io.Writer
+	// Stack, when set, is the user's stack.yml: gateway and host runs
+	// register the workload's functions from it instead of the catalog,
+	// and attach it to the run directory as stack.yml.
+	Stack *replay.Stack
 	// Host says where a host run finds the stack (target host); nil
 	// means DefaultHostOptions.
 	Host *HostOptions
@@ -299,10 +304,21 @@ func workloadFunctions(w workloads.Workload) []workloads.Function {
 	return out
 }
 
-// register registers every function of the workload.
+// register registers every function of the workload, from the user's
+// stack file when there is one.
 func (e *replayEngine) register(ctx context.Context) error {
 	for _, fn := range e.workloadFunctions() {
-		if err := e.gw.Register(ctx, fn); err != nil {
+		if e.o.Stack == nil {
+			if err := e.gw.Register(ctx, fn); err != nil {
+				return err
+			}
+			continue
+		}
+		body, err := e.o.Stack.Deployment(fn.Name)
+		if err != nil {
+			return err
+		}
+		if err := e.gw.RegisterDeployment(ctx, fn.Name, body); err != nil {
 			return err
 		}
 	}
@@ -321,6 +337,11 @@ func (e *replayEngine) run(ctx context.Context, rec results.Recorder, m *results
 		Warn:       notef(o.notes()),
 		Progress:   o.Progress,
 	}, o.Workload)
+	if o.Stack != nil {
+		if aerr := rec.Attach("stack.yml", bytes.NewReader(o.Stack.Data)); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
 	for _, p := range []replay.PhaseSummary{sum.Warmup, sum.Test} {
 		m.Requests.Scheduled += p.Scheduled
 		m.PeakInFlight = max(m.PeakInFlight, p.PeakInFlight)

@@ -305,10 +305,13 @@ type functionDeployment struct {
 	Limits      *functionLimits   `json:"limits,omitempty"`
 	Labels      map[string]string `json:"labels"`
 	Annotations map[string]string `json:"annotations"`
+	Secrets     []string          `json:"secrets,omitempty"`
+	Namespace   string            `json:"namespace,omitempty"`
 }
 
 type functionLimits struct {
-	Memory string `json:"memory"`
+	Memory string `json:"memory,omitempty"`
+	CPU    string `json:"cpu,omitempty"`
 }
 
 // envProcess is the fprocess of the function's template: hybrid-py runs
@@ -351,8 +354,14 @@ func (g *Gateway) Register(ctx context.Context, fn workloads.Function) error {
 	if err != nil {
 		return fmt.Errorf("replay: register %s: %w", fn.Name, err)
 	}
+	return g.RegisterDeployment(ctx, fn.Name, body)
+}
+
+// RegisterDeployment is Register with the FunctionDeployment JSON given
+// (Stack.Deployment's, say) for the service name.
+func (g *Gateway) RegisterDeployment(ctx context.Context, name string, body []byte) error {
 	u := g.url("/system/register")
-	err = retryControl(ctx, g.Control, "register "+fn.Name+" at POST "+results.RedactURL(u), g.Warn, func(ctx context.Context) error {
+	err := retryControl(ctx, g.Control, "register "+name+" at POST "+results.RedactURL(u), g.Warn, func(ctx context.Context) error {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 		if err != nil {
 			return backoff.Permanent(err)

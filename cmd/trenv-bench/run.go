@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"trenv-bench/experiments"
+	"trenv-bench/replay"
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
@@ -32,6 +33,7 @@ type runOptions struct {
 	Speed        float64
 	Gateway      string
 	PasswordFile string
+	StackFile    string
 	Name         string
 	OutDir       string
 	Force        bool
@@ -106,6 +108,7 @@ Targets:
 	f.Float64Var(&opts.Speed, "speed", 1, "twin only: run the model this many times faster than real time")
 	f.StringVar(&opts.Gateway, "gateway", "", "replay against the faasd at this URL, which the harness does not manage (target gateway)")
 	f.StringVar(&opts.PasswordFile, "password-file", "", "with --gateway: file holding admin's password, to register the functions")
+	f.StringVar(&opts.StackFile, "stack", "", "host or --gateway: register the functions from this stack.yml (faas-cli's format, TrEnv's port: keys) instead of the built-in catalog")
 	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>)")
 	f.StringVar(&opts.OutDir, "out", "runs", "directory that holds run directories")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
@@ -158,6 +161,12 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	if o.PasswordFile != "" && o.Target != results.TargetGateway {
 		return flagErrorf("--password-file registers the functions at --gateway; give --gateway URL with it")
 	}
+	if o.StackFile != "" && o.Target != results.TargetHost && o.Target != results.TargetGateway {
+		return flagErrorf("--stack is what a real faasd registers (--target host or --gateway); the model's functions are the catalog's")
+	}
+	if o.StackFile != "" && o.Target == results.TargetGateway && o.PasswordFile == "" {
+		return flagErrorf("--stack registers the functions at --gateway, which needs --password-file")
+	}
 	if o.Name != "" && (strings.ContainsAny(o.Name, `/\`) || o.Name == "." || o.Name == "..") {
 		return flagErrorf("--name %q: expected a plain directory name", o.Name)
 	}
@@ -201,6 +210,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 		Target: o.Target, Gateway: o.Gateway, Speed: o.Speed,
 		Platform: o.platform, Model: o.model, Workload: w,
 		Manifest: o.manifest(info), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
+	}
+	if o.StackFile != "" {
+		if spec.Stack, err = replay.LoadStack(o.StackFile); err != nil {
+			return err
+		}
 	}
 	if o.PasswordFile != "" {
 		pw, err := os.ReadFile(o.PasswordFile)

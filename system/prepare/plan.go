@@ -60,6 +60,9 @@ type Options struct {
 	// Images are the function images containerd must hold in the
 	// openfaas-fn namespace (stack.yaml's function-images).
 	Images []string
+	// FaaSnapDir is the FaaSnap daemon's checkout, whose network.sh
+	// makes the network namespaces its VMs boot in (Baselines only).
+	FaaSnapDir string
 	// FaasdSource is faasd's source checkout, where `faasd install`
 	// must run (it copies resolv.conf and network.sh from its working
 	// directory).
@@ -70,7 +73,7 @@ type Options struct {
 func Defaults(pool string) Options {
 	return Options{Pool: pool, DAXDevice: "/dev/dax0.0", DAXSize: "16g", NIC: "eth0", DummyAddr: "172.16.2.1/24",
 		RDMAServer: "/root/test/pseudo-mm-rdma-server", RDMAPort: 50000, Node: -1, TmpfsSize: "16g",
-		FaasdSource: "/root/go/src/github.com/openfaas/faasd"}
+		FaaSnapDir: "/root/faasnap/faasnap", FaasdSource: "/root/go/src/github.com/openfaas/faasd"}
 }
 
 // Host is the machine prepared.
@@ -192,7 +195,7 @@ func Plan(o Options, h *Host) ([]Step, error) {
 	}
 	steps = append(steps, p.faasdInstall(), p.pkgs(), p.tmpfs(checkpointsDir, "checkpoints"))
 	if o.Baselines {
-		steps = append(steps, p.tmpfs(baselinesTmpfs, "baselines-tmpfs"), p.mkdir(snapshotDir))
+		steps = append(steps, p.tmpfs(baselinesTmpfs, "baselines-tmpfs"), p.mkdir(snapshotDir), p.faasnapNetwork())
 	}
 	steps = append(steps, p.images(), p.checkpoint(), p.marker())
 	return steps, nil
@@ -489,6 +492,48 @@ func (p *planner) mkdir(dir string) Step {
 	return Step{Name: "snapshot-dir", Doc: "create " + dir + " for the VM baselines' snapshots, in Go",
 		Done: func(context.Context) (bool, string, error) { return p.exists(dir), dir + " exists", nil },
 		Do:   func(context.Context) error { return os.MkdirAll(p.file(dir), 0o755) }}
+}
+
+// FaaSnapNamespaces is how many network namespaces (fc1, fc2, …) the
+// FaaSnap daemon's preparation boots VMs in: one per function the TrEnv
+// fork prepares (its prep.sh makes 13).
+const FaaSnapNamespaces = 13
+
+// faasnapNetwork makes the FaaSnap daemon's network namespaces with the
+// daemon's own network.sh, as its prep.sh does, after turning on IPv4
+// forwarding (namespaces inherit it when they are made, and each forwards
+// between its VM's tap and its veth). Unlike prep.sh it adds no
+// MASQUERADE or FORWARD rule to the host's firewall: the guests are only
+// reached from this host, never need a way out.
+func (p *planner) faasnapNetwork() Step {
+	script := filepath.Join(p.o.FaaSnapDir, "network.sh")
+	missing := func() []int {
+		var out []int
+		for i := 1; i <= FaaSnapNamespaces; i++ {
+			if !p.exists(fmt.Sprintf("/run/netns/fc%d", i)) {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	cmds := func() [][]string {
+		out := [][]string{{"sysctl", "-w", "net.ipv4.ip_forward=1"}}
+		for _, i := range missing() {
+			out = append(out, []string{script, strconv.Itoa(i)})
+		}
+		return out
+	}
+	return Step{Name: "faasnap-network", Doc: fmt.Sprintf("make the FaaSnap VMs' network namespaces fc1-fc%d with %s", FaaSnapNamespaces, script),
+		Commands: cmds(),
+		Done: func(context.Context) (bool, string, error) {
+			return len(missing()) == 0, fmt.Sprintf("/run/netns has fc1-fc%d", FaaSnapNamespaces), nil
+		},
+		Do: func(ctx context.Context) error {
+			if !p.exists(script) {
+				return fmt.Errorf("%s is missing: the FaaSnap daemon is not installed (the Ansible baselines role)", script)
+			}
+			return runAll(ctx, p.h.Runner, cmds())
+		}}
 }
 
 // containerdRunning reports whether containerd answers on its socket.

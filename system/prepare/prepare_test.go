@@ -119,6 +119,9 @@ func (h *fakeHost) Run(ctx context.Context, name string, args ...string) ([]byte
 	case strings.HasPrefix(cmd, "ctr -n openfaas-fn images pull "):
 		h.images = append(h.images, args[len(args)-1])
 	case name == "faasd" && len(args) > 0 && args[0] == "checkpoint":
+	case cmd == "sysctl -w net.ipv4.ip_forward=1":
+	case strings.HasSuffix(name, "/faasnap/network.sh"):
+		h.write("/run/netns/fc"+args[0], "")
 	default:
 		h.t.Errorf("unexpected command %q", cmd)
 		return fail()
@@ -211,6 +214,7 @@ func TestPrepareCXL(t *testing.T) {
 	o := testOptions(system.PoolCXL)
 	o.CreateDAX = true
 	o.Baselines = true
+	h.write("/root/faasnap/faasnap/network.sh", "#!/bin/sh\n")
 	steps, err := Plan(o, h.host(srv))
 	if err != nil {
 		t.Fatal(err)
@@ -229,6 +233,7 @@ func TestPrepareCXL(t *testing.T) {
 		"ctr -n openfaas-fn images pull docker.io/jialianghuang/h-hello-world:latest",
 		"ctr -n openfaas-fn images pull docker.io/jialianghuang/pyaes:latest",
 		"faasd checkpoint --mem-pool dax --dax-device /dev/dax0.0 h-hello-world pyaes",
+		"sysctl -w net.ipv4.ip_forward=1", "/root/faasnap/faasnap/network.sh 1", "/root/faasnap/faasnap/network.sh 13",
 	} {
 		if !slices.Contains(cmds, want) {
 			t.Errorf("did not run %q", want)

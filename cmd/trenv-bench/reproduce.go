@@ -36,8 +36,9 @@ type reproduceOptions struct {
 	CalFile       string
 	// NoPrepare (host): the host is prepared by hand; reproduce only
 	// cleans between runs. StateDir is the harness's state directory.
-	NoPrepare bool
-	StateDir  string
+	NoPrepare  bool
+	StateDir   string
+	HostConfig string
 
 	// Set by RunE.
 	model *calibration.Model
@@ -107,8 +108,8 @@ files it read with their sha256, or the sample.`,
 			if err := checkSpeed(opts.Speed); err != nil {
 				return err
 			}
-			if opts.NoPrepare && opts.Target != results.TargetHost {
-				return flagErrorf("--no-prepare is for --target host")
+			if (opts.NoPrepare || opts.HostConfig != "") && opts.Target != results.TargetHost {
+				return flagErrorf("--no-prepare and --host-config are for --target host")
 			}
 			if opts.Speed != 1 && opts.Target != results.TargetTwin {
 				return flagErrorf("--speed compresses the twin's real time; --target %s has none to compress", opts.Target)
@@ -131,6 +132,7 @@ files it read with their sha256, or the sample.`,
 	f.StringVar(&opts.AzureDataset, "azure-dataset", "", "Azure Functions 2019 dataset, as gen --dataset (default: the built-in sample)")
 	f.StringVar(&opts.HuaweiDataset, "huawei-dataset", "", "Huawei 2023 requests_minute dataset, as gen --dataset (default: the built-in sample)")
 	f.BoolVar(&opts.NoPrepare, "no-prepare", false, "host only: do not run system prepare between pools (the host is prepared already)")
+	f.StringVar(&opts.HostConfig, "host-config", "", "host only: YAML of where this host keeps the stack (as run --host-config)")
 	f.StringVar(&opts.StateDir, "state-dir", system.DefaultStateDir, "host only: where the harness records the daemons it starts")
 	f.StringVar(&opts.CalFile, "calibration", "", "cost model YAML (default: the embedded sim/calibration/default.yaml)")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
@@ -151,11 +153,19 @@ func reproduceRun(ctx context.Context, o *reproduceOptions) error {
 	bar := newMatrixBar(o.Streams)
 	var prepare func(context.Context, string) error
 	var clean func(context.Context) error
+	var host *experiments.HostOptions
 	if o.Target == results.TargetHost {
 		prepare, clean = hostPrepare(o), hostClean(o)
+		if o.HostConfig != "" {
+			var err error
+			if host, err = experiments.LoadHostConfig(o.HostConfig); err != nil {
+				return err
+			}
+			o.StateDir = host.StateDir // the runs' and the clean-ups' must be one
+		}
 	}
 	res, err := experiments.Reproduce(ctx, experiments.Options{
-		PreparePool: prepare, Clean: clean,
+		PreparePool: prepare, Clean: clean, Host: host,
 		Figure: o.Figure, Target: o.Target, OutDir: o.OutDir, Speed: o.Speed,
 		Datasets:    experiments.Datasets{Azure: o.AzureDataset, Huawei: o.HuaweiDataset},
 		Model:       o.model,

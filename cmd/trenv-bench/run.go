@@ -34,6 +34,7 @@ type runOptions struct {
 	Gateway      string
 	PasswordFile string
 	StackFile    string
+	HostConfig   string
 	Name         string
 	OutDir       string
 	Force        bool
@@ -109,6 +110,7 @@ Targets:
 	f.StringVar(&opts.Gateway, "gateway", "", "replay against the faasd at this URL, which the harness does not manage (target gateway)")
 	f.StringVar(&opts.PasswordFile, "password-file", "", "with --gateway: file holding admin's password, to register the functions")
 	f.StringVar(&opts.StackFile, "stack", "", "host or --gateway: register the functions from this stack.yml (faas-cli's format, TrEnv's port: keys) instead of the built-in catalog")
+	f.StringVar(&opts.HostConfig, "host-config", "", "host only: YAML of where this host keeps the stack, for layouts that are not the artifact's (see docs/host-config.example.yaml)")
 	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>)")
 	f.StringVar(&opts.OutDir, "out", "runs", "directory that holds run directories")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
@@ -164,6 +166,9 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	if o.StackFile != "" && o.Target != results.TargetHost && o.Target != results.TargetGateway {
 		return flagErrorf("--stack is what a real faasd registers (--target host or --gateway); the model's functions are the catalog's")
 	}
+	if o.HostConfig != "" && o.Target != results.TargetHost {
+		return flagErrorf("--host-config says where a host keeps the stack; it is for --target host")
+	}
 	if o.StackFile != "" && o.Target == results.TargetGateway && o.PasswordFile == "" {
 		return flagErrorf("--stack registers the functions at --gateway, which needs --password-file")
 	}
@@ -210,6 +215,11 @@ func runRun(ctx context.Context, o *runOptions) error {
 		Target: o.Target, Gateway: o.Gateway, Speed: o.Speed,
 		Platform: o.platform, Model: o.model, Workload: w,
 		Manifest: o.manifest(info), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
+	}
+	if o.HostConfig != "" {
+		if spec.Host, err = experiments.LoadHostConfig(o.HostConfig); err != nil {
+			return err
+		}
 	}
 	if o.StackFile != "" {
 		if spec.Stack, err = replay.LoadStack(o.StackFile); err != nil {

@@ -21,13 +21,21 @@ type Arrival struct {
 type Schedule struct {
 	phase  Phase
 	rng    *rand.Rand
+	shard  Shard
 	second int
 	buf    []Arrival
 }
 
 // NewSchedule returns the schedule of p for seed.
 func NewSchedule(p Phase, seed uint64) *Schedule {
-	return &Schedule{phase: p, rng: rand.New(rand.NewPCG(seed, 0x6a6974746572))}
+	return NewShardSchedule(p, seed, Shard{})
+}
+
+// NewShardSchedule returns the part of p's schedule for seed that shard
+// holds: the same requests at the same times as in NewSchedule's, those
+// of shard's slice only.
+func NewShardSchedule(p Phase, seed uint64, shard Shard) *Schedule {
+	return &Schedule{phase: p, rng: rand.New(rand.NewPCG(seed, 0x6a6974746572)), shard: shard}
 }
 
 // Next returns the arrivals of the next second of the phase, sorted by
@@ -41,10 +49,14 @@ func (s *Schedule) Next() ([]Arrival, bool) {
 	s.second++
 	s.buf = s.buf[:0]
 	base := time.Duration(t) * time.Second
+	j := 0
 	for fi, series := range s.phase {
 		for k := 0; k < series.Counts[t]; k++ {
 			u := time.Duration(s.rng.Float64() * float64(time.Second))
-			s.buf = append(s.buf, Arrival{Function: fi, At: base + u})
+			if s.shard.keeps(t, j) {
+				s.buf = append(s.buf, Arrival{Function: fi, At: base + u})
+			}
+			j++
 		}
 	}
 	slices.SortFunc(s.buf, func(a, b Arrival) int {

@@ -330,15 +330,17 @@ func (r *Report) Order(order []string) {
 }
 
 // Load reads the run directories and groups them by workload, sections in
-// order of each workload's first run in dirs (Order reorders them).
+// order of each workload's first run in dirs (Order reorders them). The
+// shards of a sharded experiment are one run (results.LoadRuns).
 func Load(dirs []string) (*Report, error) {
 	rep := &Report{}
 	byName := map[string]*Section{}
-	for _, d := range dirs {
-		run, err := LoadRun(d)
-		if err != nil {
-			return nil, err
-		}
+	rrs, err := results.LoadRuns(dirs)
+	if err != nil {
+		return nil, fmt.Errorf("report: %w", err)
+	}
+	for _, rr := range rrs {
+		run := newRun(rr)
 		wl := run.Manifest.Workload.Name
 		s, ok := byName[wl]
 		if !ok {
@@ -395,8 +397,13 @@ func LoadRun(dir string) (*Run, error) {
 	if err != nil {
 		return nil, fmt.Errorf("report: %w", err)
 	}
+	return newRun(rr), nil
+}
+
+// newRun reads what a report needs of a loaded run.
+func newRun(rr *results.Run) *Run {
 	m := rr.Manifest
-	run := &Run{Dir: dir, Name: rr.Name, Manifest: *m, System: rr.System(), Simulated: rr.Simulated()}
+	run := &Run{Dir: rr.Dir, Name: rr.Name, Manifest: *m, System: rr.System(), Simulated: rr.Simulated()}
 	d, err := rr.Requests()
 	run.Functions, run.All, run.Warmup = d.Test, d.All, d.Warmup
 	if err != nil {
@@ -405,7 +412,7 @@ func LoadRun(dir string) (*Run, error) {
 	if err := run.sumMemory(rr); err != nil && !errors.Is(err, fs.ErrNotExist) { // a host run may have no samples
 		run.Problems = append(run.Problems, err.Error())
 	}
-	return run, nil
+	return run
 }
 
 // sumMemory sums up memory.csv over the test phase, or over the whole run

@@ -185,6 +185,11 @@ type Manifest struct {
 	// while writing its files; "" if none.
 	Error string `json:"error,omitempty"`
 
+	// Shard says the run is one slice of an experiment replayed by several
+	// load generators; nil for an unsharded run. LoadRuns merges an
+	// experiment's shards into one run.
+	Shard *ShardInfo `json:"shard,omitempty"`
+
 	// Phases are the phases that started, in order, on the run clock
 	// (memory.csv's and cpu.csv's); a phase that did not end has no end_s.
 	Phases []PhaseSpan `json:"phases"`

@@ -27,8 +27,12 @@ var ErrMetricsUnusable = errors.New("results: the run's server-side metrics cann
 type Run struct {
 	// Dir is the run directory; Name its last element.
 	Dir, Name string
-	// Manifest is its manifest.json.
+	// Manifest is its manifest.json (for a merged sharded experiment, the
+	// owner shard's, with the request counts of all).
 	Manifest *Manifest
+	// shardDirs are the run directories of a merged experiment's shards,
+	// in shard order; nil for a run of one directory.
+	shardDirs []string
 
 	reqOnce sync.Once
 	req     RunRequests
@@ -73,7 +77,11 @@ func LoadRun(dir string) (*Run, error) {
 	return &Run{Dir: dir, Name: filepath.Base(filepath.Clean(dir)), Manifest: m}, nil
 }
 
-// LoadRuns loads each directory with LoadRun, in order; the first error
+// LoadRuns loads each directory with LoadRun, in order, and merges the
+// shards of a sharded experiment into one run, in the place of its first
+// shard (its requests are all the shards'; its memory, CPU and metrics the
+// owner's): an experiment whose shards are not all there and complete is
+// an error wrapping ErrShards that names the shards. The first error
 // stops it.
 func LoadRuns(dirs []string) ([]*Run, error) {
 	runs := make([]*Run, 0, len(dirs))
@@ -84,8 +92,12 @@ func LoadRuns(dirs []string) ([]*Run, error) {
 		}
 		runs = append(runs, r)
 	}
-	return runs, nil
+	return mergeShards(runs)
 }
+
+// ShardDirs are the directories of a merged experiment's shards, in shard
+// order; nil for a run of one directory.
+func (r *Run) ShardDirs() []string { return r.shardDirs }
 
 // System is the run's system name (SystemName).
 func (r *Run) System() string { return r.Manifest.System() }
@@ -124,11 +136,20 @@ func (r *Run) TestWindow() (startS, endS float64, ok bool) {
 // are shared: do not modify them. On a read error the part read before it
 // is returned with the error.
 func (r *Run) Requests() (*RunRequests, error) {
-	r.reqOnce.Do(func() { r.req, r.reqErr = readRunRequests(filepath.Join(r.Dir, RequestsFile)) })
+	r.reqOnce.Do(func() {
+		paths := []string{filepath.Join(r.Dir, RequestsFile)}
+		if r.shardDirs != nil {
+			paths = paths[:0]
+			for _, d := range r.shardDirs {
+				paths = append(paths, filepath.Join(d, RequestsFile))
+			}
+		}
+		r.req, r.reqErr = readRunRequests(paths...)
+	})
 	return &r.req, r.reqErr
 }
 
-func readRunRequests(path string) (d RunRequests, err error) {
+func readRunRequests(paths ...string) (d RunRequests, err error) {
 	d.Latencies = map[string][]float64{}
 	var per, all Summarizer
 	defer func() {
@@ -142,13 +163,24 @@ func readRunRequests(path string) (d RunRequests, err error) {
 		for _, v := range d.Latencies {
 			sort.Float64s(v)
 		}
+		slices.Sort(d.Functions)
 	}()
+	fns := map[string]bool{} // the deferred summary fills d.Test and d.All, named results
+	for _, path := range paths {
+		if err := readRequestsInto(&d, fns, &per, &all, path); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+// readRequestsInto adds one requests.csv to d and the summaries.
+func readRequestsInto(d *RunRequests, fns map[string]bool, per, all *Summarizer, path string) error {
 	f, err := os.Open(path)
 	if err != nil {
-		return d, err
+		return err
 	}
 	defer f.Close()
-	fns := map[string]bool{} // the deferred summary fills d.Test and d.All, named results
 	rr := NewRequestReader(bufio.NewReaderSize(f, 1<<16), path)
 	for rr.Next() {
 		q := rr.Request()
@@ -176,8 +208,7 @@ func readRunRequests(path string) (d RunRequests, err error) {
 			}
 		}
 	}
-	slices.Sort(d.Functions)
-	return d, rr.Err()
+	return rr.Err()
 }
 
 // Memory returns memory.csv's samples, in file order, read once.

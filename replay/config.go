@@ -53,6 +53,20 @@ const (
 	PhaseTest   = results.PhaseTest
 )
 
+// ControlGap is, with StartAt, the model time between the warmup's
+// deadline and the test phase's start, for the owner's metrics snapshot and
+// reset (each bounded by the control-plane policy's timeouts).
+const ControlGap = 10 * time.Second
+
+// TestOffset is, with StartAt, when the test phase starts after the
+// warmup's start, in model time: the warmup's deadline plus ControlGap.
+func TestOffset(warmup workloads.Phase) time.Duration {
+	return phaseDeadline(warmup.Seconds()) + ControlGap
+}
+
+// Owner reports whether the replayer owns the control plane.
+func (c *Config) Owner() bool { return c.Shard.Whole() || c.Shard.Index == 1 }
+
 // Backoff returns the wait before retry k (0-based), in model time.
 func Backoff(k int) time.Duration { return BackoffBase << k }
 
@@ -118,6 +132,19 @@ type Config struct {
 	// Warn, when not nil, is told of each failed control-plane attempt
 	// that is retried.
 	Warn func(string)
+
+	// Shard is the slice of each phase this replayer sends
+	// (workloads.Shard: the same requests at the same times as the
+	// unsharded schedule's); zero means the whole phase. Shard 1 (or an
+	// unsharded replayer) owns the control plane — the metrics snapshots
+	// and reset, the memory and CPU samples; the other shards only replay.
+	Shard workloads.Shard
+	// StartAt, when set, is the wall-clock time the warmup starts; the
+	// test phase then starts at StartAt + TestOffset(warmup), and the
+	// owner takes each phase's metrics at its deadline, when every shard's
+	// requests of that phase are done or abandoned. These are times every
+	// shard computes alike from the schedule, so shards need no barrier.
+	StartAt time.Time
 	// Progress, when not nil, is called about every ProgressInterval
 	// while a phase runs, and once when it ends, from one goroutine.
 	Progress func(Progress)

@@ -37,11 +37,11 @@ type plan struct {
 	buf   []arrival      // the buffer cur is in, to give back
 }
 
-func newPlan(ph workloads.Phase, seed uint64) *plan {
-	p := &plan{n: ph.Requests(), ready: make(chan []arrival, planAhead-1),
+func newPlan(ph workloads.Phase, seed uint64, shard workloads.Shard) *plan {
+	p := &plan{n: shard.Requests(ph), ready: make(chan []arrival, planAhead-1),
 		free: make(chan []arrival, planAhead+1), done: make(chan struct{})}
 	p.stop = sync.OnceFunc(func() { close(p.done) })
-	go p.produce(workloads.NewSchedule(ph, seed))
+	go p.produce(workloads.NewShardSchedule(ph, seed, shard))
 	return p
 }
 

@@ -46,7 +46,7 @@ func TestPlanIsTheSchedule(t *testing.T) {
 // drain returns every arrival newPlan yields.
 func drain(ph workloads.Phase, seed uint64) []arrival {
 	var arr []arrival
-	p := newPlan(ph, seed)
+	p := newPlan(ph, seed, workloads.Shard{})
 	for a, ok := p.next(); ok; a, ok = p.next() {
 		arr = append(arr, a)
 	}
@@ -94,7 +94,7 @@ func TestPlanMemory(t *testing.T) {
 	all := int64(ph.Requests()) * int64(unsafe.Sizeof(arrival{}))
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	p := newPlan(ph, 1)
+	p := newPlan(ph, 1, workloads.Shard{})
 	n := 0
 	for _, ok := p.next(); ok; _, ok = p.next() {
 		n++

@@ -95,8 +95,20 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 	if err := r.Recorder.Start(run.origin); err != nil {
 		return sum, err
 	}
-	stopSampling := run.sample(ctx)
-	defer stopSampling()
+	owner := r.Owner()
+	if owner {
+		stopSampling := run.sample(ctx)
+		defer stopSampling()
+	}
+	// With StartAt, each phase starts, and the owner takes its metrics, at
+	// fixed times: the warmup at StartAt, its metrics at its deadline, the
+	// test at StartAt + TestOffset, its metrics at its deadline.
+	at := func(d time.Duration) time.Time { return r.StartAt.Add(r.wall(d)) }
+	if err := run.waitUntil(ctx, r.StartAt); err != nil {
+		return sum, errors.Join(fmt.Errorf("replay: interrupted waiting for --start-at: %w", err),
+			run.abandonPhase(PhaseWarmup, w.Warmup, "interrupted before the phase started"),
+			run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
+	}
 	if len(w.Warmup) > 0 {
 		if sum.Warmup, err = run.phase(ctx, PhaseWarmup, w.Warmup); err != nil {
 			if ctx.Err() != nil {
@@ -105,31 +117,57 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 			return sum, err
 		}
 	}
-	if err := run.metrics(ctx, PhaseWarmup); err != nil {
-		return sum, err
-	}
-	if err := retryControl(ctx, r.Control, "resetting faasd's metrics after the warmup", r.Warn, func(ctx context.Context) error {
-		return permanentOn4xx(r.Target.ResetMetrics(ctx))
-	}); err != nil {
-		if ctx.Err() != nil {
-			return sum, errors.Join(fmt.Errorf("replay: interrupted resetting the metrics: %w", ctx.Err()),
-				run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
+	if owner {
+		if err := run.waitUntil(ctx, at(phaseDeadline(w.Warmup.Seconds()))); err == nil {
+			if err := run.metrics(ctx, PhaseWarmup); err != nil {
+				return sum, err
+			}
+			if err := retryControl(ctx, r.Control, "resetting faasd's metrics after the warmup", r.Warn, func(ctx context.Context) error {
+				return permanentOn4xx(r.Target.ResetMetrics(ctx))
+			}); err != nil && ctx.Err() == nil {
+				if err := r.Recorder.MetricsFailed(PhaseWarmup, results.MetricsReset, err); err != nil {
+					return sum, err
+				}
+			}
 		}
-		if err := r.Recorder.MetricsFailed(PhaseWarmup, results.MetricsReset, err); err != nil {
-			return sum, err
-		}
 	}
-	if ctx.Err() != nil {
+	if err := run.waitUntil(ctx, at(TestOffset(w.Warmup))); err != nil || ctx.Err() != nil {
 		return sum, errors.Join(fmt.Errorf("replay: interrupted before the test phase: %w", ctx.Err()),
 			run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 	}
 	if sum.Test, err = run.phase(ctx, PhaseTest, w.Test); err != nil {
 		return sum, err
 	}
-	if err := run.metrics(ctx, PhaseTest); err != nil {
-		return sum, err
+	if owner {
+		testStart := TestOffset(w.Warmup)
+		if err := run.waitUntil(ctx, at(testStart+phaseDeadline(w.Test.Seconds()))); err != nil {
+			return sum, fmt.Errorf("replay: interrupted after the test phase: %w", err)
+		}
+		if err := run.metrics(ctx, PhaseTest); err != nil {
+			return sum, err
+		}
 	}
 	return sum, nil
+}
+
+// waitUntil waits until t, when StartAt is set (zero t: no wait); it
+// returns ctx's error if ctx ends first.
+func (r *runner) waitUntil(ctx context.Context, t time.Time) error {
+	if r.StartAt.IsZero() {
+		return ctx.Err()
+	}
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // runner holds what the phases of one Run share.
@@ -172,7 +210,7 @@ func (r *runner) metrics(ctx context.Context, phase string) error {
 // abandonPhase records every request of a phase that never started as
 // abandoned, saying why.
 func (r *runner) abandonPhase(name string, ph workloads.Phase, why string) error {
-	sched := workloads.NewSchedule(ph, r.JitterSeed)
+	sched := workloads.NewShardSchedule(ph, r.JitterSeed, r.Shard)
 	nan := math.NaN()
 	for arr, more := sched.Next(); more; arr, more = sched.Next() {
 		for _, a := range arr {
@@ -284,7 +322,7 @@ type phaseRun struct {
 
 // phase runs one phase and returns its summary.
 func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (PhaseSummary, error) {
-	p := &phaseRun{runner: r, name: name, plan: newPlan(ph, r.JitterSeed),
+	p := &phaseRun{runner: r, name: name, plan: newPlan(ph, r.JitterSeed, r.Shard),
 		stopCh: make(chan struct{}), out: make(chan note, 1024), sinkErr: make(chan error, 1)}
 	for _, s := range ph {
 		fn, _ := r.Catalog.Lookup(s.Function) // resolve checked every name

@@ -35,7 +35,7 @@ func TestReproduceFig14(t *testing.T) {
 	defDigest, _ := CalibrationDigest(def)
 	want := map[string]float64{
 		"steps-image-recognition-trenv-cxl-reconfig-sim": 357, "steps-image-recognition-trenv-cxl-cgroup-sim": 308,
-		"steps-image-recognition-trenv-cxl-sim": 18,
+		"steps-image-recognition-trenv-cxl-sim":   18,
 		"steps-json-serde-trenv-cxl-reconfig-sim": 88, "steps-json-serde-trenv-cxl-cgroup-sim": 75, "steps-json-serde-trenv-cxl-sim": 8,
 	}
 	for _, name := range res.Plan.Figures[0].Runs {

@@ -82,6 +82,13 @@ const (
 	SystemCgroup   = "Cgroup"
 )
 
+// ModelVariantsNote says what the model variants' numbers are, for reports
+// and figures that show them.
+const ModelVariantsNote = "Reconfig and Cgroup are model variants of TrEnv's start path (Figure 14's intermediate steps): " +
+	"their start-ups are built from the paper's step costs (sim/startpath), which are Figure 14's own numbers, as the cost model's " +
+	"other start-ups of those functions are calibrated on the same figure, so their results restate the calibration: a check of the model's plumbing, " +
+	"not a prediction. They exist on the platform model only."
+
 // variants is the table of model variants, in Figure 14's order.
 var variants = [...]System{
 	{Name: SystemReconfig, Method: MethodTrEnv, Pool: "cxl", Variant: VariantReconfig},

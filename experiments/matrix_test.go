@@ -74,9 +74,9 @@ func TestDefaultMatrix(t *testing.T) {
 	if density.Test.Requests() != 50 || density.Test.Seconds() != 25 || len(density.Warmup) != 0 {
 		t.Errorf("fig11b workload: %d requests over %d s, warmup %v", density.Test.Requests(), density.Test.Seconds(), density.Warmup)
 	}
-	// fig14: ten single starts, 4–6 s apart (every 5th second).
+	// fig14: twenty single starts, 4–6 s apart (every 5th second).
 	steps, _, _ := byName["steps-json-serde-trenv-cxl-cgroup-sim"].Workload.Build(ctx, Datasets{}, nil)
-	if steps.Test.Requests() != 10 || steps.Test.Seconds() != 50 || steps.Test[0].Counts[5] != 1 || steps.Test[0].Counts[4] != 0 {
+	if steps.Test.Requests() != 20 || steps.Test.Seconds() != 100 || steps.Test[0].Counts[5] != 1 || steps.Test[0].Counts[4] != 0 {
 		t.Errorf("fig14 workload: %d requests over %d s: %v", steps.Test.Requests(), steps.Test.Seconds(), steps.Test[0].Counts)
 	}
 	fn, _, _ := byName["func-cold-sim"].Workload.Build(ctx, Datasets{}, nil)
@@ -252,5 +252,34 @@ func TestParseMatrixErrors(t *testing.T) {
 	}
 	if got := strings.Join(names, " "); got != "w1-cold-sim w1-trenv-rdma-sim w2-cold-sim" {
 		t.Fatalf("runs %s", got)
+	}
+}
+
+// TestVocabulary: the reference vocabulary of sim validate follows the
+// matrix: each figure's workloads and systems.
+func TestVocabulary(t *testing.T) {
+	m, err := DefaultMatrix()
+	if err != nil {
+		t.Fatal(err)
+	}
+	voc, err := m.Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(voc.Order, m.FigureNames()) {
+		t.Errorf("order %v", voc.Order)
+	}
+	for fig, want := range map[string][2][]string{
+		"fig10a": {{"1"}, {"T-CXL", "T-RDMA", "faasd", "CRIU", "FaaSnap+", "REAP+", "CRIU-lazy"}},
+		"fig11a": {{"1", "2", "huawei", "azure"}, {"T-CXL", "T-RDMA", "faasd", "CRIU", "FaaSnap+", "REAP+", "CRIU-lazy"}},
+		"fig14":  {{"steps-image-recognition", "steps-json-serde"}, {"T-CXL", "T-RDMA", "Reconfig", "Cgroup", "faasd", "CRIU", "FaaSnap+"}},
+	} {
+		got := voc.Figures[fig]
+		if !slices.Equal(got.Workloads, want[0]) || !slices.Equal(got.Systems, want[1]) {
+			t.Errorf("%s: %+v, want workloads %v, systems %v", fig, got, want[0], want[1])
+		}
+	}
+	if !slices.Contains(voc.Functions, "pyaes_1") || !slices.Contains(voc.Functions, "image-recognition") {
+		t.Errorf("functions %v", voc.Functions)
 	}
 }

@@ -230,7 +230,7 @@ func Fig14(runs []*Run) (*Figure, error) {
 		Mark:   simulatedMark(runsOf(all)),
 		// No trace data: dataMark is "".
 		DataMark: dataMark,
-		Caption: "Server-side metrics (metrics.output) of single starts, one request every 5 s (20 per step): mean start-up (start-new / switch latency) and mean execution per step.\n" +
+		Caption: "Server-side metrics (metrics.output) of single starts, one request every 5 s (reproduce: 20 per step): mean start-up (start-new / switch latency) and mean execution per step.\n" +
 			Fig14Note,
 		Source:    source,
 		Workloads: workloads,

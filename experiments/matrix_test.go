@@ -19,7 +19,7 @@ func TestDefaultMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(m.FigureNames(), " "); got != "fig10a fig10b fig11a fig11b fig12 fig13 fig15 fig14" {
+	if got := strings.Join(m.FigureNames(), " "); got != "fig10a fig10b fig11a fig11b fig12 fig13 fig14 fig15" {
 		t.Fatalf("figures %s", got)
 	}
 	plan, err := m.Plan(FigureAll, results.TargetSim)

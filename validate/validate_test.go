@@ -428,3 +428,46 @@ func TestScoreParts(t *testing.T) {
 		t.Errorf("empty result as JSON: %v\n%s", err, b.String())
 	}
 }
+
+// FuzzReadReference: any input is read without panicking; an accepted
+// table's rows are valid (positive, finite values of known metrics) and
+// read back the same once written out again.
+func FuzzReadReference(f *testing.F) {
+	seed, err := os.ReadFile("testdata/reference.csv")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	f.Add([]byte("figure,workload,function,system,metric,value\nfig14,steps-json-serde,json-serde,Cgroup,startup_ms,75\n"))
+	f.Add([]byte("figure,workload,function,system,metric,value\nfig10a,1,\"pyaes\",T-CXL,p50_ms,1e3\n"))
+	voc := vocabulary()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ref, err := ReadReference(bytes.NewReader(data), "f.csv", voc)
+		if err != nil {
+			if !errors.Is(err, ErrReference) {
+				t.Fatalf("an error that is not ErrReference: %v", err)
+			}
+			return
+		}
+		var b strings.Builder
+		b.WriteString(strings.Join(Header, ",") + "\n")
+		for _, r := range ref.Rows {
+			if _, ok := r.Metric.Info(); !ok || !(r.Value > 0) || r.Value > MaxValue {
+				t.Fatalf("accepted row %+v", r)
+			}
+			b.WriteString(strings.Join([]string{r.Figure, r.Workload, r.Function, r.System, string(r.Metric),
+				strconv.FormatFloat(r.Value, 'g', -1, 64)}, ",") + "\n")
+		}
+		again, err := ReadReference(strings.NewReader(b.String()), "again.csv", voc)
+		if err != nil || len(again.Rows) != len(ref.Rows) {
+			t.Fatalf("re-read: %v", err)
+		}
+		for i := range again.Rows {
+			a, r := again.Rows[i], ref.Rows[i]
+			a.Line, r.Line = 0, 0
+			if a != r {
+				t.Fatalf("row %d: %+v, then %+v", i, r, a)
+			}
+		}
+	})
+}

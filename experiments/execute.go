@@ -83,13 +83,18 @@ type engine interface {
 }
 
 // Execute runs spec into its run directory and returns the final
-// manifest. It first starts the engine and checks what it needs (the
+// manifest. A model variant (Manifest.ModelVariant) runs on sim and twin
+// only: on another target Execute fails at once with an error wrapping
+// results.ErrModelOnly. It first starts the engine and checks what it needs (the
 // gateway answers, the functions register): when that fails, no run
 // directory is left behind. Whatever happens after the directory is
 // created, it is left complete and parseable, with status complete,
 // interrupted (ctx cancelled: the error wraps context.Canceled) or failed.
 func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	m := o.Manifest
+	if v := m.ModelVariant; v != "" && (o.Target != results.TargetSim && o.Target != results.TargetTwin) {
+		return m, fmt.Errorf("experiments: model variant %s on target %s: %w", v, o.Target, results.ErrModelOnly)
+	}
 	eng, err := startEngine(ctx, o)
 	if err != nil {
 		return m, err
@@ -166,6 +171,17 @@ func RunDirName(workload, method, pool string, target results.Target) string {
 		name += "-" + pool
 	}
 	return name + "-" + string(target)
+}
+
+// SystemRunDirName is RunDirName of a system: its method and pool, and a
+// model variant's name after them
+// ("steps-json-serde-trenv-cxl-reconfig-sim").
+func SystemRunDirName(workload string, s results.System, target results.Target) string {
+	name := RunDirName(workload, s.Method, s.Pool, target)
+	if s.Variant == "" {
+		return name
+	}
+	return strings.TrimSuffix(name, "-"+string(target)) + "-" + s.Variant + "-" + string(target)
 }
 
 // startEngine picks and starts the engine of o's target, with its

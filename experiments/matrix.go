@@ -70,12 +70,19 @@ type Group struct {
 }
 
 // Figure is one paper figure's experiment: every system of each group
-// runs every workload.
+// runs every workload, or (From) the runs of other figures.
 type Figure struct {
 	Name      string
 	Title     string
 	Workloads []WorkloadSpec
 	Groups    []Group
+	// From names other figures of the matrix whose runs this one draws
+	// (fig11a: the peak memory of fig10a's, fig10b's and fig13's runs);
+	// such a figure has no workloads or groups of its own.
+	From []string
+	// ModelOnly: the figure exists on the platform model only (its groups
+	// name model variants, results.ModelVariants); a host plan refuses it.
+	ModelOnly bool
 }
 
 // Matrix is the experiment matrix: the figures, whose groups name systems
@@ -99,6 +106,8 @@ type figureYAML struct {
 	Title     string         `yaml:"title"`
 	Workloads []WorkloadSpec `yaml:"workloads"`
 	Groups    []groupYAML    `yaml:"groups"`
+	From      []string       `yaml:"from"`
+	ModelOnly bool           `yaml:"model_only"`
 }
 
 type matrixYAMLDoc struct {
@@ -123,7 +132,7 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 	}
 	m := &Matrix{}
 	for _, f := range doc.Figures {
-		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads}
+		fig := Figure{Name: f.Name, Title: f.Title, Workloads: f.Workloads, From: slices.Clone(f.From), ModelOnly: f.ModelOnly}
 		for _, g := range f.Groups {
 			fl := sim.DefaultFlags()
 			fl.NoReuse, fl.NoBgTask = g.NoReuse, g.NoBgTask
@@ -148,10 +157,13 @@ func ParseMatrix(data []byte, name string) (*Matrix, error) {
 
 // Validate checks the matrix: known, distinct systems; distinct figure
 // names (not "all"); each workload either a known kind or a steady stream
-// to a catalog function; each group's systems known and its flags a valid
-// platform configuration (sim.Config.Validate); and every run that two
-// figures share (same run directory name) configured the same in both.
-// Errors wrap ErrMatrix.
+// to a catalog function; each group's systems known (results.SystemNamed:
+// the paper's systems, or model variants in a figure marked model_only)
+// and its flags a valid platform configuration (sim.Config.Validate); a
+// figure drawn from others (From) naming other figures of the matrix that
+// are not drawn from others themselves, and having no workloads or groups of its
+// own; and every run that two figures share (same run directory name)
+// configured the same in both. Errors wrap ErrMatrix.
 func (m *Matrix) Validate() error {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s", ErrMatrix, fmt.Sprintf(format, args...))
@@ -166,6 +178,21 @@ func (m *Matrix) Validate() error {
 			return bad("figure %q: empty, reserved or named twice", f.Name)
 		}
 		figures[f.Name] = true
+		if len(f.From) > 0 {
+			if len(f.Workloads) > 0 || len(f.Groups) > 0 || f.ModelOnly {
+				return bad("figure %s: drawn from %s, it takes no workloads, groups or model_only of its own", f.Name, strings.Join(f.From, ", "))
+			}
+			for _, src := range f.From {
+				i := slices.IndexFunc(m.Figures, func(g Figure) bool { return g.Name == src })
+				switch {
+				case i < 0 || src == f.Name:
+					return bad("figure %s: from %q: expected another figure of the matrix", f.Name, src)
+				case len(m.Figures[i].From) > 0:
+					return bad("figure %s: from %s, which is itself drawn from other figures", f.Name, src)
+				}
+			}
+			continue
+		}
 		if len(f.Workloads) == 0 || len(f.Groups) == 0 {
 			return bad("figure %s: no workloads or no groups", f.Name)
 		}
@@ -179,8 +206,12 @@ func (m *Matrix) Validate() error {
 				return bad("figure %s: a group without systems", f.Name)
 			}
 			for _, s := range g.Systems {
-				if _, ok := results.SystemNamed(s); !ok {
+				sys, ok := results.SystemNamed(s)
+				if !ok {
 					return bad("figure %s: unknown system %q: expected one of %s", f.Name, s, systemNames())
+				}
+				if sys.ModelOnly() && !f.ModelOnly {
+					return bad("figure %s: system %s is a model variant (it exists on the platform model only): mark the figure model_only", f.Name, s)
 				}
 			}
 		}
@@ -214,7 +245,7 @@ func (w WorkloadSpec) validate(cat *workloads.Catalog) error {
 // Run is one run of a plan: a system on a workload with flags, into the run
 // directory Name.
 type Run struct {
-	// Name is the run directory's name: RunDirName(workload, method, pool,
+	// Name is the run directory's name: SystemRunDirName(workload, system,
 	// target).
 	Name string
 	// Figures lists the figures that use the run, in matrix order.
@@ -247,56 +278,101 @@ type Plan struct {
 
 // Plan lists the runs of figure (a figure name or FigureAll) on target,
 // each run once: runs with the same directory name are one run, which
-// every figure using it shares (fig15 draws on fig13's Azure runs). Two
-// figures that give one run directory different configurations are an
-// error wrapping ErrMatrix.
+// every figure using it shares (fig15 draws on fig13's Azure runs; fig11a,
+// drawn From others, on theirs). Two figures that give one run directory
+// different configurations are an error wrapping ErrMatrix. On a host
+// (TargetHost, TargetGateway) a ModelOnly figure is refused with an error
+// wrapping results.ErrModelOnly, and left out of FigureAll.
 func (m *Matrix) Plan(figure string, target results.Target) (*Plan, error) {
 	p := &Plan{Target: target}
+	onHost := !target.Simulated()
 	var figs []Figure
 	for _, f := range m.Figures {
-		if figure == FigureAll || f.Name == figure {
-			figs = append(figs, f)
+		if figure != FigureAll && f.Name != figure {
+			continue
 		}
+		if f.ModelOnly && onHost {
+			if figure == FigureAll {
+				continue
+			}
+			return nil, fmt.Errorf("experiments: figure %s on target %s: %w", f.Name, target, results.ErrModelOnly)
+		}
+		figs = append(figs, f)
 	}
 	if len(figs) == 0 {
 		return nil, fmt.Errorf("experiments: unknown figure %q: expected one of %s or %s",
 			figure, strings.Join(m.FigureNames(), ", "), FigureAll)
 	}
 	index := map[string]int{}
+	// Figures drawn from others come last, so the runs keep the order of
+	// the figures that define them (reproduce's order, the report's).
+	slices.SortStableFunc(figs, func(a, b Figure) int { return min(len(a.From), 1) - min(len(b.From), 1) })
+	planned := map[string]PlannedFigure{}
 	for _, f := range figs {
 		pf := PlannedFigure{Name: f.Name, Title: f.Title}
-		for _, w := range f.Workloads {
-			for _, g := range f.Groups {
-				for _, sn := range g.Systems {
-					s, _ := results.SystemNamed(sn) // Validate checked the names
-					r := Run{Name: RunDirName(w.ID(), s.Method, s.Pool, target), Figures: []string{f.Name},
-						System: s, Workload: w, Flags: g.Flags}
-					cfg := r.Platform(DefaultModelSeed)
-					if err := cfg.Validate(); err != nil {
-						return nil, fmt.Errorf("%w: figure %s, run %s: %v", ErrMatrix, f.Name, r.Name, err)
-					}
-					if i, ok := index[r.Name]; ok {
-						old := &p.Runs[i]
-						if old.System != r.System || old.Workload != r.Workload || old.Flags != r.Flags {
-							return nil, fmt.Errorf("%w: run %s: figures %s and %s configure it differently (%+v %+v vs %+v %+v)",
-								ErrMatrix, r.Name, old.Figures[0], f.Name, old.System, old.Flags, r.System, r.Flags)
-						}
-						if !slices.Contains(old.Figures, f.Name) {
-							old.Figures = append(old.Figures, f.Name)
-						}
-					} else {
-						index[r.Name] = len(p.Runs)
-						p.Runs = append(p.Runs, r)
-					}
-					if !slices.Contains(pf.Runs, r.Name) {
-						pf.Runs = append(pf.Runs, r.Name)
-					}
+		runs, err := m.figureRuns(f, target)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range runs {
+			r.Figures = []string{f.Name}
+			if i, ok := index[r.Name]; ok {
+				old := &p.Runs[i]
+				if old.System != r.System || old.Workload != r.Workload || old.Flags != r.Flags {
+					return nil, fmt.Errorf("%w: run %s: figures %s and %s configure it differently (%+v %+v vs %+v %+v)",
+						ErrMatrix, r.Name, old.Figures[0], f.Name, old.System, old.Flags, r.System, r.Flags)
 				}
+				if !slices.Contains(old.Figures, f.Name) {
+					old.Figures = append(old.Figures, f.Name)
+				}
+			} else {
+				index[r.Name] = len(p.Runs)
+				p.Runs = append(p.Runs, r)
+			}
+			if !slices.Contains(pf.Runs, r.Name) {
+				pf.Runs = append(pf.Runs, r.Name)
 			}
 		}
-		p.Figures = append(p.Figures, pf)
+		planned[f.Name] = pf
+	}
+	for _, f := range m.Figures { // matrix order
+		if pf, ok := planned[f.Name]; ok {
+			p.Figures = append(p.Figures, pf)
+		}
 	}
 	return p, nil
+}
+
+// figureRuns lists the runs of one figure on target, in matrix order: its
+// workloads × groups × systems, or the runs of the figures it is drawn
+// from. Figures is left empty.
+func (m *Matrix) figureRuns(f Figure, target results.Target) ([]Run, error) {
+	var out []Run
+	for _, src := range f.From {
+		i := slices.IndexFunc(m.Figures, func(g Figure) bool { return g.Name == src })
+		if i < 0 { // Validate checked the names
+			return nil, fmt.Errorf("%w: figure %s: from %q: no such figure", ErrMatrix, f.Name, src)
+		}
+		runs, err := m.figureRuns(m.Figures[i], target)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, runs...)
+	}
+	for _, w := range f.Workloads {
+		for _, g := range f.Groups {
+			for _, sn := range g.Systems {
+				s, _ := results.SystemNamed(sn) // Validate checked the names
+				r := Run{Name: SystemRunDirName(w.ID(), s, target), System: s, Workload: w, Flags: g.Flags}
+				cfg := r.Platform(DefaultModelSeed)
+				if err := cfg.Validate(); err != nil {
+					return nil, fmt.Errorf("%w: figure %s, run %s: %v", ErrMatrix, f.Name, r.Name, err)
+				}
+				out = append(out, r)
+			}
+		}
+	}
+	return out, nil
 }
 
 // FigureNames lists the matrix's figures in order.
@@ -380,11 +456,15 @@ func DatasetNote(info results.WorkloadInfo, flag string) string {
 		"figures and report say so", info.Name, flag, info.Dataset, tracefile.SynthMarkerName, trace)
 }
 
-// systemNames lists the systems a matrix may name.
+// systemNames lists the systems a matrix may name: the paper's, then the
+// model variants (model_only figures only).
 func systemNames() string {
 	var names []string
 	for _, s := range results.Systems() {
 		names = append(names, s.Name)
+	}
+	for _, s := range results.ModelVariants() {
+		names = append(names, s.Name+" (model_only figures)")
 	}
 	return strings.Join(names, ", ")
 }

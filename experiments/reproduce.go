@@ -18,6 +18,7 @@ import (
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
+	"trenv-bench/sim/startpath"
 	"trenv-bench/system"
 	"trenv-bench/traces/tracefile"
 	"trenv-bench/workloads"
@@ -91,6 +92,9 @@ type Options struct {
 	// Model is the platform model's cost model; nil =
 	// calibration.Default().
 	Model *calibration.Model
+	// Steps are the step costs the model variants of a model-only figure
+	// are built from (sim/startpath); nil = startpath.Default().
+	Steps *startpath.Steps
 
 	// ToolVersion and CommandLine go into every run's manifest.
 	ToolVersion string
@@ -175,7 +179,20 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	if o.Target != results.TargetSim && o.Target != results.TargetTwin && o.Target != results.TargetHost {
 		return out, fmt.Errorf("experiments: target %q: expected sim, twin or host", o.Target)
 	}
+	m := o.Matrix
+	if m == nil {
+		var err error
+		if m, err = DefaultMatrix(); err != nil {
+			return out, err
+		}
+	}
 	host := o.Target == results.TargetHost
+	if host {
+		// A model-only figure is refused as such, before anything else.
+		if _, err := m.Plan(o.Figure, o.Target); errors.Is(err, results.ErrModelOnly) {
+			return out, err
+		}
+	}
 	if host && (o.PreparePool == nil || o.Clean == nil) {
 		return out, fmt.Errorf("experiments: a host reproduction needs the host's preparation and clean-up")
 	}
@@ -190,13 +207,6 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	if o.Target == results.TargetSim {
 		specSpeed = 0 // virtual time: the manifest says 0
 	}
-	m := o.Matrix
-	if m == nil {
-		var err error
-		if m, err = DefaultMatrix(); err != nil {
-			return out, err
-		}
-	}
 	model := o.Model
 	if model == nil {
 		var err error
@@ -204,6 +214,7 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 			return out, err
 		}
 	}
+	steps := o.Steps
 	exec := o.Execute
 	if exec == nil {
 		exec = Execute
@@ -254,10 +265,24 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 			wl = builtWorkload{w, info}
 			built[run.Workload.ID()] = wl
 		}
+		runModel := model
+		if v := run.System.Variant; v != "" {
+			if steps == nil {
+				var err error
+				if steps, err = startpath.Default(); err != nil {
+					return out, err
+				}
+			}
+			var err error
+			if runModel, err = VariantModel(model, steps, v, wl.w); err != nil {
+				return out, fmt.Errorf("experiments: run %s: %w", run.Name, err)
+			}
+		}
 		spec := &Spec{
 			Dir: dir, Target: o.Target, Speed: specSpeed,
-			Platform: run.Platform(DefaultModelSeed), Model: model, Workload: wl.w,
-			Manifest:   results.Manifest{ToolVersion: o.ToolVersion, CommandLine: o.CommandLine, Platform: run.Flags, Workload: wl.info},
+			Platform: run.Platform(DefaultModelSeed), Model: runModel, Workload: wl.w,
+			Manifest: results.Manifest{ToolVersion: o.ToolVersion, CommandLine: o.CommandLine, Platform: run.Flags, Workload: wl.info,
+				ModelVariant: run.System.Variant},
 			JitterSeed: DefaultJitterSeed, Progress: o.RunProgress, Notes: o.Notes,
 		}
 		state, why := runState(dir, spec)
@@ -338,6 +363,22 @@ func Reproduce(ctx context.Context, o Options) (Outcome, error) {
 	return out, errors.Join(errs...)
 }
 
+// VariantModel is the cost model of a run of model variant (a
+// results.ModelVariants Variant) replaying w: startpath.Variant of model,
+// after checking that w invokes only functions the step costs cover (the
+// variant would be T-CXL for any other).
+func VariantModel(model *calibration.Model, steps *startpath.Steps, variant string, w workloads.Workload) (*calibration.Model, error) {
+	for _, phase := range []workloads.Phase{w.Warmup, w.Test} {
+		for _, s := range phase {
+			if !steps.Covers(s.Function) {
+				return nil, fmt.Errorf("model variant %s: the step costs cover %s only, and the workload invokes %s",
+					variant, strings.Join(steps.FunctionNames(), " and "), s.Function)
+			}
+		}
+	}
+	return startpath.Variant(model, steps, variant)
+}
+
 // Workloads lists the workloads of the plan's runs, each once, in the
 // order the plan runs them (reproduce's order; the report's sections
 // follow it).
@@ -405,6 +446,8 @@ func runState(dir string, spec *Spec) (dirState, string) {
 	switch {
 	case m.Method != spec.Platform.Method || m.Pool != pool:
 		return stateRedo, fmt.Sprintf("it ran %s/%s, the matrix says %s/%s", m.Method, m.Pool, spec.Platform.Method, pool)
+	case m.ModelVariant != spec.Manifest.ModelVariant:
+		return stateRedo, fmt.Sprintf("it ran model variant %q, the matrix says %q", m.ModelVariant, spec.Manifest.ModelVariant)
 	case m.Platform != spec.Manifest.Platform:
 		return stateRedo, fmt.Sprintf("it ran with flags %+v, the matrix says %+v", m.Platform, spec.Manifest.Platform)
 	case m.Workload.TestSHA256 != results.SHA256Hex(spec.Workload.Test.AppendJSON(nil)) ||

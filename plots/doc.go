@@ -22,13 +22,17 @@
 //
 //	fig10a  W1 (workload "1"): P50/P99 end-to-end latency per function, latency CDF
 //	fig10b  W2 (workload "2"): the same
+//	fig11a  peak memory of each system under W1, W2, Azure and Huawei
 //	fig11b  peak memory of 50 instances of image-recognition / image-flip-rotate
 //	fig12   startup vs execution latency per function (workload "func")
 //	fig13   Huawei and Azure traces: P50 and P99 per function
+//	fig14   start-path optimisation steps of image-recognition and json-serde
+//	        (workloads "steps-…"; the platform model only: it restates the calibration)
 //	fig15   memory over time on the Azure trace
 //
-// A system (T-CXL, T-RDMA, faasd, CRIU, Lazy, FaaSnap+, REAP+) is told by a
-// run's manifest: method and pool. When several runs fit one system and
+// A system (T-CXL, T-RDMA, faasd, CRIU, Lazy, FaaSnap+, REAP+, and Figure
+// 14's model variants Reconfig and Cgroup) is told by a run's manifest:
+// method, pool and model variant. When several runs fit one system and
 // figure, the latest complete one is drawn and Figure.Notes says so; a
 // system without a run is left out and listed in Figure.Missing.
 //

@@ -34,8 +34,10 @@ func Fig11b(runs []*Run) (*Figure, error) {
 	var notes []string
 	for g, fn := range fig11bFunctions {
 		cs, n := pickRunsOf(name, runs, func(r *Run) (bool, error) {
-			switch r.Workload() {
-			case "1", "2", "func", "azure", "huawei": // many functions: skip reading them
+			switch w := r.Workload(); {
+			case slices.Contains([]string{"1", "2", "func", "azure", "huawei"}, w): // many functions: skip reading them
+				return false, nil
+			case slices.Contains(fig14WorkloadNames(), w): // Figure 14's single starts of one function
 				return false, nil
 			}
 			fns, err := testFunctionsOf(r)

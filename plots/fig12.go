@@ -53,41 +53,21 @@ func Fig12(runs []*Run) (*Figure, error) {
 	if len(cs) == 0 {
 		return nil, noRuns(name, needsFig12)
 	}
-	type means struct{ startup, exec float64 }
 	per := make([]map[string]means, len(cs))
 	var funcs []string
 	for i, c := range cs {
-		per[i] = map[string]means{}
-		m, err := c.run.Metrics()
-		if errors.Is(err, results.ErrMetricsUnusable) {
-			// faasd's counters were not reset or not taken: drawing them
-			// would mix the warmup in. The bar stays empty.
-			notes = append(notes, fmt.Sprintf("%s: %s: %v", name, c.sys.Name, err))
-			continue
-		}
+		m, note, err := breakdownOf(name, c)
 		if err != nil {
 			return nil, err
 		}
-		startup, exec := map[string][]float32{}, map[string][]float32{}
-		for _, pair := range startupLabels {
-			for fn, v := range m.LatencyMs[pair[0]] {
-				startup[fn] = append(startup[fn], v...)
-			}
-			for fn, v := range m.LatencyMs[pair[1]] {
-				exec[fn] = append(exec[fn], v...)
-			}
+		if note != "" {
+			notes = append(notes, note)
 		}
-		for fn, v := range startup {
-			if len(v) == 0 {
-				continue
-			}
-			per[i][fn] = means{mean(v), mean(exec[fn])}
+		per[i] = m
+		for fn := range m {
 			if !slices.Contains(funcs, fn) {
 				funcs = append(funcs, fn)
 			}
-		}
-		if len(startup) == 0 {
-			notes = append(notes, fmt.Sprintf("%s: %s: run %s has no startup latency in %s", name, c.sys.Name, c.run.Dir, results.MetricsFile))
 		}
 	}
 	if len(funcs) == 0 {
@@ -155,6 +135,46 @@ func Fig12(runs []*Run) (*Figure, error) {
 		Width:     14 * vg.Inch,
 		Height:    float64Inch(3.6*float64(rows) + 1.6),
 	}, nil
+}
+
+// means are a function's mean start-up and execution latency in a run, in
+// ms (exec NaN when faasd recorded none).
+type means struct{ startup, exec float64 }
+
+// breakdownOf returns, per function, the mean start-up latency of c's run
+// (start-new, switch and reuse latencies of metrics.output together) and
+// the mean of the matching execution latencies. A run whose metrics cannot
+// be used (not reset after the warmup, or missing) or that has no start-up
+// latency gives none and a note saying why; a read error is returned.
+func breakdownOf(fig string, c choice) (map[string]means, string, error) {
+	out := map[string]means{}
+	m, err := c.run.Metrics()
+	if errors.Is(err, results.ErrMetricsUnusable) {
+		// faasd's counters were not reset or not taken: drawing them
+		// would mix the warmup in. The bar stays empty.
+		return out, fmt.Sprintf("%s: %s: %v", fig, c.sys.Name, err), nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	startup, exec := map[string][]float32{}, map[string][]float32{}
+	for _, pair := range startupLabels {
+		for fn, v := range m.LatencyMs[pair[0]] {
+			startup[fn] = append(startup[fn], v...)
+		}
+		for fn, v := range m.LatencyMs[pair[1]] {
+			exec[fn] = append(exec[fn], v...)
+		}
+	}
+	for fn, v := range startup {
+		if len(v) > 0 {
+			out[fn] = means{mean(v), mean(exec[fn])}
+		}
+	}
+	if len(out) == 0 {
+		return out, fmt.Sprintf("%s: %s: run %s has no startup latency in %s", fig, c.sys.Name, c.run.Dir, results.MetricsFile), nil
+	}
+	return out, "", nil
 }
 
 // startupNumbers writes the start-up number of Figure 12's bars where it

@@ -83,7 +83,7 @@ func Fig13(runs []*Run) (*Figure, error) {
 	if len(rows) == 0 {
 		return nil, noRuns(name, needsFig13)
 	}
-	slices.SortFunc(sys, func(a, b System) int { return systemIndex(a.Name) - systemIndex(b.Name) })
+	slices.SortFunc(sys, func(a, b System) int { return a.Rank() - b.Rank() })
 	for _, m := range paperSystems {
 		switch ws := missCount[m]; {
 		case len(ws) == 0:

@@ -352,20 +352,24 @@ type Spec struct {
 	Build func(runs []*Run) (*Figure, error)
 }
 
-// Figures returns the registry: fig10a, fig10b, fig11b, fig12, fig13,
-// fig15, in that order. A new slice each call.
+// Figures returns the registry: fig10a, fig10b, fig11a, fig11b, fig12,
+// fig13, fig14, fig15, in that order. A new slice each call.
 func Figures() []Spec {
 	return []Spec{
 		{Name: "fig10a", Paper: "Figure 10(a)", Workloads: []string{"1"}, Needs: needsFig10a, Build: Fig10a,
 			Caption: "W1 (bursts that recur after the baselines' keep-alive): P50 and P99 end-to-end latency per function, one bar per system (log scale), and the latency CDF of all functions."},
 		{Name: "fig10b", Paper: "Figure 10(b)", Workloads: []string{"2"}, Needs: needsFig10b, Build: Fig10b,
 			Caption: "W2 (bursts under a 32 GiB memory bound): P50 and P99 end-to-end latency per function, one bar per system (log scale), and the latency CDF of all functions."},
+		{Name: "fig11a", Paper: "Figure 11(a)", Workloads: slices.Clone(fig11aWorkloads), Needs: needsFig11a, Build: Fig11a,
+			Caption: "Peak memory of each system under each workload (W1, W2, Azure, Huawei): the largest memory sample of each run's test phase (GiB), from the runs of Figures 10(a), 10(b) and 13."},
 		{Name: "fig11b", Paper: "Figure 11(b)", Needs: needsFig11b, Build: Fig11b,
 			Caption: "Memory density: peak memory of 50 live instances of image-recognition and of image-flip-rotate, one bar per system (GiB)."},
 		{Name: "fig12", Paper: "Figure 12", Workloads: []string{"func"}, Needs: needsFig12, Build: Fig12,
 			Caption: "Start-up breakdown of the sequential functional test: per function, each system's mean start-up latency (solid) under its mean execution latency (light), with both numbers written on the bar."},
 		{Name: "fig13", Paper: "Figure 13", Workloads: []string{"huawei", "azure"}, Needs: needsFig13, Build: Fig13,
 			Caption: "The trace workloads (Huawei, Azure): P50 and P99 end-to-end latency per function, one bar per system (log scale)."},
+		{Name: "fig14", Paper: "Figure 14", Workloads: fig14WorkloadNames(), Needs: needsFig14, Build: Fig14,
+			Caption: "Start-path optimisation steps for image-recognition and json-serde (faasd, CRIU, Reconfig — sandbox reuse only —, Cgroup — + CLONE_INTO_CGROUP —, T-RDMA, T-CXL; FaaSnap+ dashed): mean start-up (solid) and execution (light) of single starts. " + Fig14Note},
 		{Name: "fig15", Paper: "Figure 15", Workloads: []string{"azure"}, Needs: needsFig15, Build: Fig15,
 			Caption: "Memory over the Azure workload's test phase, one line per system (GiB, 1 Hz samples)."},
 	}
@@ -444,13 +448,17 @@ func pickRuns(fig string, runs []*Run, match func(*Run) bool) ([]choice, []strin
 		}
 		s, ok := SystemOf(r.Manifest)
 		if !ok {
-			notes = append(notes, fmt.Sprintf("%s: %s: unknown method %q, not drawn", fig, r.Dir, r.Manifest.Method))
+			what := fmt.Sprintf("method %q", r.Manifest.Method)
+			if v := r.Manifest.ModelVariant; v != "" {
+				what = fmt.Sprintf("model variant %q of %s", v, what)
+			}
+			notes = append(notes, fmt.Sprintf("%s: %s: unknown %s, not drawn", fig, r.Dir, what))
 			continue
 		}
 		bySys[s.Name] = append(bySys[s.Name], r)
 	}
 	var out []choice
-	for _, s := range systems {
+	for _, s := range allSystems() {
 		cands := bySys[s.Name]
 		if len(cands) == 0 {
 			continue

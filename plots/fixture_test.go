@@ -15,9 +15,10 @@ import (
 type fixture struct {
 	// name is the directory name.
 	name string
-	// method, pool, workload and target go into the manifest.
-	method, pool, workload string
-	target                 results.Target
+	// method, pool, variant (a model variant), workload and target go
+	// into the manifest.
+	method, pool, variant, workload string
+	target                          results.Target
 	// fns are the functions of the test phase.
 	fns []string
 	// perFn is the number of test requests per function.
@@ -162,7 +163,7 @@ func writeFixture(t testing.TB, root string, f fixture) string {
 	m := results.Manifest{
 		Phases: []results.PhaseSpan{{Name: results.PhaseWarmup, StartS: 0, EndS: &warmEnd, Scheduled: len(f.fns)},
 			{Name: results.PhaseTest, StartS: warmupEndS, EndS: &end, Scheduled: len(f.fns) * (f.perFn + 1)}},
-		Method: f.method, Pool: f.pool, Target: f.target, Status: f.status,
+		Method: f.method, Pool: f.pool, ModelVariant: f.variant, Target: f.target, Status: f.status,
 		Workload: info, ToolVersion: "trenv-bench test", CalibrationSHA256: results.SHA256Hex([]byte("model")),
 		StartedAt: f.ended.Add(-time.Hour), EndedAt: f.ended,
 	}
@@ -187,12 +188,47 @@ var fixtureSystems = []struct {
 	{"REAP+", "reap", "", 2.2},
 }
 
+// fixtureVariants are the model variants in the fixture (Figure 14's
+// steps), on the model only.
+var fixtureVariants = []struct {
+	label, variant string
+	slow           float64
+}{
+	{"Reconfig", results.VariantReconfig, 40},
+	{"Cgroup", results.VariantCgroup, 35},
+}
+
 // writeAllFixtures writes, for every system, a run of W1, W2, func,
 // huawei, azure and both Figure 11(b) experiments under root, with the
-// given target, and returns the directories.
+// given target, and of Figure 14's two workloads for its steps (the model
+// variants only when target is simulated), and returns the directories.
 func writeAllFixtures(t testing.TB, root string, target results.Target) []string {
 	t.Helper()
 	var dirs []string
+	steps := []struct {
+		workload string
+		fns      []string
+	}{{"steps-image-recognition", []string{"image-recognition"}}, {"steps-json-serde", []string{"json-serde"}}}
+	for _, s := range fixtureSystems {
+		if s.label == "Lazy" || s.label == "REAP+" {
+			continue // not in Figure 14
+		}
+		for _, w := range steps {
+			name := w.workload + "-" + s.method + "-" + s.pool
+			dirs = append(dirs, writeFixture(t, root, fixture{name: name, method: s.method, pool: s.pool,
+				workload: w.workload, target: target, fns: w.fns, perFn: 10, slow: s.slow}))
+		}
+	}
+	for _, v := range fixtureVariants {
+		if !target.Simulated() {
+			break
+		}
+		for _, w := range steps {
+			name := w.workload + "-trenv-cxl-" + v.variant
+			dirs = append(dirs, writeFixture(t, root, fixture{name: name, method: "trenv", pool: "cxl", variant: v.variant,
+				workload: w.workload, target: target, fns: w.fns, perFn: 10, slow: v.slow}))
+		}
+	}
 	for _, s := range fixtureSystems {
 		for _, w := range []struct {
 			workload string

@@ -62,7 +62,7 @@ func TestMain(m *testing.M) {
 // a PNG of a sensible size, not blank, with every system's colour in it.
 func TestPlotFiguresRenderPNG(t *testing.T) {
 	runs := simFixtures(t)
-	if got, want := Names(), []string{"fig10a", "fig10b", "fig11b", "fig12", "fig13", "fig15"}; !slices.Equal(got, want) {
+	if got, want := Names(), []string{"fig10a", "fig10b", "fig11a", "fig11b", "fig12", "fig13", "fig14", "fig15"}; !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	for _, spec := range Figures() {
@@ -95,7 +95,19 @@ func TestPlotFiguresRenderPNG(t *testing.T) {
 			if len(colours) < 100 {
 				t.Errorf("%d distinct colours: looks blank", len(colours))
 			}
-			for _, s := range Systems() {
+			want := Systems()
+			if spec.Name == "fig14" { // its steps and FaaSnap+'s line
+				want = nil
+				for _, s := range allSystems() {
+					if slices.Contains(fig14Steps, s.Name) || s.Name == fig14Reference {
+						want = append(want, s)
+					}
+				}
+				if len(want) != 7 {
+					t.Fatalf("fig14's systems %v", want)
+				}
+			}
+			for _, s := range want {
 				if !colours[s.Color] {
 					t.Errorf("%s's colour %v appears nowhere", s.Name, s.Color)
 				}
@@ -129,6 +141,13 @@ func TestPlotSimulatedMark(t *testing.T) {
 	}{{simFixtures(t), true}, {hostRuns, false}} {
 		for _, name := range Names() {
 			fig, err := Build(name, c.runs)
+			if name == "fig14" && !c.want {
+				// On the model only: host runs are refused.
+				if !errors.Is(err, ErrNoRuns) || !errors.Is(err, results.ErrModelOnly) {
+					t.Errorf("fig14 from host runs: %v, want ErrNoRuns and ErrModelOnly", err)
+				}
+				continue
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -174,6 +193,7 @@ func TestPlotMissingSystems(t *testing.T) {
 	}
 	for name, want := range map[string][]string{
 		"fig10a": {"T-RDMA", "faasd", "CRIU", "FaaSnap+"},
+		"fig11a": {"T-RDMA", "faasd", "CRIU", "FaaSnap+"},
 		"fig11b": {"CRIU", "FaaSnap+"},
 		"fig12":  {"T-RDMA", "faasd", "CRIU", "FaaSnap+"},
 		"fig15":  {"T-RDMA", "faasd", "CRIU", "FaaSnap+"},
@@ -234,7 +254,7 @@ func TestPlotNoRuns(t *testing.T) {
 		t.Errorf("fig99: %v, want ErrUnknownFigure", err)
 	}
 	figs, errs := All(func1)
-	if len(figs) != 1 || figs["fig12"] == nil || len(errs) != 5 {
+	if len(figs) != 1 || figs["fig12"] == nil || len(errs) != 7 {
 		t.Errorf("All(func runs): figures %v, errors %v", figs, errs)
 	}
 }
@@ -387,12 +407,12 @@ func TestPlotTicks(t *testing.T) {
 	}
 }
 
-// TestGoldenSVG compares Figure 11(b) and Figure 12 of the fixture, as SVG,
+// TestGoldenSVG compares Figures 11(a), 11(b), 12 and 14 of the fixture, as SVG,
 // with testdata/<name>.golden.svg, numbers within 0.05 pt (-update
 // rewrites them).
 func TestPlotGoldenSVG(t *testing.T) {
 	runs := simFixtures(t)
-	for _, name := range []string{"fig11b", "fig12"} {
+	for _, name := range []string{"fig11a", "fig11b", "fig12", "fig14"} {
 		fig, err := Build(name, runs)
 		if err != nil {
 			t.Fatal(err)

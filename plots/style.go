@@ -37,44 +37,64 @@ var colors = [...]color.RGBA{
 	{R: 0xD5, G: 0x5E, B: 0x00, A: 0xff}, // REAP+
 }
 
-// systems are results.Systems with their colours, in the fixed order of
-// every legend and bar group.
-var systems = func() []System {
-	all := results.Systems()
-	out := make([]System, len(all))
-	for i, s := range all {
-		out[i] = System{System: s, Color: colors[i%len(colors)]}
-	}
-	return out
-}()
+// variantColors are the colours of the model variants (Figure 14's
+// steps), by their position in results.ModelVariants: a purple and a teal
+// (Paul Tol's muted palette), apart from the systems' colours.
+var variantColors = [...]color.RGBA{
+	{R: 0x88, G: 0x22, B: 0x55, A: 0xff}, // Reconfig
+	{R: 0x44, G: 0xAA, B: 0x99, A: 0xff}, // Cgroup
+}
 
-// Systems returns every system in the fixed order. A new slice each call.
+// systems are results.Systems with their colours, in the fixed order of
+// every legend and bar group; variants the same of results.ModelVariants.
+var (
+	systems = func() []System {
+		all := results.Systems()
+		out := make([]System, len(all))
+		for i, s := range all {
+			out[i] = System{System: s, Color: colors[i%len(colors)]}
+		}
+		return out
+	}()
+	variants = func() []System {
+		all := results.ModelVariants()
+		out := make([]System, len(all))
+		for i, s := range all {
+			out[i] = System{System: s, Color: variantColors[i%len(variantColors)]}
+		}
+		return out
+	}()
+)
+
+// Systems returns every system the paper compares, in the fixed order. A
+// new slice each call.
 func Systems() []System { return append([]System(nil), systems...) }
+
+// ModelVariants returns the model variants of TrEnv's start path (Figure
+// 14's Reconfig and Cgroup steps) with their colours, in order. A new
+// slice each call.
+func ModelVariants() []System { return append([]System(nil), variants...) }
+
+// allSystems are the systems, then the model variants: the order runs are
+// picked in.
+func allSystems() []System { return append(Systems(), variants...) }
 
 // paperSystems are the systems the paper's latency and memory figures
 // compare (Figures 10, 12, 13, 15): all but Lazy, which is drawn when
 // there is a run of it but not missed when there is none.
 var paperSystems = []string{results.SystemTCXL, results.SystemTRDMA, results.SystemFaasd, results.SystemCRIU, results.SystemFaaSnap, results.SystemREAP}
 
-// SystemOf returns the system a run's manifest describes; false for an
-// unknown method. A TrEnv run without a pool is T-CXL (the default pool).
+// SystemOf returns the system a run's manifest describes (a model
+// variant's run: the variant); false for an unknown method or variant. A
+// TrEnv run without a pool is T-CXL (the default pool).
 func SystemOf(m *results.Manifest) (System, bool) {
-	i := systemIndex(m.System())
-	if i < 0 {
-		return System{}, false
-	}
-	return systems[i], true
-}
-
-// systemIndex returns the position of the system called name in the fixed
-// order, or -1.
-func systemIndex(name string) int {
-	for i, s := range systems {
+	name := m.System()
+	for _, s := range allSystems() {
 		if s.Name == name {
-			return i
+			return s, true
 		}
 	}
-	return -1
+	return System{}, false
 }
 
 // SimulatedMark is the text every figure drawn from a simulated run

@@ -236,7 +236,7 @@ th { background: #eee; }
 <header>
 <h1>{{.Title}}</h1>
 {{range .Warnings}}<p class="banner">⚠ {{.}}</p>
-{{end}}<nav><a href="#summary">Summary</a>{{range .Sections}}<a href="#{{.ID}}">{{.Title}}</a>{{end}}{{if .Others}}<a href="#others">Other figures</a>{{end}}{{if .About}}<a href="#about">About these runs</a>{{end}}</nav>
+{{end}}<nav><a href="#summary">Summary</a>{{range .Sections}} <a href="#{{.ID}}">{{.Title}}</a>{{end}}{{if .Others}} <a href="#others">Other figures</a>{{end}}{{if .About}} <a href="#about">About these runs</a>{{end}}</nav>
 </header>
 <section id="summary">
 {{with .Summary}}{{template "table" .}}{{else}}<p>No runs.</p>{{end}}

@@ -5,12 +5,14 @@
 //
 // A report opens with warnings (runs on the platform model; workloads
 // generated from invented trace data) and a one-screen summary: per
-// workload, T-CXL's P50/P99 and peak memory and, against each other system,
-// its speed-ups and memory ratio, values below 1× marked ▼. Then one
+// workload, T-CXL's P50/P99 and peak memory and, against each other system
+// of the paper (not Figure 14's model variants), its speed-ups and memory
+// ratio, values below 1× marked ▼. Then one
 // section per workload (in Order's order), each saying where its data came
 // from (results.WorkloadInfo.DataSource: dataset files and sha256, or the
-// synthetic sample), showing its figures with their captions, and these
-// tables:
+// synthetic sample) and, when it has runs of model variants, that they
+// restate the calibration (results.ModelVariantsNote), showing its figures
+// with their captions, and these tables:
 //
 //   - the runs: target, status, flags, requests by how they ended;
 //   - P50, P99 and P99.9 of all functions together and T-CXL's speed-ups:
@@ -385,6 +387,15 @@ func (s *Section) finish() {
 	slices.Sort(s.Functions)
 	if len(digests) > 1 {
 		s.Notes = append(s.Notes, fmt.Sprintf("these runs replayed %d different test workloads under the name %q (workload_json_sha256 differs): compare with care", len(digests), s.Workload))
+	}
+	var variants []string
+	for _, r := range s.Runs {
+		if r.Manifest.ModelVariant != "" {
+			variants = append(variants, r.Name)
+		}
+	}
+	if len(variants) > 0 {
+		s.Notes = append(s.Notes, "Model variants ("+strings.Join(variants, ", ")+"): "+results.ModelVariantsNote)
 	}
 }
 

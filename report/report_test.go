@@ -404,3 +404,54 @@ func TestWriteFormats(t *testing.T) {
 		t.Errorf("pdf: %v", err)
 	}
 }
+
+// TestModelVariantRuns: a model variant's run is its own system (labelled
+// Reconfig, ranked after the paper's systems), compared with the section's
+// T-CXL run; its section says it restates the calibration; the summary
+// compares T-CXL with the paper's systems only.
+func TestModelVariantRuns(t *testing.T) {
+	root := t.TempDir()
+	man := func(variant string) results.Manifest {
+		return results.Manifest{Method: "trenv", Pool: "cxl", ModelVariant: variant, Target: results.TargetSim, Status: results.RunComplete,
+			Workload: results.WorkloadInfo{Name: "steps-json-serde", TestSHA256: "sha-steps"}}
+	}
+	var dirs []string
+	for _, f := range []fixtureRun{
+		{name: "steps-json-serde-trenv-cxl-reconfig-sim", manifest: man(results.VariantReconfig),
+			requests: []results.Request{req(test, "json-serde", 180, 1, ok, results.StartSwitch), req(test, "json-serde", 200, 6, ok, results.StartSwitch)},
+			memory:   []int64{1, 2, 1}},
+		{name: "steps-json-serde-trenv-cxl-sim", manifest: man(""),
+			requests: []results.Request{req(test, "json-serde", 100, 1, ok, results.StartSwitch), req(test, "json-serde", 100, 6, ok, results.StartSwitch)},
+			memory:   []int64{1, 1, 1}},
+	} {
+		dirs = append(dirs, writeFixture(t, root, f))
+	}
+	rep, err := Load(dirs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := rep.Sections[0]
+	if len(s.Runs) != 2 || s.Runs[0].System != SystemTCXL || s.Runs[1].System != results.SystemReconfig || s.Runs[1].Label() != "Reconfig [sim]" {
+		t.Fatalf("runs %q %q", s.Runs[0].System, s.Runs[1].System)
+	}
+	if ref := s.Reference(s.Runs[1]); ref != s.Runs[0] {
+		t.Errorf("Reconfig compared with %v, want the T-CXL run", ref)
+	}
+	p50, p99 := Speedup(s.Runs[0].All, s.Runs[1].All)
+	if p50 != 1.8 || p99 != 2 {
+		t.Errorf("speed-up of T-CXL over Reconfig: P50 %v, P99 %v; want 180/100, 200/100", p50, p99)
+	}
+	if len(s.Notes) != 1 || !strings.Contains(s.Notes[0], "steps-json-serde-trenv-cxl-reconfig-sim") || !strings.Contains(s.Notes[0], "restate the calibration") {
+		t.Errorf("notes %q", s.Notes)
+	}
+	if base := rep.baselines(); len(base) != 0 {
+		t.Errorf("the summary compares T-CXL with %v, want none (model variants are left out)", base)
+	}
+	var md bytes.Buffer
+	if err := rep.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(md.String(), "restate the calibration") || strings.Contains(md.String(), "vs Reconfig") {
+		t.Errorf("markdown: note %v, summary column %v", strings.Contains(md.String(), "restate the calibration"), strings.Contains(md.String(), "vs Reconfig"))
+	}
+}

@@ -361,11 +361,15 @@ func workloadTitle(name string) string {
 }
 
 // baselines are the systems the summary compares T-CXL with, in order:
-// those of systemOrder that some section has, then any others.
+// those of systemOrder that some section has, then any others; not the
+// model variants (Figure 14's steps), which their own sections compare.
 func (r *Report) baselines() []string {
 	var out []string
 	for _, s := range r.Sections {
 		for _, run := range s.Runs {
+			if run.Manifest.ModelVariant != "" {
+				continue
+			}
 			if run.System != SystemTCXL && !slices.Contains(out, run.System) {
 				out = append(out, run.System)
 			}

@@ -135,6 +135,11 @@ type Manifest struct {
 	Method string `json:"method"`
 	// Pool is TrEnv's memory pool, cxl or rdma; "" when it does not apply.
 	Pool string `json:"pool,omitempty"`
+	// ModelVariant names the model variant of TrEnv's start path the run
+	// measured (ModelVariants: Figure 14's steps, "reconfig" or "cgroup");
+	// "" for a run of one of the paper's systems. Only sim and twin runs
+	// have one: the variants exist on the platform model only.
+	ModelVariant string `json:"model_variant,omitempty"`
 	// Target is what was measured. Required.
 	Target Target `json:"target"`
 	// Gateway is faasd's gateway URL on host and twin runs, "" on sim
@@ -447,6 +452,15 @@ func (m *Manifest) check() error {
 	}
 	if m.Target != "" && !m.Target.Valid() {
 		return fmt.Errorf("%w: target %s, want sim, twin, gateway or host", ErrBadValue, quoteCell(string(m.Target)))
+	}
+	if m.ModelVariant != "" {
+		if _, ok := SystemOfVariant(m.Method, m.Pool, m.ModelVariant); !ok {
+			return fmt.Errorf("%w: model_variant %s of method %s, pool %s: expected one of ModelVariants", ErrBadValue,
+				quoteCell(m.ModelVariant), quoteCell(m.Method), quoteCell(m.Pool))
+		}
+		if m.Target == TargetHost || m.Target == TargetGateway {
+			return fmt.Errorf("%w: model_variant %s on target %s: %w", ErrBadValue, m.ModelVariant, m.Target, ErrModelOnly)
+		}
 	}
 	c := m.Requests
 	if c.Scheduled < 0 || c.OK < 0 || c.Failed < 0 || c.Abandoned < 0 || m.PeakInFlight < 0 {

@@ -122,8 +122,9 @@ func Make(ctx context.Context, s Spec) (Result, Provenance, error) {
 }
 
 // Steady is a steady stream: PerSecond requests to Function in each of
-// Seconds seconds, no warmup phase (the memory-density experiment's
-// workloads). The yaml keys are an experiment matrix's.
+// Seconds seconds (or, with Every, in one second of every Every), no warmup
+// phase (the memory-density and start-path experiments' workloads). The
+// yaml keys are an experiment matrix's.
 type Steady struct {
 	// Name names the stream where a kind names a generated workload (run
 	// directory names, manifests): lowercase letters, digits and '-', not
@@ -135,6 +136,12 @@ type Steady struct {
 	// requests a second, 1 to MaxCount; together at most MaxRequests.
 	Seconds   int `yaml:"seconds"`
 	PerSecond int `yaml:"per_second"`
+	// Every spaces the requests out: only seconds 0, Every, 2·Every, … of
+	// the stream hold PerSecond requests, the others none (each request
+	// is still sent at a seeded offset within its second, so consecutive
+	// seconds' requests are Every − 1 to Every + 1 s apart). 0 and 1 mean
+	// every second; at most Seconds.
+	Every int `yaml:"every,omitempty"`
 }
 
 var steadyNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
@@ -154,6 +161,8 @@ func (s Steady) Validate(cat *Catalog) error {
 		return fmt.Errorf("workload %s: %w: seconds %d, expected at most %d", s.Name, ErrSecondsLimit, s.Seconds, MaxSeconds)
 	case s.PerSecond > MaxCount:
 		return fmt.Errorf("workload %s: %w: per_second %d, expected at most %d", s.Name, ErrCountLimit, s.PerSecond, MaxCount)
+	case s.Every < 0 || s.Every > s.Seconds:
+		return fmt.Errorf("workload %s: every %d: expected 0 to seconds (%d)", s.Name, s.Every, s.Seconds)
 	case s.Seconds*s.PerSecond > MaxRequests: // both bounded above: no overflow
 		return fmt.Errorf("workload %s: %w: %d seconds of %d, expected at most %d requests", s.Name, ErrRequestsLimit, s.Seconds, s.PerSecond, MaxRequests)
 	}
@@ -167,7 +176,8 @@ func (s Steady) Validate(cat *Catalog) error {
 // Validate it first.
 func (s Steady) Workload() Workload {
 	counts := make([]int, s.Seconds)
-	for i := range counts {
+	every := max(s.Every, 1)
+	for i := 0; i < len(counts); i += every {
 		counts[i] = s.PerSecond
 	}
 	return Workload{Test: Phase{{Function: s.Function, Counts: counts}}}

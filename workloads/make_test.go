@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,6 +131,14 @@ func TestMakeSteady(t *testing.T) {
 	if prov.Name != "s-1" || prov.Seed != nil || prov.Synthetic() || len(prov.Files) != 0 {
 		t.Errorf("stream provenance %+v", prov)
 	}
+	// Every 4 over 10 seconds: seconds 0, 4 and 8 hold the requests.
+	res, _, err = Make(ctx, Spec{Steady: Steady{Name: "s-2", Function: "pyaes", Seconds: 10, PerSecond: 2, Every: 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := res.Workload.Test[0].Counts, []int{2, 0, 0, 0, 2, 0, 0, 0, 2, 0}; !slices.Equal(got, want) {
+		t.Errorf("every 4: counts %v, want %v", got, want)
+	}
 
 	ok := Steady{Name: "s", Function: "pyaes", Seconds: 1, PerSecond: 1}
 	for _, c := range []struct {
@@ -146,6 +155,8 @@ func TestMakeSteady(t *testing.T) {
 		{"too dense", func(s *Steady) { s.PerSecond = MaxCount + 1 }, "per_second 100001", ErrCountLimit},
 		{"too many", func(s *Steady) { s.Seconds, s.PerSecond = MaxSeconds, MaxCount }, "86400 seconds of 100000", ErrRequestsLimit},
 		{"function", func(s *Steady) { s.Function = "nope" }, `"nope"`, ErrUnknownFunc},
+		{"every beyond the stream", func(s *Steady) { s.Every = 2 }, "every 2: expected 0 to seconds (1)", nil},
+		{"negative every", func(s *Steady) { s.Every = -1 }, "every -1", nil},
 	} {
 		s := ok
 		c.edit(&s)

@@ -61,10 +61,19 @@ writes each to -o DIR as <figure>.<format> (atomically).
 Figures, and the runs each draws (by the manifest's workload and method):
   fig10a  W1 (-w 1): P50 and P99 end-to-end latency per function, latency CDF
   fig10b  W2 (-w 2): the same
+  fig11a  peak memory of each system under W1, W2, Azure and Huawei (the runs
+          of fig10a, fig10b and fig13)
   fig11b  peak memory of 50 instances; runs whose test phase invokes only
           image-recognition, or only image-flip-rotate (--workload-dir DIR)
   fig12   startup vs execution latency per function (-w func)
   fig13   Huawei and Azure traces (-w huawei, -w azure): P50 and P99 per function
+  fig14   start-path optimisation steps (faasd, CRIU, Reconfig, Cgroup,
+          T-RDMA, T-CXL; FaaSnap+ dashed) of image-recognition and json-serde:
+          sim or twin runs of workloads steps-image-recognition and
+          steps-json-serde (reproduce fig14). On the platform model only: the
+          Reconfig and Cgroup steps are model variants built from the paper's
+          step costs, so the figure restates the calibration, a check, not a
+          prediction; host and gateway runs are refused
   fig15   memory over time on the Azure trace (-w azure)
   all     every figure there are runs for
 

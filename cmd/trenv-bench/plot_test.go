@@ -20,7 +20,7 @@ import (
 // TestNewCmdPlot checks how command lines become options, apart from what
 // the command does.
 func TestNewCmdPlot(t *testing.T) {
-	every := []string{"fig10a", "fig10b", "fig11b", "fig12", "fig13", "fig15"}
+	every := []string{"fig10a", "fig10b", "fig11a", "fig11b", "fig12", "fig13", "fig14", "fig15"}
 	cases := []struct {
 		line    string
 		want    plotOptions
@@ -33,7 +33,7 @@ func TestNewCmdPlot(t *testing.T) {
 			want: plotOptions{Figures: []string{"fig10a", "fig13"}, Runs: []string{"runs"}, OutDir: "x", Format: "pdf"}},
 		{line: "fig12 all", want: plotOptions{Figures: every, All: true, Runs: []string{"runs"}, OutDir: "runs/figures", Format: "png"}},
 		{line: "", wantErr: "requires at least 1 arg"},
-		{line: "fig99", wantErr: `figure "fig99": expected one of fig10a, fig10b, fig11b, fig12, fig13, fig15, all`},
+		{line: "fig99", wantErr: `figure "fig99": expected one of fig10a, fig10b, fig11a, fig11b, fig12, fig13, fig14, fig15, all`},
 		{line: "all --format gif", wantErr: `--format "gif": expected one of png, svg, pdf`},
 		{line: "all --runs=", wantErr: "--runs: expected at least one directory"},
 		{line: "all --out=", wantErr: "-o: expected a directory"},
@@ -111,7 +111,7 @@ func TestPlotRun(t *testing.T) {
 	if err != nil {
 		t.Fatalf("plot all: %v\n%s", err, stderr)
 	}
-	for _, name := range []string{"fig10a", "fig11b", "fig12"} {
+	for _, name := range []string{"fig10a", "fig11a", "fig11b", "fig12"} {
 		b, err := os.ReadFile(filepath.Join(out, name+".png"))
 		if err != nil {
 			t.Fatal(err)
@@ -123,7 +123,8 @@ func TestPlotRun(t *testing.T) {
 	}
 	for _, want := range []string{
 		"plot: fig10b skipped: plots: no runs for this figure: fig10b needs runs of workload \"2\"",
-		"plot: fig13 skipped", "plot: fig15 skipped",
+		"plot: fig13 skipped", "plot: fig14 skipped", "plot: fig15 skipped",
+		"plot: warning: fig11a: no run for W2 (every system), Azure (every system), Huawei (every system), T-RDMA, faasd, CRIU, FaaSnap+, REAP+ (not drawn)",
 		"plot: warning: fig12: no run for T-RDMA, faasd, FaaSnap+, REAP+ (not drawn)",
 		"plot: warning: fig11b: no run for T-CXL (image-flip-rotate), CRIU, FaaSnap+, REAP+ (image-flip-rotate) (not drawn)",
 		"wrote " + filepath.Join(out, "fig12.png"),
@@ -133,8 +134,8 @@ func TestPlotRun(t *testing.T) {
 		}
 	}
 	entries, _ := os.ReadDir(out)
-	if len(entries) != 3 {
-		t.Errorf("%d files in %s, want 3 (no temporary files left)", len(entries), out)
+	if len(entries) != 4 {
+		t.Errorf("%d files in %s, want 4 (no temporary files left)", len(entries), out)
 	}
 
 	// By name, a figure without runs is an error; SVG carries the mark.

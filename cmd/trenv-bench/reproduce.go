@@ -62,8 +62,15 @@ figures, and --out/report.html, one page with the figures inlined.
 Only what is missing runs: a run directory whose manifest says complete and
 matches the matrix is kept; an interrupted, failed or stale one is run
 again. So an interrupted reproduction resumes when run again. Figures that
-share runs share them (fig15 is fig13's Azure runs), and "all" runs each
-once: 42 runs.
+share runs share them (fig15 is fig13's Azure runs; fig11a, peak memory per
+workload, draws fig10a's, fig10b's and fig13's), and "all" runs each once:
+56 runs.
+
+fig14 (the start-path optimisation steps of image-recognition and
+json-serde) exists on the platform model only: its Reconfig and Cgroup steps
+are model variants built from the paper's step costs (sim/startpath), which
+are Figure 14's own numbers, so it restates the calibration — a check, not a
+prediction. --target host refuses it, and "all" on a host leaves it out.
 
 Targets:
   sim    the platform model in virtual time: all figures in seconds

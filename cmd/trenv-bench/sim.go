@@ -18,18 +18,20 @@ import (
 func newCmdSim(s *Streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sim",
-		Short: "The platform model: serve it over faasd's API, or fit it to a real run",
+		Short: "The platform model: serve it over faasd's API, fit it to a real run, or validate a reproduction",
 		Long: `The platform model reproduces TrEnv's faasd fork — its policies (reuse, TrEnv's
 repurposing, start workers, memory bound and eviction, keep-alive GC) and a
 cost model calibrated from the paper and the baselines' papers
 (sim/calibration/default.yaml, every number with its source).
 
 run --target sim runs it in virtual time; sim serve puts it behind faasd's
-HTTP API in real time, for any client.`,
+HTTP API in real time, for any client; sim validate compares a reproduction
+with a table of reference figures.`,
 		Example: `  trenv-bench sim serve --method trenv --pool rdma --addr 127.0.0.1:8081
-  trenv-bench sim calibrate --from runs/w1-criu-gateway -o my-testbed.yaml`,
+  trenv-bench sim calibrate --from runs/w1-criu-gateway -o my-testbed.yaml
+  trenv-bench sim validate --runs runs/reproduce --reference my-testbed.csv`,
 	}
-	cmd.AddCommand(newCmdSimServe(s, nil), newCmdSimCalibrate(s, nil))
+	cmd.AddCommand(newCmdSimServe(s, nil), newCmdSimCalibrate(s, nil), newCmdSimValidate(s, nil))
 	return cmd
 }
 

@@ -58,6 +58,48 @@ type Spec struct {
 	// Host says where a host run finds the stack (target host); nil
 	// means DefaultHostOptions.
 	Host *HostOptions
+	// Shard is the slice of the workload this run replays (target
+	// gateway only; zero = all of it). Shard 1 registers the functions,
+	// snapshots faasd's metrics and samples; the others only replay.
+	Shard workloads.Shard
+	// StartAt, when set, is when the warmup starts (targets twin and
+	// gateway); the test phase follows at a time fixed by the schedule
+	// (replay.TestOffset), so shards started at one T stay in step.
+	StartAt time.Time
+}
+
+// ClockBudget is how long a sharded run's pre-flight spends timing the
+// gateway's clock (replay.Gateway.ClockOffset).
+const ClockBudget = 1500 * time.Millisecond
+
+// checkShard checks that a sharded or timed run goes where it can: shards
+// to a gateway (the twin and the model run in this process: there is
+// nothing to share), a start time to the twin or a gateway, in the future.
+func (o *Spec) checkShard() error {
+	if err := o.Shard.Validate(); err != nil {
+		return fmt.Errorf("experiments: %w", err)
+	}
+	if !o.Shard.Whole() {
+		if o.Target != results.TargetGateway {
+			return fmt.Errorf("experiments: shard %s on target %s: sharding splits the load on a gateway across load generators; expected target gateway (--gateway URL)", o.Shard, o.Target)
+		}
+		if o.StartAt.IsZero() {
+			return fmt.Errorf("experiments: shard %s without a start time: every shard needs the same one (--start-at)", o.Shard)
+		}
+	}
+	if !o.StartAt.IsZero() && o.Target != results.TargetGateway && o.Target != results.TargetTwin {
+		return fmt.Errorf("experiments: a start time on target %s: expected target twin or gateway", o.Target)
+	}
+	return o.checkStartAt()
+}
+
+// checkStartAt fails when the start time has passed.
+func (o *Spec) checkStartAt() error {
+	if o.StartAt.IsZero() || time.Now().Before(o.StartAt) {
+		return nil
+	}
+	return fmt.Errorf("experiments: start time %s passed %s ago: pick one far enough ahead for every shard to be ready",
+		o.StartAt.Format(time.RFC3339), time.Since(o.StartAt).Round(time.Millisecond))
 }
 
 func (o *Spec) notes() io.Writer {
@@ -95,11 +137,17 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	if v := m.ModelVariant; v != "" && (o.Target != results.TargetSim && o.Target != results.TargetTwin) {
 		return m, fmt.Errorf("experiments: model variant %s on target %s: %w", v, o.Target, results.ErrModelOnly)
 	}
+	if err := o.checkShard(); err != nil {
+		return m, err
+	}
 	eng, err := startEngine(ctx, o)
 	if err != nil {
 		return m, err
 	}
 	defer eng.close()
+	if err := o.checkStartAt(); err != nil { // the pre-flight took too long
+		return m, err
+	}
 	var calDigest string
 	if o.Gateway == "" && o.Model != nil {
 		if calDigest, err = CalibrationDigest(o.Model); err != nil {
@@ -127,6 +175,19 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 		seed := o.Platform.Seed
 		m.Seeds.Model = &seed
 		m.CalibrationSHA256 = calDigest
+	}
+	if !o.Shard.Whole() {
+		m.Shard = &results.ShardInfo{Index: o.Shard.Index, Count: o.Shard.Count, StartAt: o.StartAt.UTC(), Owns: []string{}}
+		if o.Shard.Index == 1 {
+			m.Shard.Owns = []string{results.OwnsMetrics, results.OwnsSamples}
+			if o.Password != "" {
+				m.Shard.Owns = append([]string{results.OwnsRegister}, m.Shard.Owns...)
+			}
+		}
+		if re, ok := eng.(*replayEngine); ok && re.clockOK {
+			m.Shard.ClockOffsetS = new(re.clockOffset.Offset.Seconds())
+			m.Shard.ClockOffsetUncertaintyS = new(re.clockOffset.Uncertainty.Seconds())
+		}
 	}
 	m.Workload.TestSHA256 = results.SHA256Hex(o.Workload.Test.AppendJSON(nil))
 	m.Workload.WarmupSHA256 = results.SHA256Hex(o.Workload.Warmup.AppendJSON(nil))
@@ -228,6 +289,10 @@ type replayEngine struct {
 	speed   float64
 	memory  func(ctx context.Context) (int64, bool)
 	stopSrv func()
+	// clockOffset is the gateway's clock against this machine's
+	// (sharded runs), when clockOK.
+	clockOffset replay.ClockOffset
+	clockOK     bool
 }
 
 func (e *replayEngine) target() results.Target     { return e.tgt }
@@ -286,6 +351,19 @@ func dialGateway(ctx context.Context, o *Spec) (*replayEngine, error) {
 				results.RedactURL(gw.URL), info.Speed, info.Speed)
 		}
 		e.memory = func(ctx context.Context) (int64, bool) { return gatewayMemory(ctx, gw.URL) }
+	}
+	if !o.Shard.Whole() {
+		off, ok, err := gw.ClockOffset(ctx, ClockBudget)
+		if err != nil {
+			return nil, err
+		}
+		e.clockOffset, e.clockOK = off, ok
+		if !ok {
+			fmt.Fprintf(o.notes(), "run: %s answers without a Date header: this shard's clock offset is not recorded\n", results.RedactURL(gw.URL))
+		}
+		if o.Shard.Index != 1 { // shard 1 registers
+			return e, nil
+		}
 	}
 	if o.Password == "" {
 		fmt.Fprintf(o.notes(), "run: no --password-file: assuming the functions are registered at %s\n", results.RedactURL(gw.URL))
@@ -352,6 +430,8 @@ func (e *replayEngine) run(ctx context.Context, rec results.Recorder, m *results
 		CPU:        results.HostCPU(),
 		Warn:       notef(o.notes()),
 		Progress:   o.Progress,
+		Shard:      o.Shard,
+		StartAt:    o.StartAt,
 	}, o.Workload)
 	if o.Stack != nil {
 		if aerr := rec.Attach("stack.yml", bytes.NewReader(o.Stack.Data)); aerr != nil && err == nil {

@@ -58,6 +58,11 @@ const (
 // reset (each bounded by the control-plane policy's timeouts).
 const ControlGap = 10 * time.Second
 
+// MaxStartLate is how long after StartAt a replay may still begin: a
+// shard that starts later would send its requests off the common
+// schedule, so Run refuses it.
+const MaxStartLate = time.Second
+
 // TestOffset is, with StartAt, when the test phase starts after the
 // warmup's start, in model time: the warmup's deadline plus ControlGap.
 func TestOffset(warmup workloads.Phase) time.Duration {
@@ -249,6 +254,13 @@ func (c Config) resolve(w workloads.Workload) (resolved, error) {
 	}
 	if err := w.Validate(c.Catalog); err != nil {
 		return resolved{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if err := c.Shard.Validate(); err != nil {
+		return resolved{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if late := time.Since(c.StartAt); !c.StartAt.IsZero() && late > MaxStartLate {
+		return resolved{}, fmt.Errorf("%w: start time %s passed %s ago: pick one far enough ahead for every shard to be ready",
+			ErrConfig, c.StartAt.Format(time.RFC3339Nano), late.Round(time.Millisecond))
 	}
 	r := resolved{Config: c, attemptWall: c.wall(c.AttemptTimeout)}
 	if r.attemptWall <= 0 {

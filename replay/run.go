@@ -110,7 +110,7 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 			run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 	}
 	if len(w.Warmup) > 0 {
-		if sum.Warmup, err = run.phase(ctx, PhaseWarmup, w.Warmup); err != nil {
+		if sum.Warmup, err = run.phase(ctx, PhaseWarmup, w.Warmup, r.StartAt); err != nil {
 			if ctx.Err() != nil {
 				err = errors.Join(err, run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 			}
@@ -135,7 +135,11 @@ func Run(ctx context.Context, cfg Config, w workloads.Workload) (Summary, error)
 		return sum, errors.Join(fmt.Errorf("replay: interrupted before the test phase: %w", ctx.Err()),
 			run.abandonPhase(PhaseTest, w.Test, "interrupted before the phase started"))
 	}
-	if sum.Test, err = run.phase(ctx, PhaseTest, w.Test); err != nil {
+	var testAt time.Time
+	if !r.StartAt.IsZero() {
+		testAt = at(TestOffset(w.Warmup))
+	}
+	if sum.Test, err = run.phase(ctx, PhaseTest, w.Test, testAt); err != nil {
 		return sum, err
 	}
 	if owner {
@@ -320,8 +324,11 @@ type phaseRun struct {
 	nOverheads          int
 }
 
-// phase runs one phase and returns its summary.
-func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (PhaseSummary, error) {
+// phase runs one phase and returns its summary. A non-zero at is when
+// the phase was due to start (sharded runs): its send times count from
+// there even when the phase began a little later, so every shard keeps
+// the common schedule and lateness shows any delay.
+func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at time.Time) (PhaseSummary, error) {
 	p := &phaseRun{runner: r, name: name, plan: newPlan(ph, r.JitterSeed, r.Shard),
 		stopCh: make(chan struct{}), out: make(chan note, 1024), sinkErr: make(chan error, 1)}
 	for _, s := range ph {
@@ -345,6 +352,9 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase) (Ph
 	progressStop := make(chan struct{})
 
 	p.start = time.Now()
+	if !at.IsZero() && at.Before(p.start) {
+		p.start = at
+	}
 	sum.Start = p.start
 	if err := r.Recorder.PhaseStart(name, r.clock(p.start), p.plan.n); err != nil {
 		return sum, err

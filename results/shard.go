@@ -29,9 +29,12 @@ type ShardInfo struct {
 	// owner, shard 1, does all, the others none.
 	Owns []string `json:"owns"`
 	// ClockOffsetS estimates the gateway's clock minus this machine's,
-	// in seconds, from the gateway's Date header (whole seconds: ±0.5 s
-	// at best); nil when no answer carried one.
-	ClockOffsetS *float64 `json:"clock_offset_s,omitempty"`
+	// in seconds, from the gateway's Date header (timed at a turn of its
+	// second), within ± ClockOffsetUncertaintyS; both nil when no answer
+	// carried one. Shards whose offsets differ by more than their
+	// uncertainties did not start at the same T by the gateway's clock.
+	ClockOffsetS            *float64 `json:"clock_offset_s,omitempty"`
+	ClockOffsetUncertaintyS *float64 `json:"clock_offset_uncertainty_s,omitempty"`
 }
 
 // Owner reports whether this shard owned the control plane.
@@ -43,15 +46,17 @@ var ErrShards = errors.New("results: incomplete sharded experiment")
 
 // experimentKey identifies the shards of one experiment.
 type experimentKey struct {
-	start          int64
-	count          int
-	method, pool   string
-	target         Target
-	workload, test string
+	start        int64
+	count        int
+	method, pool string
+	target       Target
+	// The workload by content: each load generator may keep it under
+	// a path of its own.
+	warmup, test string
 }
 
 func keyOf(m *Manifest) experimentKey {
-	return experimentKey{m.Shard.StartAt.UnixNano(), m.Shard.Count, m.Method, m.Pool, m.Target, m.Workload.Name, m.Workload.TestSHA256}
+	return experimentKey{m.Shard.StartAt.UnixNano(), m.Shard.Count, m.Method, m.Pool, m.Target, m.Workload.WarmupSHA256, m.Workload.TestSHA256}
 }
 
 // mergeShards merges runs that are shards of one experiment into one run

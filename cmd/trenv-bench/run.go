@@ -3,10 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -39,8 +42,12 @@ type runOptions struct {
 	OutDir       string
 	Force        bool
 	JitterSeed   uint64
+	ShardFlag    string // --shard I/N
+	StartAtFlag  string // --start-at T
 
 	// Set by RunE from the flags.
+	shard    workloads.Shard
+	startAt  time.Time
 	platform sim.Config
 	model    *calibration.Model
 }
@@ -71,8 +78,15 @@ Targets:
            not running) and faasd provider with the method's flags as the
            artifact's test.sh does, waits for faasd's seeded pool, samples
            the function cgroup, and stops what it started (faasd and
-           rdma-server supervised by PID under /run/trenv-bench; the FaaSnap
-           and REAP baselines are not available on it yet)`,
+           rdma-server, and the FaaSnap daemon for faasnap and reap,
+           supervised by PID under /run/trenv-bench)
+
+Several load generators (--shard I/N --start-at T): each replays a disjoint
+slice of the workload against one --gateway, all starting the warmup at T;
+the test phase starts at a time fixed by the schedule, so no shard waits for
+another. Shard 1 registers the functions, takes faasd's metrics and samples;
+report and plot merge the shard directories of one experiment, and refuse
+an experiment with a shard missing or failed.`,
 		Example: `  # W1 under TrEnv in the simulator (paper Figure 10a, one bar)
   trenv-bench run --method trenv -w 1 --target sim
 
@@ -81,7 +95,12 @@ Targets:
 
   # a workload written by gen, against a faasd at a URL (here: sim serve)
   trenv-bench gen -w 1 -o runs/w1
-  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --password-file pw`,
+  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://127.0.0.1:8081 --password-file pw
+
+  # the same, split across two load generators (run one line on each)
+  T=$(date -d '+2 min' +%s)
+  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://gw:8081 --password-file pw --shard 1/2 --start-at $T
+  trenv-bench run --method criu --workload-dir runs/w1 --gateway http://gw:8081 --shard 2/2 --start-at $T`,
 		Args: argsError(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := opts.check(cmd); err != nil {
@@ -111,10 +130,12 @@ Targets:
 	f.StringVar(&opts.PasswordFile, "password-file", "", "with --gateway: file holding admin's password, to register the functions")
 	f.StringVar(&opts.StackFile, "stack", "", "host or --gateway: register the functions from this stack.yml (faas-cli's format, TrEnv's port: keys) instead of the built-in catalog")
 	f.StringVar(&opts.HostConfig, "host-config", "", "host only: YAML of where this host keeps the stack, for layouts that are not the artifact's (see docs/host-config.example.yaml)")
-	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>)")
+	f.StringVar(&opts.Name, "name", "", "run name (default: <workload>-<method>[-<pool>]-<target>[-shardIofN])")
 	f.StringVar(&opts.OutDir, "out", "runs", "directory that holds run directories")
 	f.BoolVar(&opts.Force, "force", false, "replace an existing run directory's files")
 	f.Uint64Var(&opts.JitterSeed, "jitter-seed", 1, "seed of the send-time jitter U[0,1) (upstream's is unseeded)")
+	f.StringVar(&opts.ShardFlag, "shard", "", "with --gateway and --start-at: replay only the I-th of N disjoint slices of the workload (I/N); shard 1 registers the functions and takes faasd's metrics and the samples")
+	f.StringVar(&opts.StartAtFlag, "start-at", "", "twin or --gateway: start the warmup at T (RFC 3339, or Unix seconds); shards started at one T stay in step without talking to each other")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("workload", cobra.FixedCompletions(workloads.Kinds, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("workload-dir")
@@ -175,7 +196,53 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	if o.Name != "" && (strings.ContainsAny(o.Name, `/\`) || o.Name == "." || o.Name == "..") {
 		return flagErrorf("--name %q: expected a plain directory name", o.Name)
 	}
+	return o.checkShard()
+}
+
+// checkShard parses --shard and --start-at and checks where they go.
+func (o *runOptions) checkShard() error {
+	if o.ShardFlag != "" {
+		sh, err := workloads.ParseShard(o.ShardFlag)
+		if err != nil {
+			return flagErrorf("--shard: %v", err)
+		}
+		if o.Target != results.TargetGateway {
+			return flagErrorf("--shard %s splits the load on a faasd across load generators: give --gateway URL (on --target %s the platform runs in this process)", o.ShardFlag, o.Target)
+		}
+		if o.StartAtFlag == "" {
+			return flagErrorf("--shard %s needs --start-at T, the same on every shard, so the shards replay in step", o.ShardFlag)
+		}
+		o.shard = sh
+	}
+	if o.StartAtFlag == "" {
+		return nil
+	}
+	if o.Target != results.TargetGateway && o.Target != results.TargetTwin {
+		return flagErrorf("--start-at starts a replay at a wall-clock time: for --target twin or --gateway, not %s", o.Target)
+	}
+	t, err := parseStartAt(o.StartAtFlag)
+	if err != nil {
+		return flagErrorf("--start-at %q: %v", o.StartAtFlag, err)
+	}
+	if ago := time.Since(t); ago >= 0 {
+		return flagErrorf("--start-at %s passed %s ago: pick a time far enough ahead for every shard to be ready", o.StartAtFlag, ago.Round(time.Second))
+	}
+	o.startAt = t
 	return nil
+}
+
+// parseStartAt reads T as RFC 3339 ("2026-12-03T14:00:00Z") or Unix
+// seconds ("1796306400", fractions allowed).
+func parseStartAt(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	sec, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || sec < 0 || sec > 1<<40 {
+		return time.Time{}, fmt.Errorf("expected an RFC 3339 time (2026-12-03T14:00:00Z) or Unix seconds")
+	}
+	whole, frac := math.Modf(sec)
+	return time.Unix(int64(whole), int64(frac*1e9)), nil
 }
 
 // loadWorkload generates (-w) or reads (--workload) the workload, and
@@ -199,7 +266,11 @@ func (o *runOptions) runName() string {
 	if w == "" {
 		w = strings.ReplaceAll(strings.Trim(o.WorkloadDir, "/"), "/", "_")
 	}
-	return experiments.RunDirName(w, o.Platform.Method, o.Platform.Pool, o.Target)
+	name := experiments.RunDirName(w, o.Platform.Method, o.Platform.Pool, o.Target)
+	if !o.shard.Whole() {
+		name += fmt.Sprintf("-shard%dof%d", o.shard.Index, o.shard.Count)
+	}
+	return name
 }
 
 func runRun(ctx context.Context, o *runOptions) error {
@@ -215,6 +286,7 @@ func runRun(ctx context.Context, o *runOptions) error {
 		Target: o.Target, Gateway: o.Gateway, Speed: o.Speed,
 		Platform: o.platform, Model: o.model, Workload: w,
 		Manifest: o.manifest(info), JitterSeed: o.JitterSeed, Notes: o.Streams.ErrOut,
+		Shard: o.shard, StartAt: o.startAt,
 	}
 	if o.HostConfig != "" {
 		if spec.Host, err = experiments.LoadHostConfig(o.HostConfig); err != nil {

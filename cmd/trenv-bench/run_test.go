@@ -57,6 +57,18 @@ func TestNewCmdRun(t *testing.T) {
 		{line: "--method trenv -w 1 --speed 10", wantErr: "--speed compresses the twin's real time"},
 		{line: "--method trenv -w 1 --name ../x", wantErr: "--name"},
 		{line: "--method trenv -w 1 --dataset d", wantErr: "--dataset is only read by"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --shard 2/3 --start-at 4102444800", check: func(o *runOptions) bool {
+			return o.shard.Index == 2 && o.shard.Count == 3 && o.startAt.Equal(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)) && o.runName() == "w1-cold-gateway-shard2of3"
+		}},
+		{line: "--method cold -w 1 --target twin --start-at 2100-01-01T00:00:00.5Z", check: func(o *runOptions) bool {
+			return o.startAt.Equal(time.Date(2100, 1, 1, 0, 0, 0, 5e8, time.UTC)) && o.shard.Whole()
+		}},
+		{line: "--method cold -w 1 --shard 1/2 --start-at 4102444800", wantErr: "--shard 1/2 splits the load on a faasd"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --shard 1/2", wantErr: "needs --start-at T"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --shard 3/2 --start-at 4102444800", wantErr: "--shard: shard 3/2"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --shard 1/2 --start-at 1000", wantErr: "--start-at 1000 passed"},
+		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --start-at tomorrow", wantErr: `--start-at "tomorrow": expected an RFC 3339 time`},
+		{line: "--method cold -w 1 --start-at 4102444800", wantErr: "for --target twin or --gateway, not sim"},
 	}
 	for _, c := range cases {
 		t.Run(c.line, func(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 const needsFig11a = `runs of workloads "1", "2", "azure" or "huawei" (Figures 10(a), 10(b) and 13's runs: ` +
@@ -100,12 +99,7 @@ func Fig11a(runs []*Run) (*Figure, error) {
 		b.Labels = append(b.Labels, labs)
 		b.Fill = append(b.Fill, []color.Color{s.Color})
 	}
-	p := newPanel("Peak memory per workload", "workload", "peak memory (GiB)")
-	p.Add(b)
-	p.Y.Min = 0
-	setGroupAxis(p, labels, true)
-	p.X.Tick.Label.Rotation = 0
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XCenter, draw.YTop
+	p := peakMemoryPanel("Peak memory per workload", "workload", b, labels)
 
 	var missing []string
 	for g, cs := range groups {

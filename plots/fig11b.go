@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 
+	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 )
@@ -94,12 +95,7 @@ func Fig11b(runs []*Run) (*Figure, error) {
 		b.Labels = append(b.Labels, labels)
 		b.Fill = append(b.Fill, []color.Color{s.Color})
 	}
-	p := newPanel("Peak memory of 50 function instances", "function (50 invocations, 0.5 s apart)", "peak memory (GiB)")
-	p.Add(b)
-	p.Y.Min = 0
-	setGroupAxis(p, fig11bFunctions, true)
-	p.X.Tick.Label.Rotation = 0
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XCenter, draw.YTop
+	p := peakMemoryPanel("Peak memory of 50 function instances", "function (50 invocations, 0.5 s apart)", b, fig11bFunctions)
 	var missing []string
 	for _, want := range fig11bSystems {
 		var in []string
@@ -161,4 +157,16 @@ func uniq(s []string) []string {
 		}
 	}
 	return out
+}
+
+// peakMemoryPanel is a panel of peak-memory bars in GiB from 0, one
+// group per label, the labels level under their groups.
+func peakMemoryPanel(title, xLabel string, b *Bars, groups []string) *plot.Plot {
+	p := newPanel(title, xLabel, "peak memory (GiB)")
+	p.Add(b)
+	p.Y.Min = 0
+	setGroupAxis(p, groups, true)
+	p.X.Tick.Label.Rotation = 0
+	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XCenter, draw.YTop
+	return p
 }

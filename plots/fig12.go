@@ -82,27 +82,7 @@ func Fig12(runs []*Run) (*Figure, error) {
 	rows := (len(funcs) + fig12Columns - 1) / fig12Columns
 	var panels []Panel
 	for k, fn := range funcs {
-		// One series; one group per system, coloured by group.
-		const barWidth = 0.7
-		b := &Bars{Width: barWidth, ByGroup: true, LabelStyle: textStyle(barLabelSize, color.Black), OutlineWidth: vg.Points(1)}
-		sl := &startupNumbers{Width: barWidth, Style: textStyle(barLabelSize, color.Black)}
-		vals := make([][]float64, len(sys))
-		lab := make([]string, len(sys))
-		for i, s := range sys {
-			vals[i] = []float64{math.NaN()}
-			sl.Startup = append(sl.Startup, math.NaN())
-			sl.Total = append(sl.Total, math.NaN())
-			sl.Colors = append(sl.Colors, s.Color)
-			if m, ok := per[i][fn]; ok {
-				vals[i] = []float64{m.startup, zeroIfNaN(m.exec)}
-				lab[i] = formatMs(m.startup + zeroIfNaN(m.exec))
-				sl.Startup[i], sl.Total[i] = m.startup, m.startup+zeroIfNaN(m.exec)
-			}
-			b.Fill = append(b.Fill, []color.Color{s.Color, tint(s.Color, execTint)})
-			b.Outline = append(b.Outline, s.Color)
-		}
-		b.Values = [][][]float64{vals}
-		b.Labels = [][]string{lab}
+		b, sl := startupBars(sys, func(i int) (means, bool) { m, ok := per[i][fn]; return m, ok })
 		yLabel := ""
 		if k%fig12Columns == 0 {
 			yLabel = "latency (ms)"
@@ -140,6 +120,35 @@ func Fig12(runs []*Run) (*Figure, error) {
 // means are a function's mean start-up and execution latency in a run, in
 // ms (exec NaN when faasd recorded none).
 type means struct{ startup, exec float64 }
+
+// startupBars draws one panel's bars, one group per system coloured as
+// the system: its mean start-up (solid, its ms at its top) under its mean
+// execution (light), the total above the bar; mean says a system's means
+// (false: nothing drawn for it).
+func startupBars(sys []System, mean func(i int) (means, bool)) (*Bars, *startupNumbers) {
+	const barWidth = 0.7
+	b := &Bars{Width: barWidth, ByGroup: true, LabelStyle: textStyle(barLabelSize, color.Black), OutlineWidth: vg.Points(1)}
+	sl := &startupNumbers{Width: barWidth, Style: textStyle(barLabelSize, color.Black)}
+	vals := make([][]float64, len(sys))
+	lab := make([]string, len(sys))
+	for i, s := range sys {
+		vals[i] = []float64{math.NaN()}
+		sl.Startup = append(sl.Startup, math.NaN())
+		sl.Total = append(sl.Total, math.NaN())
+		sl.Colors = append(sl.Colors, s.Color)
+		if m, ok := mean(i); ok {
+			total := m.startup + zeroIfNaN(m.exec)
+			vals[i] = []float64{m.startup, zeroIfNaN(m.exec)}
+			lab[i] = formatMs(total)
+			sl.Startup[i], sl.Total[i] = m.startup, total
+		}
+		b.Fill = append(b.Fill, []color.Color{s.Color, tint(s.Color, execTint)})
+		b.Outline = append(b.Outline, s.Color)
+	}
+	b.Values = [][][]float64{vals}
+	b.Labels = [][]string{lab}
+	return b, sl
+}
 
 // breakdownOf returns, per function, the mean start-up latency of c's run
 // (start-new, switch and reuse latencies of metrics.output together) and

@@ -2,7 +2,6 @@ package plots
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 	"slices"
 	"strings"
@@ -142,27 +141,10 @@ func Fig14(runs []*Run) (*Figure, error) {
 	var refSys *System
 	var out []Panel
 	for k, pn := range panels {
-		const barWidth = 0.7
-		b := &Bars{Width: barWidth, ByGroup: true, LabelStyle: textStyle(barLabelSize, color.Black), OutlineWidth: vg.Points(1)}
-		sl := &startupNumbers{Width: barWidth, Style: textStyle(barLabelSize, color.Black)}
-		vals := make([][]float64, len(steps))
-		lab := make([]string, len(steps))
-		for i, s := range steps {
-			vals[i] = []float64{math.NaN()}
-			sl.Startup = append(sl.Startup, math.NaN())
-			sl.Total = append(sl.Total, math.NaN())
-			sl.Colors = append(sl.Colors, s.Color)
-			if m, ok := pn.means[s.Name]; ok && slices.ContainsFunc(pn.cs, func(c choice) bool { return c.sys.Name == s.Name }) {
-				total := m.startup + zeroIfNaN(m.exec)
-				vals[i] = []float64{m.startup, zeroIfNaN(m.exec)}
-				lab[i] = formatMs(total)
-				sl.Startup[i], sl.Total[i] = m.startup, total
-			}
-			b.Fill = append(b.Fill, []color.Color{s.Color, tint(s.Color, execTint)})
-			b.Outline = append(b.Outline, s.Color)
-		}
-		b.Values = [][][]float64{vals}
-		b.Labels = [][]string{lab}
+		b, sl := startupBars(steps, func(i int) (means, bool) {
+			m, ok := pn.means[steps[i].Name]
+			return m, ok && slices.ContainsFunc(pn.cs, func(c choice) bool { return c.sys.Name == steps[i].Name })
+		})
 		yLabel := ""
 		if k == 0 {
 			yLabel = "latency (ms)"

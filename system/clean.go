@@ -22,6 +22,8 @@ type CleanOptions struct {
 	Supervisor *Supervisor
 	// Runner runs ctr.
 	Runner Runner
+	// Address is containerd's socket, which ctr is pointed at (-a).
+	Address string
 	// Namespace is containerd's namespace of the function containers
 	// (openfaas-fn); only its tasks and containers are removed.
 	Namespace string
@@ -46,7 +48,7 @@ type CleanOptions struct {
 
 // DefaultCleanOptions are a TrEnv host's paths.
 func DefaultCleanOptions(sup *Supervisor, r Runner) CleanOptions {
-	return CleanOptions{Supervisor: sup, Runner: r, Namespace: "openfaas-fn", CgroupRoot: DefaultCgroupRoot,
+	return CleanOptions{Supervisor: sup, Runner: r, Address: DefaultContainerdSocket, Namespace: "openfaas-fn", CgroupRoot: DefaultCgroupRoot,
 		Cgroups: []string{"openfaas-fn", "faasnap", "reap"}, AppDir: "/var/lib/faasd/app", MountsFile: "/proc/self/mounts",
 		Grace: 2 * time.Second}
 }
@@ -115,13 +117,17 @@ func Clean(ctx context.Context, o CleanOptions) error {
 }
 
 // cleanContainers kills and removes the tasks and containers of the
-// function namespace.
+// function namespace, through the containerd at o.Address.
 func cleanContainers(ctx context.Context, o CleanOptions, say func(string)) error {
-	ns := []string{"-n", o.Namespace}
-	if _, err := o.Runner.Run(ctx, "ctr", append(ns, "version")...); err != nil {
-		say("containerd does not answer: no containers to remove through it")
+	addr := o.Address
+	if addr == "" {
+		addr = DefaultContainerdSocket
+	}
+	if err := ContainerdAnswers(ctx, o.Runner, "ctr", addr); err != nil {
+		say(err.Error() + ": no containers to remove through it")
 		return nil
 	}
+	ns := []string{"-a", addr, "-n", o.Namespace}
 	out, err := o.Runner.Run(ctx, "ctr", append(ns, "tasks", "ls", "-q")...)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,6 +29,8 @@ func (c *ctrFake) Run(ctx context.Context, name string, args ...string) ([]byte,
 		return []byte("pyaes-1\nh-hello-world-3\n"), nil
 	case strings.HasSuffix(cmd, "containers ls -q"):
 		return []byte("pyaes-1\nh-hello-world-3\nchameleon-2\n"), nil
+	case strings.HasSuffix(cmd, " version"):
+		return []byte("Client:\n  Version: 1.6.20\n\nServer:\n  Version: 1.6.20\n"), nil
 	}
 	return nil, nil
 }
@@ -77,8 +80,14 @@ func TestClean(t *testing.T) {
 		os.MkdirAll(filepath.Join(app, p), 0o755)
 	}
 	ctr := &ctrFake{}
+	sock := filepath.Join(t.TempDir(), "c.sock")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
 	var said []string
-	o := CleanOptions{Supervisor: sup, Runner: ctr, Namespace: "openfaas-fn", CgroupRoot: DefaultCgroupRoot, Cgroups: []string{cgName},
+	o := CleanOptions{Supervisor: sup, Runner: ctr, Address: sock, Namespace: "openfaas-fn", CgroupRoot: DefaultCgroupRoot, Cgroups: []string{cgName},
 		AppDir: app, MountsFile: "/proc/self/mounts", Grace: time.Second, Say: func(s string) { said = append(said, s) }}
 
 	// A dry run says all of it and does none of it.
@@ -123,15 +132,15 @@ func TestClean(t *testing.T) {
 		t.Errorf("a process outside the harness was killed: %v", err)
 	}
 	for _, want := range []string{
-		"ctr -n openfaas-fn tasks kill -s SIGKILL pyaes-1", "ctr -n openfaas-fn tasks delete -f h-hello-world-3",
-		"ctr -n openfaas-fn containers delete chameleon-2",
+		"ctr -a " + sock + " -n openfaas-fn tasks kill -s SIGKILL pyaes-1", "ctr -a " + sock + " -n openfaas-fn tasks delete -f h-hello-world-3",
+		"ctr -a " + sock + " -n openfaas-fn containers delete chameleon-2",
 	} {
 		if !slices.Contains(ctr.ran, want) {
 			t.Errorf("did not run %q (ran %q)", want, ctr.ran)
 		}
 	}
 	for _, c := range ctr.ran {
-		if !strings.HasPrefix(c, "ctr -n openfaas-fn ") {
+		if !strings.HasPrefix(c, "ctr -a "+sock+" -n openfaas-fn ") && c != "ctr --connect-timeout 1s -a "+sock+" version" {
 			t.Errorf("%q reaches beyond the function namespace", c)
 		}
 	}

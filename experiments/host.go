@@ -42,10 +42,19 @@ type HostOptions struct {
 	CgroupRoot string
 	// Faasd is the faasd binary (a path, or a name looked up on PATH).
 	Faasd string
-	// Containerd starts containerd when ContainerdSocket is absent
-	// (program first); nil means it must be running already.
-	Containerd       []string
+	// Containerd starts containerd (program first, with its flags: -l
+	// debug, or --config FILE for another root and state) when nothing
+	// answers on ContainerdSocket; the run adds --address
+	// ContainerdSocket, so that containerd serves the socket the run
+	// waits on and faasd connects to. Nil means containerd must be
+	// running already.
+	Containerd []string
+	// ContainerdSocket is containerd's socket (faasd's `sock`, set in
+	// its environment when it is not faasd's default).
 	ContainerdSocket string
+	// Ctr is containerd's ctr, which asks it for its version: containerd
+	// is ready when its server answers.
+	Ctr string
 	// CRIU maps each CRIU variant (a stack component) to its binary.
 	CRIU map[string]string
 	// KdatCache is CRIU's kernel-feature cache (/run/criu.kdat), which a
@@ -80,7 +89,7 @@ func DefaultHostOptions() HostOptions {
 	}
 	return HostOptions{Layout: baselines.DefaultLayout(), StateDir: system.DefaultStateDir, CgroupRoot: system.DefaultCgroupRoot,
 		Faasd: "/usr/local/bin/faasd", Containerd: []string{"/usr/local/bin/containerd", "-l", "debug"},
-		ContainerdSocket: "/run/containerd/containerd.sock", CRIU: crius, KdatCache: "/run/criu.kdat", Facts: os.DirFS("/")}
+		ContainerdSocket: system.DefaultContainerdSocket, Ctr: "/usr/local/bin/ctr", CRIU: crius, KdatCache: "/run/criu.kdat", Facts: os.DirFS("/")}
 }
 
 // hostEngine runs a workload on a real TrEnv host: it starts containerd
@@ -152,6 +161,9 @@ func startHost(ctx context.Context, o *Spec) (_ *hostEngine, err error) {
 		return nil, err
 	}
 	e.launch = method.Provider(flags, h.Layout)
+	if h.ContainerdSocket != "" && h.ContainerdSocket != system.DefaultContainerdSocket {
+		e.launch.Env = append(e.launch.Env, "sock="+h.ContainerdSocket)
+	}
 	if err := e.startFaasd(ctx, flags); err != nil {
 		return nil, err
 	}
@@ -387,24 +399,47 @@ func snapshotFuncs(fns []workloads.Function) []faasnap.Func {
 	return out
 }
 
+// containerdTimeout bounds containerd's start, until its server answers.
+const containerdTimeout = 30 * time.Second
+
 // startContainerd starts containerd, with the method's CRIU first on its
-// PATH (runc runs criu from there), when its socket is absent.
+// PATH (runc runs criu from there), unless one answers on its socket
+// already; it waits until the new one answers. A containerd that exits
+// or does not answer in time fails the run with the end of its log.
 func (e *hostEngine) startContainerd(ctx context.Context) error {
-	if _, err := os.Stat(e.h.ContainerdSocket); err == nil {
+	ctr := e.h.Ctr
+	if ctr == "" {
+		ctr = "ctr"
+	}
+	sock := e.h.ContainerdSocket
+	if sock == "" {
+		sock = system.DefaultContainerdSocket
+	}
+	probe := func() error { return system.ContainerdAnswers(ctx, system.ExecRunner{}, ctr, sock) }
+	if err := probe(); err == nil {
+		fmt.Fprintf(e.notes, "run: containerd answers on %s already; the run uses it and leaves it running\n", sock)
 		return nil
+	} else if len(e.h.Containerd) == 0 {
+		return fmt.Errorf("containerd is not running and the host options say no command to start it: %w", err)
 	}
-	if len(e.h.Containerd) == 0 {
-		return fmt.Errorf("containerd is not running (no %s)", e.h.ContainerdSocket)
-	}
-	d, err := e.sup.Start(ctx, "containerd", e.h.Containerd, []string{e.path()}, "/")
+	argv := append(slices.Clip(e.h.Containerd), "--address", sock)
+	d, err := e.sup.Start(ctx, "containerd", argv, []string{e.path()}, "/")
 	if err != nil {
 		return err
 	}
 	e.started = append(e.started, d)
-	return waitFor(ctx, d, 30*time.Second, func() bool {
-		_, err := os.Stat(e.h.ContainerdSocket)
-		return err == nil
-	}, "containerd's socket "+e.h.ContainerdSocket)
+	var last error
+	if err := waitFor(ctx, d, containerdTimeout, func() bool { last = probe(); return last == nil }, "containerd answered on "+sock); err != nil {
+		select {
+		case <-d.Exited():
+		default:
+			if ctx.Err() == nil {
+				err = fmt.Errorf("%w (last: %v)", err, last)
+			}
+		}
+		return fmt.Errorf("starting containerd (%s): %w; containerd's log ends:\n%s", system.CommandLine(argv[0], argv[1:]...), err, tail(d.Log, 15))
+	}
+	return nil
 }
 
 // startFaasd starts `faasd provider` as the method launches it, and waits
@@ -596,6 +631,9 @@ func (e *hostEngine) run(ctx context.Context, rec results.Recorder, m *results.M
 		err = cause
 	}
 	e.stopDaemons()
+	if aerr := rec.Attach("daemons.json", bytes.NewReader(mustJSON(e.started))); aerr != nil && err == nil {
+		err = aerr
+	}
 	for _, name := range slices.Sorted(maps.Keys(e.facts)) {
 		if aerr := rec.Attach(name, bytes.NewReader(e.facts[name])); aerr != nil && err == nil {
 			err = aerr

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +20,7 @@ import (
 
 	"trenv-bench/baselines"
 	"trenv-bench/baselines/faasnap"
+	"trenv-bench/internal/testctr"
 	"trenv-bench/results"
 	"trenv-bench/sim"
 	"trenv-bench/sim/calibration"
@@ -78,10 +80,13 @@ func freePort(t *testing.T) int {
 }
 
 // fakeHostTree is a host laid out in a temporary directory: faasd's state
-// with its secrets, the CRIU variants' binaries, a containerd socket (as if
-// containerd were running), and a function cgroup the fake faasd fills.
+// with its secrets, the CRIU variants' binaries, a function cgroup the
+// fake faasd fills, and a real containerd for the run to start, with a
+// root, state, socket and config of its own (internal/testctr).
 func fakeHostTree(t *testing.T, faasd string) (*HostOptions, string) {
 	t.Helper()
+	tools := testctr.Require(t)
+	ctr := testctr.NewLayout(t)
 	root := t.TempDir()
 	mk := func(p, content string) string {
 		f := filepath.Join(root, p)
@@ -102,7 +107,7 @@ func fakeHostTree(t *testing.T, faasd string) (*HostOptions, string) {
 		Layout: baselines.Layout{FaasdState: filepath.Join(root, "var/lib/faasd"), CRIUDirs: filepath.Join(root, "run/trenv-bench/criu"),
 			Path: os.Getenv("PATH"), Port: freePort(t)},
 		StateDir: filepath.Join(root, "run/trenv-bench"), CgroupRoot: filepath.Join(root, "sys/fs/cgroup"),
-		Faasd: faasd, ContainerdSocket: mk("run/containerd/containerd.sock", ""), CRIU: crius,
+		Faasd: faasd, Containerd: ctr.Args(tools.Containerd), ContainerdSocket: ctr.Socket, Ctr: tools.Ctr, CRIU: crius,
 		KdatCache: filepath.Join(root, "run/criu.kdat"),
 	}
 	h.BootIDFile = mk("proc/sys/kernel/random/boot_id", testBootID+"\n")
@@ -133,6 +138,54 @@ func writeMarker(t *testing.T, h *HostOptions, pool, boot string) {
 	if err := os.WriteFile(filepath.Join(dir, filepath.Base(system.CheckpointMarkerPath)), b, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// processesUnder lists the live processes whose command line or working
+// directory names a path under one of dirs: what a run that used them
+// left running.
+func processesUnder(dirs ...string) []string {
+	var out []string
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		cmd, err := os.ReadFile(filepath.Join(p, "cmdline"))
+		if err != nil || len(cmd) == 0 {
+			continue // gone, or a zombie
+		}
+		cwd, _ := os.Readlink(filepath.Join(p, "cwd"))
+		args := strings.Split(strings.TrimRight(string(cmd), "\x00"), "\x00")
+		for _, d := range dirs {
+			if strings.HasPrefix(cwd, d+"/") || cwd == d || slices.ContainsFunc(args, func(a string) bool { return strings.Contains(a, d+"/") }) {
+				out = append(out, filepath.Base(p)+": "+strings.Join(args, " "))
+				break
+			}
+		}
+	}
+	return out
+}
+
+// startedDaemons reads the run's daemons.json.
+func startedDaemons(t *testing.T, runDir string) []system.Daemon {
+	t.Helper()
+	var ds []system.Daemon
+	b, err := os.ReadFile(filepath.Join(runDir, "daemons.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &ds)
+	}
+	if err != nil {
+		t.Fatalf("daemons.json: %v", err)
+	}
+	return ds
+}
+
+// alive reports whether the daemon's process still runs (its PID with its
+// start time, not a zombie).
+func alive(d system.Daemon) bool {
+	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(d.PID), "stat"))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 19 && f[0] != "Z" && f[19] == strconv.FormatUint(d.StartTicks, 10)
 }
 
 // hostWorkload is short: a host run is real time.
@@ -273,6 +326,30 @@ func TestHostRun(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(spec.Dir, "faasd.log")); err != nil {
 				t.Errorf("faasd's log is not attached: %v", err)
 			}
+			// The real containerd the run started, on its own socket,
+			// which faasd was told; stopped at the end, as faasd was.
+			if !slices.Contains(r.Env, "sock="+h.ContainerdSocket) {
+				t.Errorf("faasd's environment lacks sock=%s", h.ContainerdSocket)
+			}
+			if b, err := os.ReadFile(filepath.Join(spec.Dir, "containerd.log")); err != nil || !strings.Contains(string(b), "containerd successfully booted") {
+				t.Errorf("containerd's log is not attached, or it did not boot (%v)", err)
+			}
+			ds := startedDaemons(t, spec.Dir)
+			if len(ds) != 2 || ds[0].Name != "containerd" || ds[1].Name != "faasd" ||
+				!slices.Equal(ds[0].Argv, append(slices.Clip(h.Containerd), "--address", h.ContainerdSocket)) {
+				t.Errorf("daemons started: %+v; want containerd --address %s, then faasd", ds, h.ContainerdSocket)
+			}
+			for _, d := range ds {
+				if alive(d) {
+					t.Errorf("%s (pid %d) is still running after the run", d.Name, d.PID)
+				}
+			}
+			if err := system.ContainerdAnswers(context.Background(), system.ExecRunner{}, h.Ctr, h.ContainerdSocket); err == nil {
+				t.Error("containerd still answers after the run")
+			}
+			if left := processesUnder(filepath.Dir(h.ContainerdSocket), filepath.Dir(filepath.Dir(h.StateDir))); len(left) > 0 {
+				t.Errorf("left running: %q", left)
+			}
 			if facts {
 				var rep struct {
 					OK     bool `json:"ok"`
@@ -357,6 +434,38 @@ func checkFaaSnap(t *testing.T, h *HostOptions, method baselines.Method, calls, 
 	}
 }
 
+// TestHostRunContainerdRunning: a containerd that answers on the socket
+// already is used as it is, not started again, and left running.
+func TestHostRunContainerdRunning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time runs")
+	}
+	faasd := fakeFaasd(t)
+	h, _ := fakeHostTree(t, faasd)
+	c := testctr.Start(t)
+	h.Containerd, h.ContainerdSocket = nil, c.Socket
+	var notes strings.Builder
+	spec := hostSpec(t, h, results.MethodCold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70})
+	spec.Notes = &notes
+	m, err := Execute(context.Background(), spec)
+	if err != nil || m.Status != results.RunComplete {
+		t.Fatalf("status %s: %v", m.Status, err)
+	}
+	if ds := startedDaemons(t, spec.Dir); len(ds) != 1 || ds[0].Name != "faasd" {
+		t.Errorf("daemons started: %+v; want faasd only", ds)
+	}
+	if !strings.Contains(notes.String(), "containerd answers on "+c.Socket+" already") {
+		t.Errorf("notes do not say containerd was running:\n%s", notes.String())
+	}
+	if err := system.ContainerdAnswers(context.Background(), system.ExecRunner{}, c.Tools.Ctr, c.Socket); err != nil {
+		t.Errorf("the running containerd was stopped: %v", err)
+	}
+	left := processesUnder(c.Dir)
+	if !slices.ContainsFunc(left, func(p string) bool { return strings.HasPrefix(p, strconv.Itoa(c.PID())+": ") }) {
+		t.Errorf("processes under %s: %q; want the running containerd, pid %d", c.Dir, left, c.PID())
+	}
+}
+
 // TestHostRunFaults: faasd dying mid-run fails the run with its log
 // attached and nothing left running; a second run while one holds the host
 // is refused; a missing secret, a taken port and the VM baselines are
@@ -420,6 +529,33 @@ func TestHostRunFaults(t *testing.T) {
 		spec := hostSpec(t, h, results.MethodCold, "", flags)
 		if _, err := Execute(context.Background(), spec); err == nil || !strings.Contains(err.Error(), "faasd") {
 			t.Errorf("error %v, want faasd's failure to listen", err)
+		}
+	})
+	t.Run("containerd fails to start", func(t *testing.T) {
+		h, _ := fakeHostTree(t, faasd)
+		bad := filepath.Join(t.TempDir(), "config.toml")
+		os.WriteFile(bad, []byte("version = 2\n[grpc\n"), 0o644)
+		h.Containerd = []string{h.Containerd[0], "--config", bad}
+		spec := hostSpec(t, h, results.MethodTrEnv, "cxl", flags)
+		_, err := Execute(context.Background(), spec)
+		if err == nil || !strings.Contains(err.Error(), "containerd exited") || !strings.Contains(err.Error(), "containerd's log ends:") ||
+			!strings.Contains(err.Error(), bad) {
+			t.Fatalf("error %v: want containerd's exit with its log, which names the bad config", err)
+		}
+		t.Logf("the pre-flight says: %v", err)
+		if _, err := os.Stat(spec.Dir); err == nil {
+			t.Error("a refused run left a run directory")
+		}
+		sup, err := system.OpenSupervisor(h.StateDir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sup.Close()
+		if rec, _ := sup.Recorded(); len(rec) != 0 {
+			t.Errorf("daemons left recorded: %+v", rec)
+		}
+		if left := processesUnder(filepath.Dir(filepath.Dir(h.StateDir))); len(left) > 0 {
+			t.Errorf("left running: %q", left)
 		}
 	})
 	t.Run("templates", func(t *testing.T) {

@@ -423,7 +423,7 @@ func (e *hostEngine) startContainerd(ctx context.Context) error {
 		return fmt.Errorf("containerd is not running and the host options say no command to start it: %w", err)
 	}
 	argv := append(slices.Clip(e.h.Containerd), "--address", sock)
-	d, err := e.sup.Start(ctx, "containerd", argv, []string{e.path()}, "/")
+	d, err := e.sup.Start(ctx, system.ContainerdDaemon, argv, []string{e.path()}, "/")
 	if err != nil {
 		return err
 	}

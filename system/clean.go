@@ -53,12 +53,17 @@ func DefaultCleanOptions(sup *Supervisor, r Runner) CleanOptions {
 		Grace: 2 * time.Second}
 }
 
+// ContainerdDaemon is the name the harness records containerd under.
+const ContainerdDaemon = "containerd"
+
 // Clean stops what the harness started and what those started in turn, and
 // nothing else: the daemons recorded by the supervisor (by PID and start
 // time), the tasks and containers of the function namespace (through
 // containerd, when it answers), the processes left in the function cgroups
 // (by PID, from cgroup.procs), then removes those cgroups, detaches the
-// function overlays and empties their upper and work directories. Other
+// function overlays and empties their upper and work directories. A
+// containerd the harness recorded is stopped after the containers, which
+// are removed through it (its shims outlive it otherwise). Other
 // namespaces, other processes and firewall rules are not touched. It goes
 // on after a failed action and returns every failure.
 func Clean(ctx context.Context, o CleanOptions) error {
@@ -73,11 +78,17 @@ func Clean(ctx context.Context, o CleanOptions) error {
 			say("  failed: " + err.Error())
 		}
 	}
-	// 1. The harness's own daemons.
+	var recs []Daemon
 	if o.Supervisor != nil {
-		recs, err := o.Supervisor.Recorded()
+		var err error
+		recs, err = o.Supervisor.Recorded()
 		fail(err)
+	}
+	stop := func(containerd bool) {
 		for _, d := range recs {
+			if (d.Name == ContainerdDaemon) != containerd {
+				continue
+			}
 			say(fmt.Sprintf("stop %s (pid %d, recorded by the harness)", d.Name, d.PID))
 			if !o.DryRun {
 				_, err := o.Supervisor.StopRecorded(ctx, d, o.Grace)
@@ -85,10 +96,13 @@ func Clean(ctx context.Context, o CleanOptions) error {
 			}
 		}
 	}
+	// 1. The harness's own daemons, containerd last.
+	stop(false)
 	// 2. Function containers, through containerd.
 	if o.Runner != nil && o.Namespace != "" {
 		fail(cleanContainers(ctx, o, say))
 	}
+	stop(true)
 	// 3. What is left in the function cgroups, then the cgroups.
 	for _, cg := range o.Cgroups {
 		for _, dir := range cgroupDirs(o.CgroupRoot, cg) {

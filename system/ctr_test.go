@@ -231,6 +231,66 @@ func TestCleanRealContainerd(t *testing.T) {
 	}
 }
 
+// TestCleanRecordedContainerd: when the harness recorded containerd
+// (a run that died left it), clean removes the function containers
+// through it before it stops it, so that no shim outlives it.
+func TestCleanRecordedContainerd(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	tools := testctr.Require(t)
+	fn := functionCgroup(t, "recorded")
+	l := testctr.NewLayout(t)
+	sup, err := system.OpenSupervisor(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sup.Close()
+	d, err := sup.Start(ctx, system.ContainerdDaemon, l.Args(tools.Containerd), nil, "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	if err := testctr.WaitReady(ctx, tools.Ctr, l.Socket, d.Exited()); err != nil {
+		t.Fatalf("%v\n%s", err, testctr.Tail(d.Log, 20))
+	}
+	c := testctr.Connect(t, tools, l, d.Log)
+	if err := c.Import(ctx, "openfaas-fn", testctr.Image{Ref: imageRef}); err != nil {
+		t.Fatal(err)
+	}
+	pid, err := c.Run(ctx, "openfaas-fn", imageRef, "pyaes-1", testctr.RunOptions{Cgroup: "/" + fn + "/pyaes-1", Args: []string{"sleep", "100000"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	shims := c.ShimPIDs()
+	if len(shims) == 0 {
+		t.Fatal("no shim recorded in the bundle")
+	}
+	var said []string
+	err = system.Clean(ctx, system.CleanOptions{Supervisor: sup, Runner: system.ExecRunner{}, Address: l.Socket, Namespace: "openfaas-fn",
+		CgroupRoot: system.DefaultCgroupRoot, Cgroups: []string{fn}, Grace: 5 * time.Second, Say: func(s string) { said = append(said, s) }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, strings.Join(said, "\n"))
+	}
+	deleted := slices.Index(said, "delete container pyaes-1 (namespace openfaas-fn)")
+	stopped := slices.IndexFunc(said, func(s string) bool { return strings.HasPrefix(s, "stop containerd ") })
+	if deleted < 0 || stopped < deleted {
+		t.Errorf("clean said:\n%s\nwant the container deleted, then containerd stopped", strings.Join(said, "\n"))
+	}
+	select {
+	case <-d.Exited():
+	case <-time.After(10 * time.Second):
+		t.Error("containerd is still running")
+	}
+	for _, p := range append(shims, pid) {
+		if err := waitGone(p); err != nil {
+			t.Error(err)
+		}
+	}
+	if rec, _ := sup.Recorded(); len(rec) != 0 {
+		t.Errorf("records left: %+v", rec)
+	}
+}
+
 // waitGone waits up to 5 s for pid to be gone (or a zombie).
 func waitGone(pid int) error {
 	deadline := time.Now().Add(5 * time.Second)

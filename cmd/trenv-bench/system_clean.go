@@ -13,6 +13,7 @@ type systemCleanOptions struct {
 	*Streams
 	DryRun   bool
 	StateDir string
+	Socket   string
 }
 
 func newCmdSystemClean(s *Streams, runF func(context.Context, *systemCleanOptions) error) *cobra.Command {
@@ -45,6 +46,7 @@ It takes the harness's lock, so it refuses to run while a run holds the host.`,
 	}
 	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "say what would be stopped and removed; do nothing")
 	cmd.Flags().StringVar(&opts.StateDir, "state-dir", system.DefaultStateDir, "where the harness records the daemons it starts")
+	cmd.Flags().StringVar(&opts.Socket, "containerd-socket", system.DefaultContainerdSocket, "the containerd whose openfaas-fn tasks and containers are removed (ctr -a)")
 	return cmd
 }
 
@@ -56,6 +58,7 @@ func runSystemClean(ctx context.Context, opts *systemCleanOptions) error {
 	defer sup.Close()
 	o := system.DefaultCleanOptions(sup, system.ExecRunner{})
 	o.DryRun = opts.DryRun
+	o.Address = opts.Socket
 	o.Say = func(s string) { fmt.Fprintln(opts.Out, s) }
 	if err := system.Clean(ctx, o); err != nil {
 		return err

@@ -181,17 +181,45 @@ func Start(t testing.TB) *Containerd {
 	if err := WaitReady(ctx, tools.Ctr, l.Socket, c.done); err != nil {
 		t.Fatalf("testctr: %v; containerd's log ends:\n%s", err, Tail(c.Log, 30))
 	}
+	c.pickSnapshotter(ctx)
+	return c
+}
+
+// Connect returns a handle on a containerd that something else started
+// on layout l (a system.Supervisor, the host engine) and that answers
+// already. At t's end the handle removes the tasks and containers left,
+// if containerd still answers, and kills the shims left running; the
+// process itself is its starter's to stop. PID is 0 and Exited nil.
+func Connect(t testing.TB, tools Tools, l Layout, log string) *Containerd {
+	t.Helper()
+	c := &Containerd{Layout: l, Tools: tools, Log: log, t: t}
+	t.Cleanup(c.stop)
+	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
+	defer cancel()
+	if err := system.ContainerdAnswers(ctx, system.ExecRunner{}, tools.Ctr, l.Socket); err != nil {
+		t.Fatalf("testctr: %v", err)
+	}
+	c.pickSnapshotter(ctx)
+	return c
+}
+
+func (c *Containerd) pickSnapshotter(ctx context.Context) {
 	c.Snapshotter = "native"
 	if out, err := c.Ctr(ctx, "", "plugins", "ls"); err == nil && pluginOK(out, "io.containerd.snapshotter.v1", "overlayfs") {
 		c.Snapshotter = "overlayfs"
 	}
-	return c
 }
 
-// PID is containerd's process id.
-func (c *Containerd) PID() int { return c.cmd.Process.Pid }
+// PID is containerd's process id (0 for a Connect handle).
+func (c *Containerd) PID() int {
+	if c.cmd == nil {
+		return 0
+	}
+	return c.cmd.Process.Pid
+}
 
-// Exited is closed once containerd has exited (and been reaped).
+// Exited is closed once containerd has exited (and been reaped); nil for
+// a Connect handle.
 func (c *Containerd) Exited() <-chan struct{} { return c.done }
 
 // WaitReady waits until containerd answers on socket (the socket exists
@@ -312,30 +340,33 @@ func ParseTaskPID(out []byte, id string) (int, error) {
 	return 0, fmt.Errorf("testctr: no task %s in ctr tasks ls:\n%s", id, out)
 }
 
-// stop deletes every task and container containerd holds, stops it
-// (SIGTERM, SIGKILL after 10 s) and reaps it, then kills any shim of its
-// left running (by PID, from the bundles), and shows its log when the
-// test failed.
+// stop deletes every task and container containerd holds (when it
+// answers), stops it (SIGTERM, SIGKILL after 10 s) and reaps it if it is
+// Start's, then kills any shim of its left running (by PID), and shows its log when the test failed.
 func (c *Containerd) stop() {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	shims := c.shimPIDs()
-	select {
-	case <-c.done:
-	default:
+	shims := c.ShimPIDs()
+	if system.ContainerdAnswers(ctx, system.ExecRunner{}, c.Tools.Ctr, c.Socket) == nil {
 		if err := c.deleteAll(ctx); err != nil {
 			c.t.Errorf("testctr: removing the test's containers: %v", err)
 		}
-		syscall.Kill(-c.PID(), syscall.SIGTERM)
+	}
+	if c.cmd != nil {
 		select {
 		case <-c.done:
-		case <-time.After(10 * time.Second):
-			syscall.Kill(-c.PID(), syscall.SIGKILL)
-			<-c.done
+		default:
+			syscall.Kill(-c.PID(), syscall.SIGTERM)
+			select {
+			case <-c.done:
+			case <-time.After(10 * time.Second):
+				syscall.Kill(-c.PID(), syscall.SIGKILL)
+				<-c.done
+			}
 		}
 	}
 	for _, pid := range shims {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(b, []byte(c.Socket)) {
+		if slices.Contains(c.ShimPIDs(), pid) { // the same process still
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
@@ -370,15 +401,22 @@ func (c *Containerd) deleteAll(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// shimPIDs are the PIDs the runc v2 shims of this containerd recorded
-// in their bundles (state/io.containerd.runtime.v2.task/NS/ID/shim.pid).
-func (c *Containerd) shimPIDs() []int {
-	files, _ := filepath.Glob(filepath.Join(c.State, "io.containerd.runtime.v2.task", "*", "*", "shim.pid"))
+// ShimPIDs are the PIDs of this containerd's shims: the processes whose
+// arguments name its socket after -address (each shim is told the
+// containerd it serves), which no other containerd's shim does.
+func (c *Containerd) ShimPIDs() []int {
 	var pids []int
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && perr == nil && pid > 1 && !slices.Contains(pids, pid) {
-			pids = append(pids, pid)
+	procs, _ := filepath.Glob("/proc/[0-9]*")
+	for _, p := range procs {
+		b, err := os.ReadFile(filepath.Join(p, "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(b), "\x00")
+		if i := slices.Index(args, "-address"); i >= 0 && i+1 < len(args) && args[i+1] == c.Socket {
+			if pid, err := strconv.Atoi(filepath.Base(p)); err == nil {
+				pids = append(pids, pid)
+			}
 		}
 	}
 	return pids

@@ -434,6 +434,117 @@ func checkFaaSnap(t *testing.T, h *HostOptions, method baselines.Method, calls, 
 	}
 }
 
+// realFunctionCgroup makes h's function cgroup a real one: a cgroup of the
+// test's own (/<prefix>, v1's memory controller's or v2's) bind-mounted
+// where h.CgroupRoot keeps that hierarchy, so that the run resets and
+// samples <prefix>/openfaas-fn as it does /openfaas-fn on a host, and
+// nothing of the host's own openfaas-fn. It returns the cgroup path the
+// function containers go to (their parent).
+func realFunctionCgroup(t *testing.T, h *HostOptions, name string) string {
+	t.Helper()
+	prefix := fmt.Sprintf("trenv-bench-%s-%d", name, os.Getpid())
+	testctr.RemoveCgroupAtEnd(t, prefix)
+	src, dst := filepath.Join(system.DefaultCgroupRoot, "memory", prefix), filepath.Join(h.CgroupRoot, "memory")
+	if _, err := os.Stat(filepath.Join(system.DefaultCgroupRoot, "cgroup.controllers")); err == nil {
+		src, dst = filepath.Join(system.DefaultCgroupRoot, prefix), h.CgroupRoot // v2 alone
+	}
+	for _, d := range []string{src, dst} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := unix.Mount(src, dst, "", unix.MS_BIND, ""); err != nil {
+		t.Fatalf("bind-mounting cgroup %s at %s: %v", src, dst, err)
+	}
+	t.Cleanup(func() { unix.Unmount(dst, unix.MNT_DETACH) })
+	return "/" + prefix + "/" + baselines.FunctionCgroup
+}
+
+// TestHostRunRealContainers: with the fake faasd's function containers
+// made real (one per registered function, through the containerd the run
+// started, each holding 16 MiB in the function cgroup), the run's memory
+// samples read that real cgroup, and at the end the containers, their
+// shims and containerd are gone.
+func TestHostRunRealContainers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real-time runs")
+	}
+	faasd := fakeFaasd(t)
+	const mib = 16
+	for _, tc := range []struct {
+		method, pool string
+		flags        results.PlatformFlags
+	}{
+		{results.MethodTrEnv, "cxl", results.PlatformFlags{MemGB: 64, GCMin: 10, IdleNum: 5}},
+		{results.MethodCold, "", results.PlatformFlags{MemGB: 64, GCMin: 2, IdleNum: 70}},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			h, _ := fakeHostTree(t, faasd)
+			parent := realFunctionCgroup(t, h, "host-"+tc.method)
+			tools := testctr.Require(t)
+			archive := filepath.Join(t.TempDir(), "image.tar")
+			f, err := os.Create(archive)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const ref = "docker.io/trenv-bench/busybox:test"
+			if err := testctr.WriteArchive(f, testctr.Image{Ref: ref, Busybox: tools.Busybox}); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			t.Setenv("FAKE_FAASD_CGROUP_DIR", "")
+			t.Setenv("FAKE_FAASD_CTR", tools.Ctr)
+			t.Setenv("FAKE_FAASD_IMAGE", archive)
+			t.Setenv("FAKE_FAASD_IMAGE_REF", ref)
+			t.Setenv("FAKE_FAASD_CGROUP_PARENT", parent)
+			t.Setenv("FAKE_FAASD_CTR_MIB", strconv.Itoa(mib))
+			t.Setenv("FAKE_FAASD_POOL", tc.pool)
+			spec := hostSpec(t, h, tc.method, tc.pool, tc.flags)
+			m, err := Execute(context.Background(), spec)
+			if err != nil || m.Status != results.RunComplete {
+				t.Fatalf("status %s: %v", m.Status, err)
+			}
+			log, _ := os.ReadFile(filepath.Join(spec.Dir, "faasd.log"))
+			if n := strings.Count(string(log), "fake: container started in containerd"); n != 2 {
+				t.Errorf("faasd started %d containers, want one per function (2); its log:\n%s", n, log)
+			}
+			run, err := results.LoadRun(spec.Dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			samples, err := run.Memory()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var peak int64
+			for _, s := range samples {
+				peak = max(peak, s.Bytes)
+			}
+			// Two containers holding 16 MiB each, in a cgroup that
+			// charges nothing else (busybox's pages come from the
+			// page cache; some may be charged too).
+			if peak < 2*(mib-2)<<20 || peak > 2*(mib+16)<<20 {
+				t.Errorf("memory samples %v: peak %d bytes, want about 2 × %d MiB from the function cgroup", samples, peak, mib)
+			}
+			t.Logf("%d samples of the real function cgroup, peak %.1f MiB", len(samples), float64(peak)/(1<<20))
+			for _, d := range startedDaemons(t, spec.Dir) {
+				if alive(d) {
+					t.Errorf("%s (pid %d) is still running after the run", d.Name, d.PID)
+				}
+			}
+			if left := processesUnder(filepath.Dir(h.ContainerdSocket)); len(left) > 0 {
+				t.Errorf("left running (containerd or its shims): %q", left)
+			}
+			procs, _ := filepath.Glob(filepath.Join(h.CgroupRoot, "memory", baselines.FunctionCgroup, "*", "cgroup.procs"))
+			for _, p := range procs {
+				if b, _ := os.ReadFile(p); len(strings.TrimSpace(string(b))) > 0 {
+					t.Errorf("%s still holds %s", p, b)
+				}
+			}
+		})
+	}
+}
+
 // TestHostRunContainerdRunning: a containerd that answers on the socket
 // already is used as it is, not started again, and left running.
 func TestHostRunContainerdRunning(t *testing.T) {

@@ -127,7 +127,14 @@ func TestContainerd(t *testing.T) {
 		if want := "/" + ns + "/sleeper-1"; !strings.Contains(string(b), ":memory:"+want+"\n") && !strings.Contains(string(b), "0::"+want+"\n") {
 			t.Errorf("the task's cgroups:\n%s\nwant %s", b, want)
 		}
-		if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); !bytes.HasPrefix(cmd, []byte("sleep\x00100000")) {
+		// The task is started; runc's init may take a moment to exec.
+		var cmd []byte
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if cmd, _ = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); bytes.HasPrefix(cmd, []byte("sleep\x00100000")) {
+				break
+			}
+		}
+		if !bytes.HasPrefix(cmd, []byte("sleep\x00100000")) {
 			t.Errorf("the task runs %q", cmd)
 		}
 	})

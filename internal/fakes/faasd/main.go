@@ -21,7 +21,10 @@
 //
 // With $FAKE_FAASD_CGROUP_DIR set, it writes the model's resident memory
 // into memory.current there every 50 ms, as the kernel keeps a function
-// cgroup's (the directory is made if missing).
+// cgroup's (the directory is made if missing). With $FAKE_FAASD_CTR set
+// instead, its function containers are real: one per registered function,
+// run through a real containerd, each holding memory in the real function
+// cgroup (containers.go).
 //
 // `faasd checkpoint ...` and `faasd install` record their invocation and
 // exit 0. $FAKE_FAASD_EXIT_AFTER (a Go duration) makes the provider exit 1
@@ -176,7 +179,11 @@ func provider(args []string) error {
 		}()
 	}
 	go backgroundLog(method, *idle, *noBg)
-	if dir := os.Getenv("FAKE_FAASD_CGROUP_DIR"); dir != "" {
+	ctrs, err := containersFromEnv()
+	if err != nil {
+		return err
+	}
+	if dir := os.Getenv("FAKE_FAASD_CGROUP_DIR"); dir != "" && ctrs == nil {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return err
 		}
@@ -195,6 +202,12 @@ func provider(args []string) error {
 			dir = "/mnt/cxl-tmp/faasnap/snapshot"
 		}
 		handler = snapshotCheck(handler, filepath.Join(dir, "snapshots_"+method+".json"))
+	}
+	if ctrs != nil {
+		// Removed when the provider returns, once the server has shut
+		// down, as faasd kills its instances on SIGTERM.
+		defer ctrs.stopAll()
+		handler = ctrs.wrap(handler)
 	}
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	go twin.RunBackground(ctx)

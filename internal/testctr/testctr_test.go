@@ -127,6 +127,10 @@ func TestContainerd(t *testing.T) {
 		if want := "/" + ns + "/sleeper-1"; !strings.Contains(string(b), ":memory:"+want+"\n") && !strings.Contains(string(b), "0::"+want+"\n") {
 			t.Errorf("the task's cgroups:\n%s\nwant %s", b, want)
 		}
+		// No network but its own: a namespace with only loopback.
+		if ours, theirs := netns(t, os.Getpid()), netns(t, pid); ours == theirs {
+			t.Errorf("the container shares this process's network namespace %s", ours)
+		}
 		// The task is started; runc's init may take a moment to exec.
 		var cmd []byte
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -153,4 +157,13 @@ func TestContainerd(t *testing.T) {
 	if _, err := os.Stat(c.Dir); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("%s is still there", c.Dir)
 	}
+}
+
+func netns(t *testing.T, pid int) string {
+	t.Helper()
+	l, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
 }

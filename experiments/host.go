@@ -437,7 +437,7 @@ func (e *hostEngine) startContainerd(ctx context.Context) error {
 				err = fmt.Errorf("%w (last: %v)", err, last)
 			}
 		}
-		return fmt.Errorf("starting containerd (%s): %w; containerd's log ends:\n%s", system.CommandLine(argv[0], argv[1:]...), err, tail(d.Log, 15))
+		return fmt.Errorf("starting containerd (%s): %w; containerd's log ends:\n%s", system.CommandLine(argv[0], argv[1:]...), err, system.LogTail(d.Log, 15))
 	}
 	return nil
 }
@@ -530,7 +530,7 @@ func (e *hostEngine) withLog(err error) error {
 	if err == nil || e.faasd == nil {
 		return err
 	}
-	return fmt.Errorf("%w; faasd's log ends:\n%s", err, tail(e.faasd.Log, 10))
+	return fmt.Errorf("%w; faasd's log ends:\n%s", err, system.LogTail(e.faasd.Log, 10))
 }
 
 // waitFor polls ok until it holds, d exits, ctx ends or timeout passes.
@@ -578,19 +578,6 @@ func countLog(path, line string, failures []string) (int, string) {
 	return n, ""
 }
 
-// tail returns the last n lines of a file.
-func tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // hostEffective is what a host run records as its effective configuration:
 // how faasd was started.
 type hostEffective struct {
@@ -621,7 +608,7 @@ func (e *hostEngine) run(ctx context.Context, rec results.Recorder, m *results.M
 		go func() {
 			select {
 			case <-d.Exited():
-				cancel(fmt.Errorf("%s exited during the run (%v); its log ends:\n%s", d.Name, d.ExitErr(), tail(d.Log, 10)))
+				cancel(fmt.Errorf("%s exited during the run (%v); its log ends:\n%s", d.Name, d.ExitErr(), system.LogTail(d.Log, 10)))
 			case <-ctx.Done():
 			}
 		}()

@@ -251,7 +251,7 @@ func TestCleanRecordedContainerd(t *testing.T) {
 	}
 	t.Cleanup(func() { d.Stop(context.Background()) })
 	if err := testctr.WaitReady(ctx, tools.Ctr, l.Socket, d.Exited()); err != nil {
-		t.Fatalf("%v\n%s", err, testctr.Tail(d.Log, 20))
+		t.Fatalf("%v\n%s", err, system.LogTail(d.Log, 20))
 	}
 	c := testctr.Connect(t, tools, l, d.Log)
 	if err := c.Import(ctx, "openfaas-fn", testctr.Image{Ref: imageRef}); err != nil {

@@ -260,3 +260,17 @@ func procStart(proc string, pid int) (ticks uint64, zombie bool, err error) {
 	ticks, err = strconv.ParseUint(f[19], 10, 64)
 	return ticks, f[0] == "Z", err
 }
+
+// LogTail returns the last n lines of a daemon's log (any text file), or
+// why it cannot be read, for error messages.
+func LogTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "(no log: " + err.Error() + ")"
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

@@ -179,7 +179,7 @@ func Start(t testing.TB) *Containerd {
 	ctx, cancel := context.WithTimeout(context.Background(), ReadyTimeout)
 	defer cancel()
 	if err := WaitReady(ctx, tools.Ctr, l.Socket, c.done); err != nil {
-		t.Fatalf("testctr: %v; containerd's log ends:\n%s", err, Tail(c.Log, 30))
+		t.Fatalf("testctr: %v; containerd's log ends:\n%s", err, system.LogTail(c.Log, 30))
 	}
 	c.pickSnapshotter(ctx)
 	return c
@@ -371,7 +371,7 @@ func (c *Containerd) stop() {
 		}
 	}
 	if c.t.Failed() {
-		c.t.Logf("containerd's log (%s) ends:\n%s", c.Log, Tail(c.Log, 60))
+		c.t.Logf("containerd's log (%s) ends:\n%s", c.Log, system.LogTail(c.Log, 60))
 	}
 }
 
@@ -440,19 +440,6 @@ func detachMounts(dir string) {
 	for _, t := range targets {
 		syscall.Unmount(t, syscall.MNT_DETACH)
 	}
-}
-
-// Tail returns the last n lines of a file, or why it cannot be read.
-func Tail(path string, n int) string {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "(no log: " + err.Error() + ")"
-	}
-	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
 }
 
 // RemoveCgroupAtEnd removes cgroup rel (relative to the hierarchies under

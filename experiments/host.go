@@ -354,7 +354,7 @@ func (e *hostEngine) startFaaSnap(ctx context.Context, fns []workloads.Function)
 	e.started = append(e.started, d)
 	c := &faasnap.Client{URL: dm.URL}
 	withLog := func(err error) error {
-		return fmt.Errorf("%w; the FaaSnap daemon's log ends:\n%s", err, tail(d.Log, 10))
+		return fmt.Errorf("%w; the FaaSnap daemon's log ends:\n%s", err, system.LogTail(d.Log, 10))
 	}
 	if err := waitFor(ctx, d, faasnapReady, func() bool {
 		ctx, cancel := context.WithTimeout(ctx, time.Second)

@@ -334,10 +334,20 @@ func TestHostRun(t *testing.T) {
 			if b, err := os.ReadFile(filepath.Join(spec.Dir, "containerd.log")); err != nil || !strings.Contains(string(b), "containerd successfully booted") {
 				t.Errorf("containerd's log is not attached, or it did not boot (%v)", err)
 			}
+			// The VM baselines' FaaSnap daemon comes first: its
+			// snapshots are prepared before faasd registers.
 			ds := startedDaemons(t, spec.Dir)
-			if len(ds) != 2 || ds[0].Name != "containerd" || ds[1].Name != "faasd" ||
-				!slices.Equal(ds[0].Argv, append(slices.Clip(h.Containerd), "--address", h.ContainerdSocket)) {
-				t.Errorf("daemons started: %+v; want containerd --address %s, then faasd", ds, h.ContainerdSocket)
+			want := []string{"containerd", "faasd"}
+			if calls != "" {
+				want = append([]string{"faasnap"}, want...)
+			}
+			names := make([]string, len(ds))
+			for i, d := range ds {
+				names[i] = d.Name
+			}
+			if i := slices.Index(names, "containerd"); !slices.Equal(names, want) ||
+				!slices.Equal(ds[i].Argv, append(slices.Clip(h.Containerd), "--address", h.ContainerdSocket)) {
+				t.Errorf("daemons started: %+v; want %q, containerd with --address %s", ds, want, h.ContainerdSocket)
 			}
 			for _, d := range ds {
 				if alive(d) {

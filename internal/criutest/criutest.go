@@ -116,20 +116,11 @@ func Open(ctx context.Context, path string) (CRIU, error) {
 // AtLeast reports whether version ("4.1.1", "3.17") is major.minor or
 // later; false when it does not start with two numbers.
 func AtLeast(version string, major, minor int) bool {
-	parts := strings.SplitN(version, ".", 3)
-	if len(parts) < 2 {
+	var a, b int
+	if n, _ := fmt.Sscanf(version, "%d.%d", &a, &b); n < 2 {
 		return false
 	}
-	maj, err1 := strconv.Atoi(parts[0])
-	digits := strings.IndexFunc(parts[1], func(r rune) bool { return r < '0' || r > '9' })
-	if digits < 0 {
-		digits = len(parts[1])
-	}
-	mnr, err2 := strconv.Atoi(parts[1][:digits])
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	return maj > major || maj == major && mnr >= minor
+	return a > major || a == major && b >= minor
 }
 
 // Check runs `criu check` and returns what it printed ("Looks good.").

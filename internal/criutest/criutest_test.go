@@ -237,3 +237,34 @@ func TestKill(t *testing.T) {
 		t.Errorf("counter ended with %v, want SIGKILL", err)
 	}
 }
+
+// TestPinsAgree: the version and checksum .ci/build-criu builds from are
+// the ones stack.yaml's comment records, and DefaultPath is its prefix.
+func TestPinsAgree(t *testing.T) {
+	script, err := os.ReadFile("../../.ci/build-criu")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stack, err := os.ReadFile("../../system/stack.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	assign := func(name string) string {
+		for _, line := range strings.Split(string(script), "\n") {
+			if v, ok := strings.CutPrefix(line, name+"="); ok {
+				return v
+			}
+		}
+		t.Fatalf(".ci/build-criu: no %s=", name)
+		return ""
+	}
+	version, sum := assign("CRIU_VERSION"), assign("CRIU_ORIG_SHA256")
+	for _, want := range []string{"criu_" + version + ".orig.tar.xz", "sha256 " + sum, "/opt/criu-" + version} {
+		if !strings.Contains(string(stack), want) {
+			t.Errorf("system/stack.yaml does not record %q (.ci/build-criu's pin)", want)
+		}
+	}
+	if want := "/opt/criu-" + version + "/sbin/criu"; DefaultPath != want {
+		t.Errorf("DefaultPath %s, but .ci/build-criu installs %s", DefaultPath, want)
+	}
+}

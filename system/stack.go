@@ -24,6 +24,9 @@ import (
 //go:embed stack.yaml
 var stackYAML []byte
 
+// StackYAML returns the embedded stack.yaml's bytes (a copy).
+func StackYAML() []byte { return bytes.Clone(stackYAML) }
+
 // StackFile names the embedded stack in errors.
 const StackFile = "system/stack.yaml"
 

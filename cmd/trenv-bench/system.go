@@ -21,13 +21,17 @@ FaaSnap and REAP baselines the FaaSnap daemon and Firecracker.
           memory, CPU and noise settings, each failure with a remedy
   prepare readies the host after a boot, as machine-prepare.sh without its
           prompts: memory pool, tmpfs, images, mm-templates (--dry-run)
+  vendor  fetches every pinned component into one bundle directory with a
+          manifest, for a testbed without network (the playbook's
+          stack_bundle)
   clean   stops what the harness started, by PID, and removes the function
           containers, cgroups and overlays (--dry-run)`,
 		Example: `  trenv-bench system lock
   trenv-bench system doctor --method trenv --pool cxl
   trenv-bench system prepare --mem-pool cxl --dry-run
+  trenv-bench system vendor -o /srv/trenv-bundle
   trenv-bench system clean`,
 	}
-	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil), newCmdSystemPrepare(s, nil), newCmdSystemClean(s, nil))
+	cmd.AddCommand(newCmdSystemLock(s, nil), newCmdSystemDoctor(s, nil), newCmdSystemPrepare(s, nil), newCmdSystemVendor(s, nil), newCmdSystemClean(s, nil))
 	return cmd
 }

@@ -613,24 +613,24 @@ func TestNewTwinSpeed(t *testing.T) {
 }
 
 // TestTwinReleaseAtModelEnd checks that an instance is free from its
-// invocation's end in model time, even while the handler's timer has not
+// invocation's end in model time, even while the clock's timer has not
 // fired yet (timers wake late; at speed S a millisecond late is S ms of
-// model time).
+// model time): the next request moves the platform on to its own time.
 func TestTwinReleaseAtModelEnd(t *testing.T) {
 	twin, _ := twNew(t, twBaseline(MethodCRIU), 1, "pyaes")
 	var mu sync.Mutex
 	clock := time.Unix(1e9, 0)
 	twin.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	twin.start = clock
+	twin.sleep = func(ctx context.Context, d time.Duration) error { return nil }
 	sleeping := make(chan time.Duration)
 	wake := make(chan struct{})
-	twin.sleep = func(ctx context.Context, d time.Duration) error {
+	twin.clockSleep = func(d time.Duration, kick <-chan struct{}) {
 		select {
 		case sleeping <- d:
 			<-wake // a timer that fires only when the test says
 		case <-wake: // from then on, every timer has fired
 		}
-		return nil
 	}
 	h := twin.Handler()
 	invoke := func() <-chan *httptest.ResponseRecorder {
@@ -644,17 +644,21 @@ func TestTwinReleaseAtModelEnd(t *testing.T) {
 	}
 	first := invoke()
 	if d := <-sleeping; d <= 0 || d > 10*time.Second {
-		t.Fatalf("the first invocation sleeps %v, want its start-up and execution", d)
+		t.Fatalf("the clock sleeps %v, want until the first invocation's next phase", d)
 	}
-	// Its end passes in model time; its timer has not fired.
+	// Its end passes in model time; the clock's timer has not fired.
 	mu.Lock()
 	clock = clock.Add(10 * time.Second)
 	mu.Unlock()
 	second := invoke()
-	<-sleeping
+	recs := []*httptest.ResponseRecorder{<-first, nil}
+	// The second ends when the model's clock passes its end, too.
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
 	close(wake)
-	for i, out := range []<-chan *httptest.ResponseRecorder{first, second} {
-		rec := <-out
+	recs[1] = <-second
+	for i, rec := range recs {
 		var got InvokeResponse
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 			t.Fatalf("invocation %d: %d %q: %v", i+1, rec.Code, rec.Body, err)

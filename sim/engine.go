@@ -268,8 +268,13 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		}
 		to := e.timeouts[e.toHead]
 		e.toHead++
-		if e.toHead == len(e.timeouts) {
+		switch {
+		case e.toHead == len(e.timeouts):
 			e.timeouts, e.toHead = e.timeouts[:0], 0
+		case e.toHead >= 1024 && 2*e.toHead >= len(e.timeouts):
+			// Keep the FIFO to the deadlines still ahead (a minute of attempts).
+			e.timeouts = e.timeouts[:copy(e.timeouts, e.timeouts[e.toHead:])]
+			e.toHead = 0
 		}
 		r := &e.reqs[to.req]
 		if !r.live || r.gen != to.gen || !r.granted {

@@ -77,11 +77,12 @@ func (p *Platform) freeInvocation(id int32) {
 // execWork draws the execution time of the instance's next invocation, at
 // full rate.
 func (p *Platform) execWork(f *function, inst *instance) time.Duration {
-	factor := f.cost.WarmExecFactor[inst.cost].Value
+	kc := &f.keys[inst.key]
+	factor := kc.warm
 	if inst.uses == 0 {
-		factor = f.cost.FirstExecFactor[inst.cost].Value
+		factor = kc.first
 	}
-	return time.Duration(float64(p.draw(f.cost.Exec)) * factor * f.variant)
+	return time.Duration(float64(p.draw(f.cost.Exec)) * factor)
 }
 
 // draw samples a log-normal duration.

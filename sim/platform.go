@@ -72,12 +72,14 @@ const numKeys = 7
 // key: its memory, and where and how much of its start-up or first
 // execution pages memory in.
 type keyCost struct {
-	full    int64 // resident_mb, bytes
-	atStart int64 // held from the start-up on, bytes
-	dev     *psResource
-	weight  int32   // the page-in stream's weight on dev: its MB/s
-	phi     float64 // share of the start-up (or first execution) that pages in
-	inExec  bool    // the page-in is in the first execution, not the start-up
+	startup     calibration.Dist
+	first, warm float64 // first_exec_factor, warm_exec_factor × the copy's variant
+	full        int64   // resident_mb, bytes
+	atStart     int64   // held from the start-up on, bytes
+	dev         *psResource
+	weight      int32   // the page-in stream's weight on dev: its MB/s
+	phi         float64 // share of the start-up (or first execution) that pages in
+	inExec      bool    // the page-in is in the first execution, not the start-up
 }
 
 // fnMetrics are one function's faasd metrics, by decision class (start-new,
@@ -164,6 +166,8 @@ type Platform struct {
 	devices   map[string]*psResource
 	devList   []*psResource // devices in name order, for Next's ties
 	vmThreads int32
+	startKey  int8 // the cost-model key of a new instance's start
+	switchKey int8 // and of TrEnv's repurposing
 	carry     float64
 	slowdown  [numKeys]float64
 	invs      []invocation
@@ -186,15 +190,16 @@ func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 	n, throttle := cfg.startWorkers()
 	pm := model.Platform
 	p := &Platform{
-		cfg:     cfg,
-		model:   model,
-		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x7472656e76)),
-		funcs:   map[string]*function{},
-		live:    map[*instance]struct{}{},
-		workers: newStartWorkers(n, throttle),
-		cpu:     newPSResource(pm.HostThreads.Value),
-		devices: map[string]*psResource{},
-		carry:   pm.RepurposeCarry.Value,
+		cfg:      cfg,
+		model:    model,
+		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x7472656e76)),
+		funcs:    map[string]*function{},
+		live:     map[*instance]struct{}{},
+		workers:  newStartWorkers(n, throttle),
+		cpu:      newPSResource(pm.HostThreads.Value),
+		devices:  map[string]*psResource{},
+		carry:    pm.RepurposeCarry.Value,
+		startKey: keyOf(cfg.startCost()), switchKey: keyOf(cfg.switchCost()),
 	}
 	if cfg.Method == MethodFaaSnap || cfg.Method == MethodREAP {
 		p.vmThreads = int32(pm.VMVCPUs.Value)
@@ -218,7 +223,7 @@ func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 			return nil, err
 		}
 		for i := 0; i < cfg.IdleNum; i++ {
-			inst := p.newInstance(f, calibration.MethodCold, 0)
+			inst := p.newInstance(f, keyOf(calibration.MethodCold), 0)
 			p.charge(inst.charge)
 			p.makeIdle(inst, 0)
 		}
@@ -249,6 +254,8 @@ func (p *Platform) register(name string, charge int64) (*function, error) {
 	pm := p.model.Platform
 	for i, k := range calibration.Methods {
 		kc := &f.keys[i]
+		kc.startup = cost.Startup[k]
+		kc.first, kc.warm = cost.FirstExecFactor[k].Value*variant, cost.WarmExecFactor[k].Value*variant
 		kc.full = int64(cost.ResidentMB[k].Value * 1e6)
 		kc.atStart = kc.full
 		if s, ok := pm.ResidentAtStart[k]; ok {
@@ -329,9 +336,9 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 		p.takeIdle(old)
 		carry := int64(p.carry * float64(old.resident))
 		p.remove(old)
-		inst := p.newInstance(f, p.cfg.switchCost(), carry)
+		inst := p.newInstance(f, p.switchKey, carry)
 		p.charge(inst.charge) // no bound check on this path
-		startup := p.draw(f.cost.Startup[inst.cost])
+		startup := p.draw(f.keys[inst.key].startup)
 		id := p.newInvocation(inst, results.StartSwitch, since)
 		inv := &p.invs[id]
 		inv.work = p.execWork(f, inst)
@@ -375,15 +382,14 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 	for _, v := range victims {
 		p.kill(v) // already uncharged
 	}
-	cost := p.cfg.startCost()
-	inst := p.newInstance(f, cost, 0) // already charged
+	inst := p.newInstance(f, p.startKey, 0) // already charged
 	kind := results.StartRestore
-	if cost == calibration.MethodCold {
+	if inst.cost == calibration.MethodCold {
 		kind = results.StartCold
 	}
 	inv := &p.invs[id]
 	inv.inst, inv.kind, inv.first = inst, kind, true
-	inv.draw = p.draw(f.cost.Startup[cost])
+	inv.draw = p.draw(f.keys[inst.key].startup)
 	inv.work = p.execWork(f, inst)
 	if begun {
 		p.beginStart(now, id, wi)
@@ -445,22 +451,32 @@ func (p *Platform) KillAll() int {
 // Metrics returns faasd's metrics as the platform recorded them.
 // The result is a copy.
 func (p *Platform) Metrics() *results.Metrics {
-	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak}
+	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak, LatencyMs: map[string]map[string][]float32{}}
+	// Each function's lists go in whole (copied): one map entry per list,
+	// not an AddLatencyMs per value.
+	put := func(label, name string, v []float32) {
+		byKey := out.LatencyMs[label]
+		if byKey == nil {
+			byKey = map[string][]float32{}
+			out.LatencyMs[label] = byKey
+		}
+		byKey[name] = slices.Clone(v)
+	}
 	for name, f := range p.funcs {
 		for c, labels := range classLabels {
 			if f.m.count[c] == 0 {
 				continue
 			}
-			for _, v := range f.m.startup[c] {
-				out.AddLatencyMs(labels[0], name, v)
+			if len(f.m.startup[c]) > 0 {
+				put(labels[0], name, f.m.startup[c])
 			}
-			for _, v := range f.m.exec[c] {
-				out.AddLatencyMs(labels[1], name, v)
+			if len(f.m.exec[c]) > 0 {
+				put(labels[1], name, f.m.exec[c])
 			}
 			out.AddCount(labels[2], name, f.m.count[c])
 		}
-		for _, v := range f.m.e2e {
-			out.AddLatencyMs(results.LabelEndToEndLatency, name, v)
+		if len(f.m.e2e) > 0 {
+			put(results.LabelEndToEndLatency, name, f.m.e2e)
 		}
 	}
 	return out
@@ -512,12 +528,14 @@ func (p *Platform) IdleInstances() []string {
 	return ids
 }
 
-func (p *Platform) newInstance(f *function, cost string, carry int64) *instance {
+// keyOf is the index of a method key in calibration.Methods.
+func keyOf(cost string) int8 { return int8(slices.Index(calibration.Methods, cost)) }
+
+func (p *Platform) newInstance(f *function, key int8, carry int64) *instance {
 	f.nextID++
-	key := int8(slices.Index(calibration.Methods, cost))
 	kc := &f.keys[key]
 	inst := &instance{
-		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f, cost: cost, key: key,
+		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f, cost: calibration.Methods[key], key: key,
 		charge: f.charge, carry: carry, own: kc.atStart, full: kc.full, poolIdx: -1, lruIdx: -1,
 	}
 	inst.resident = carry + inst.own

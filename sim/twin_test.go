@@ -677,3 +677,35 @@ func TestTwinReleaseAtModelEnd(t *testing.T) {
 		t.Errorf("idle %v, want pyaes-1", ids)
 	}
 }
+
+// TestTwinCPU: the twin reports the model host's utilisation since its
+// last reading, and GET /sim/memory the busy thread-seconds: one cold
+// start and execution keep one of the 128 threads busy from its arrival
+// to its end.
+func TestTwinCPU(t *testing.T) {
+	twin, srv := twNew(t, twBaseline(MethodCold), 1, "pyaes")
+	var mu sync.Mutex
+	clock := time.Unix(1e9, 0)
+	twin.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	twin.start = clock
+	now := twin.lock()
+	if _, err := twin.p.Acquire(now, now, "pyaes"); err != nil {
+		t.Fatal(err)
+	}
+	var end time.Duration
+	twin.p.Advance(time.Hour, func(d Done) { end = d.End })
+	twin.mu.Unlock()
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
+	u, ok := twin.CPU()
+	if want := end.Seconds() / (128 * 10); !ok || math.Abs(u-want) > 1e-12 {
+		t.Errorf("utilisation %v, %v; want %v (busy %v of 10 s on 1 of 128 threads)", u, ok, want, end)
+	}
+	if u, ok := twin.CPU(); ok {
+		t.Errorf("no model time since the last reading: %v, want none", u)
+	}
+	if st := twMemory(t, srv); st.HostThreads != 128 || math.Abs(st.CPUBusyS-end.Seconds()) > 1e-9 {
+		t.Errorf("/sim/memory: %v threads, %v busy thread-s; want 128 and %v", st.HostThreads, st.CPUBusyS, end.Seconds())
+	}
+}

@@ -179,12 +179,16 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, rec result
 			}
 			return e.sum, err
 		}
-		var raw bytes.Buffer
-		if _, err := p.Metrics().WriteTo(&raw); err != nil {
-			return e.sum, err
-		}
-		if err := rec.Metrics(name, raw.Bytes()); err != nil {
-			return e.sum, err
+		// A recorder that keeps nothing gets no metrics: nothing is
+		// formatted for it (benchmarks).
+		if _, discard := rec.(results.Discard); !discard {
+			var raw bytes.Buffer
+			if _, err := p.Metrics().WriteTo(&raw); err != nil {
+				return e.sum, err
+			}
+			if err := rec.Metrics(name, raw.Bytes()); err != nil {
+				return e.sum, err
+			}
 		}
 		if name == results.PhaseWarmup {
 			p.ResetMetrics()

@@ -283,7 +283,7 @@ func (p *Platform) finish(t time.Duration, id int32) Done {
 	if inv.first {
 		p.grow(inst)
 	}
-	d := Done{Grant: Grant{Kind: inv.kind, id: id, inst: inst}, Since: inv.since, ExecStart: inv.execStart, End: t}
+	d := Done{Grant: p.grant(inv.kind, id, inst), Since: inv.since, ExecStart: inv.execStart, End: t}
 	inst.uses++
 	c := classOf(inv.kind)
 	m := &inst.fn.m
@@ -305,7 +305,7 @@ func (p *Platform) finish(t time.Duration, id int32) Done {
 // ended is left alone.
 func (p *Platform) Release(now time.Duration, g Grant) {
 	inv := &p.invs[g.id]
-	if inv.phase == phFree || inv.inst != g.inst {
+	if inv.phase == phFree || inv.gen != g.gen {
 		return
 	}
 	switch inv.phase {

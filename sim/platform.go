@@ -34,7 +34,7 @@ var (
 
 // instance is one sandbox: starting, busy or idle.
 type instance struct {
-	id     string
+	n      int // faasd's number of the instance: its id is "<function>-<n>"
 	fn     *function
 	cost   string // cost-model key of how it started (calibration.Method*)
 	key    int8   // index of cost in calibration.Methods
@@ -50,7 +50,11 @@ type instance struct {
 	seq        uint64
 	poolIdx    int // index in its function's idle heap, -1 if not idle
 	lruIdx     int // index in the global LRU, -1 if not idle
+	liveIdx    int // index in Platform.live
 }
+
+// id names the instance as faasd does: "<function>-<n>".
+func (inst *instance) id() string { return inst.fn.name + "-" + strconv.Itoa(inst.n) }
 
 // function is a registered function's model state.
 type function struct {
@@ -108,11 +112,18 @@ var classLabels = [3][3]string{
 type Grant struct {
 	Kind StartKind
 	id   int32
-	inst *instance
+	gen  uint32    // the invocation slot's generation: a stale grant is told apart
+	fn   *function // and the instance's number: its id, kept when the instance is gone
+	n    int
+}
+
+// grant is the Grant of invocation id on instance inst.
+func (p *Platform) grant(kind StartKind, id int32, inst *instance) Grant {
+	return Grant{Kind: kind, id: id, gen: p.invs[id].gen, fn: inst.fn, n: inst.n}
 }
 
 // InstanceID names the instance as faasd does: "<function>-<n>".
-func (g Grant) InstanceID() string { return g.inst.id }
+func (g Grant) InstanceID() string { return g.fn.name + "-" + strconv.Itoa(g.n) }
 
 // ID is the invocation's number, the same in its Done. Numbers of ended
 // invocations are used again.
@@ -152,7 +163,9 @@ type Platform struct {
 	workers  *startWorkers
 	charged  int64
 	resident int64
-	live     map[*instance]struct{}
+	live     []*instance // live instances (starting, busy or idle), by liveIdx
+	slab     []instance  // instances are allocated from here, a chunk at a time
+	deadInst []*instance // killed instances, whose memory newInstance uses again
 	seq      uint64
 	// faasd's metrics: per-function lists live in function.m (no map
 	// look-ups on the hot path); Metrics builds the results form.
@@ -194,7 +207,6 @@ func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 		model:    model,
 		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x7472656e76)),
 		funcs:    map[string]*function{},
-		live:     map[*instance]struct{}{},
 		workers:  newStartWorkers(n, throttle),
 		cpu:      newPSResource(pm.HostThreads.Value),
 		devices:  map[string]*psResource{},
@@ -328,7 +340,7 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 		inv.work = p.execWork(f, inst)
 		inv.phase = phReuse
 		p.timers.push(timer{at: now + reuse, id: id, gen: inv.gen, kind: timerReuse})
-		return Grant{Kind: results.StartReuse, id: id, inst: inst}, nil
+		return p.grant(results.StartReuse, id, inst), nil
 	}
 	// 2. TrEnv: repurpose the globally least recently used idle instance.
 	if p.cfg.trenv() && p.lru.Len() > 0 {
@@ -346,7 +358,7 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 		p.switching++
 		inv.switching = true
 		p.beginStartup(now, id, slow(startup, p.slowdown[inst.key], others))
-		return Grant{Kind: results.StartSwitch, id: id, inst: inst}, nil
+		return p.grant(results.StartSwitch, id, inst), nil
 	}
 	// 3. Start a new instance, evicting idle ones to fit under the bound.
 	var victims []*instance
@@ -396,7 +408,7 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 	} else {
 		inv.phase = phQueued
 	}
-	return Grant{Kind: kind, id: id, inst: inst}, nil
+	return p.grant(kind, id, inst), nil
 }
 
 // slow stretches a start-up by the slowdown of others concurrent starts.
@@ -505,8 +517,8 @@ func (p *Platform) Live() int { return len(p.live) }
 // Instances lists the live instances' ids (starting, busy or idle), sorted.
 func (p *Platform) Instances() []string {
 	ids := make([]string, 0, len(p.live))
-	for inst := range p.live {
-		ids = append(ids, inst.id)
+	for _, inst := range p.live {
+		ids = append(ids, inst.id())
 	}
 	slices.Sort(ids)
 	return ids
@@ -523,7 +535,7 @@ func (p *Platform) IdleInstances() []string {
 	})
 	ids := make([]string, len(idle))
 	for i, inst := range idle {
-		ids[i] = inst.id
+		ids[i] = inst.id()
 	}
 	return ids
 }
@@ -534,13 +546,27 @@ func keyOf(cost string) int8 { return int8(slices.Index(calibration.Methods, cos
 func (p *Platform) newInstance(f *function, key int8, carry int64) *instance {
 	f.nextID++
 	kc := &f.keys[key]
-	inst := &instance{
-		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f, cost: calibration.Methods[key], key: key,
+	var inst *instance
+	switch n := len(p.deadInst); {
+	case n > 0:
+		// A killed instance's slot: nothing refers to it any more (grants
+		// keep the function and number, not the instance).
+		inst, p.deadInst = p.deadInst[n-1], p.deadInst[:n-1]
+	default:
+		if len(p.slab) == 0 {
+			// One allocation per chunk of instances, not per instance.
+			p.slab = make([]instance, instanceChunk)
+		}
+		inst, p.slab = &p.slab[0], p.slab[1:]
+	}
+	*inst = instance{
+		n: f.nextID, fn: f, cost: calibration.Methods[key], key: key,
 		charge: f.charge, carry: carry, own: kc.atStart, full: kc.full, poolIdx: -1, lruIdx: -1,
+		liveIdx: len(p.live),
 	}
 	inst.resident = carry + inst.own
 	p.resident += inst.resident
-	p.live[inst] = struct{}{}
+	p.live = append(p.live, inst)
 	return inst
 }
 
@@ -553,8 +579,17 @@ func (p *Platform) remove(inst *instance) {
 // kill drops an instance's resident memory; its charge is the caller's.
 func (p *Platform) kill(inst *instance) {
 	p.resident -= inst.resident
-	delete(p.live, inst)
+	last := len(p.live) - 1
+	moved := p.live[last]
+	p.live[inst.liveIdx], moved.liveIdx = moved, inst.liveIdx
+	p.live[last] = nil
+	p.live = p.live[:last]
+	*inst = instance{liveIdx: -1}
+	p.deadInst = append(p.deadInst, inst)
 }
+
+// instanceChunk is how many instances newInstance allocates at once.
+const instanceChunk = 256
 
 func (p *Platform) charge(b int64) {
 	p.charged += b

@@ -40,6 +40,10 @@ type psResource struct {
 	h        []psJob
 	pos      []int32 // heap index of each invocation's job, -1 if none
 	seq      uint64
+	// next's answer, kept until the resource changes (sync or setRate):
+	// the platform asks for it more often than the jobs change.
+	nextAt    time.Duration
+	nextKnown bool
 }
 
 // psJob is one job: its finish in virtual time, insertion order for ties,
@@ -60,6 +64,7 @@ func (r *psResource) sync(now time.Duration) {
 	if now <= r.at {
 		return
 	}
+	r.nextKnown = false
 	dt := float64(now - r.at)
 	r.v += r.rate * dt
 	served := float64(r.load)
@@ -71,6 +76,7 @@ func (r *psResource) sync(now time.Duration) {
 }
 
 func (r *psResource) setRate() {
+	r.nextKnown = false
 	r.rate = 1
 	if r.capacity > 0 && float64(r.load) > r.capacity {
 		r.rate = r.capacity / float64(r.load)
@@ -115,9 +121,18 @@ func (r *psResource) next() (time.Duration, bool) {
 	if len(r.h) == 0 {
 		return 0, false
 	}
+	if r.nextKnown {
+		return r.nextAt, true
+	}
+	r.nextAt, r.nextKnown = r.nextFinish(), true
+	return r.nextAt, true
+}
+
+// nextFinish computes next's time for a resource with jobs.
+func (r *psResource) nextFinish() time.Duration {
 	dv := r.h[0].vf - r.v
 	if dv <= 0 {
-		return r.at, true
+		return r.at
 	}
 	// The rate is 1 unless overloaded: then dv/rate is exact.
 	dt := dv / r.rate
@@ -126,7 +141,7 @@ func (r *psResource) next() (time.Duration, bool) {
 	if d > float64(math.MaxInt64/4) {
 		d = float64(math.MaxInt64 / 4)
 	}
-	return r.at + time.Duration(d), true
+	return r.at + time.Duration(d)
 }
 
 // pop takes out the job that finishes first, at now (as next said), and

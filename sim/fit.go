@@ -171,12 +171,18 @@ func NewFitter(base *calibration.Model, opts FitOptions) (*Fitter, error) {
 }
 
 // function returns the index of a function's base and the factor its
-// execution is scaled by, or ok false if the model does not know it.
+// execution is scaled by (a copy's variant factor, times the stretch of a
+// guest with fewer vCPUs than the function's threads, see execThreads), or
+// ok false if the model does not know it.
 func (f *Fitter) function(name string) (int32, float64, bool) {
-	_, variant, err := f.base.Cost(name)
+	cost, variant, err := f.base.Cost(name)
 	if err != nil || !(variant > 0) {
 		f.unknown[name]++
 		return 0, 0, false
+	}
+	if f.cfg.Method == MethodFaaSnap || f.cfg.Method == MethodREAP {
+		_, stretch := execThreads(cost, int32(f.base.Platform.VMVCPUs.Value))
+		variant *= stretch
 	}
 	base := name
 	if _, own := f.base.Functions[name]; !own {

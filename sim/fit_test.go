@@ -558,6 +558,33 @@ func TestFitLeavesOutShared(t *testing.T) {
 	}
 }
 
+// TestFitGuestVCPUs: in a FaaSnap guest of 2 vCPUs a function of 4
+// threads runs twice as long as in a container (execThreads); the fit takes
+// that out: reuses observed at 660 ms give 660 ÷ 2 ÷ FaaSnap+'s warm
+// factor (1.1), against 660 ÷ CRIU's (1) in a container.
+func TestFitGuestVCPUs(t *testing.T) {
+	base := defaultModel(t)
+	f := base.Functions["pyaes"]
+	f.Threads = calibration.Number{Value: 4, Source: "estimate: a test's"}
+	base.Functions["pyaes"] = f
+	var recs []results.Request
+	for i := range 3 {
+		recs = append(recs, req("pyaes", results.StartReuse, float64(i)*10000, 0.2, 660))
+	}
+	for method, want := range map[string]float64{
+		MethodFaaSnap: 660 / 2 / f.WarmExecFactor[calibration.MethodFaaSnap].Value,
+		MethodCRIU:    660 / f.WarmExecFactor[calibration.MethodCRIU].Value,
+	} {
+		got, _ := fitRecords(t, base, Config{Method: method}, recs, false)
+		if e := got.Functions["pyaes"].Exec; math.Abs(e.MedianMs-want) > 1e-6 {
+			t.Errorf("%s: pyaes exec %+v, want %v ms", method, e, want)
+		}
+	}
+	if w := f.WarmExecFactor[calibration.MethodFaaSnap].Value; w != 1.1 {
+		t.Fatalf("FaaSnap+'s warm factor for pyaes is %v: the comment's arithmetic assumes 1.1", w)
+	}
+}
+
 // TestFitCopiesAndUnknown: a copy's execution counts for its base, scaled
 // back by its variant factor (pyaes_1 does 0.96 of pyaes's work); a
 // function the model does not know is skipped with a note; so are requests

@@ -43,10 +43,12 @@ func (f *Fitter) contended(waited []bool) (cpu, startDev, execDev []bool) {
 	keys := [2]string{f.cfg.startCost(), f.cfg.switchCost()}
 	threads := make([]int64, len(f.names))
 	for i, name := range f.names {
-		threads[i] = max(1, int64(f.base.Functions[name].Threads.Value))
-		if v := int64(pm.VMVCPUs.Value); v > 0 && (f.cfg.Method == MethodFaaSnap || f.cfg.Method == MethodREAP) {
-			threads[i] = min(threads[i], v)
+		var vcpus int32
+		if f.cfg.Method == MethodFaaSnap || f.cfg.Method == MethodREAP {
+			vcpus = int32(pm.VMVCPUs.Value)
 		}
+		t, _ := execThreads(f.base.Functions[name], vcpus)
+		threads[i] = int64(t)
 	}
 	byPhase := make([][]int, len(f.phases))
 	for i, o := range f.obs {

@@ -174,7 +174,7 @@ type Platform struct {
 
 	// The resource model. cpu is the host's hardware threads; devices the
 	// devices page-ins use, by name. vmThreads caps an execution's threads
-	// (a FaaSnap/REAP guest's vCPUs), 0 for none.
+	// at once (a FaaSnap/REAP guest's vCPUs, see execThreads), 0 for none.
 	cpu       *psResource
 	devices   map[string]*psResource
 	devList   []*psResource // devices in name order, for Next's ties
@@ -259,15 +259,13 @@ func (p *Platform) register(name string, charge int64) (*function, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &function{name: name, charge: charge, cost: cost, variant: variant, threads: max(1, int32(cost.Threads.Value))}
-	if p.vmThreads > 0 {
-		f.threads = min(f.threads, p.vmThreads)
-	}
+	threads, stretch := execThreads(cost, p.vmThreads)
+	f := &function{name: name, charge: charge, cost: cost, variant: variant, threads: threads}
 	pm := p.model.Platform
 	for i, k := range calibration.Methods {
 		kc := &f.keys[i]
 		kc.startup = cost.Startup[k]
-		kc.first, kc.warm = cost.FirstExecFactor[k].Value*variant, cost.WarmExecFactor[k].Value*variant
+		kc.first, kc.warm = cost.FirstExecFactor[k].Value*variant*stretch, cost.WarmExecFactor[k].Value*variant*stretch
 		kc.full = int64(cost.ResidentMB[k].Value * 1e6)
 		kc.atStart = kc.full
 		if s, ok := pm.ResidentAtStart[k]; ok {
@@ -289,6 +287,20 @@ func (p *Platform) register(name string, charge int64) (*function, error) {
 	}
 	p.funcs[name] = f
 	return f, nil
+}
+
+// execThreads is the weight of an execution of a function with cost on
+// the host's threads, and how many times longer than its uncontended time
+// it takes alone: a function runs cost.Threads threads at once, except in
+// a FaaSnap/REAP guest of vcpus vCPUs (0: not in a guest), which runs at
+// most vcpus of them at once, so a function of more threads than that
+// takes threads/vcpus as long in it, page faults included, even alone.
+func execThreads(cost calibration.Function, vcpus int32) (int32, float64) {
+	threads := max(1, int32(cost.Threads.Value))
+	if vcpus > 0 && threads > vcpus {
+		return vcpus, float64(threads) / float64(vcpus)
+	}
+	return threads, 1
 }
 
 // Registered reports whether name is registered.

@@ -24,9 +24,10 @@
 // number of other starts in progress. These are the uncontended service
 // times. Under load the platform model shares resources among them (see
 // sim/README.md, "Contention"): the non-page-in part of a start-up runs as
-// one thread, an execution as Threads threads (at most VMVCPUs in a
-// FaaSnap/REAP guest), all on HostThreads hardware threads by processor
-// sharing; the page-in part (PageInMs[M] of the median, in the phase
+// one thread, an execution as Threads threads (at most VMVCPUs at once in
+// a FaaSnap/REAP guest, where a function of more threads then takes
+// Threads/VMVCPUs times as long, even alone), all on HostThreads hardware
+// threads by processor sharing; the page-in part (PageInMs[M] of the median, in the phase
 // PageIn[M] names) runs as one stream of PageIn[M].StreamMBps on its
 // device, whose DeviceMBps its streams share. The instance holds
 // ResidentAtStart[M]·ResidentMB[M] (plus what a repurposed instance keeps
@@ -130,8 +131,9 @@ type Platform struct {
 	// positive whole number).
 	HostThreads Number `yaml:"host_threads"`
 	// VMVCPUs is the number of vCPUs of a FaaSnap+/REAP+ guest: at most
-	// that many of a function's threads run in it at once (a positive
-	// whole number).
+	// that many of a function's threads run in it at once, so a function
+	// of more threads runs Threads/VMVCPUs times as long in a guest (a
+	// positive whole number).
 	VMVCPUs Number `yaml:"vm_vcpus"`
 	// DeviceMBps maps a device memory is paged in from (DeviceCXLTmpfs,
 	// DeviceRDMA) to its bandwidth in MB/s, which the page-in streams on it

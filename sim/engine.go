@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"trenv-bench/results"
@@ -212,6 +213,14 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		h, _ := e.p.Handle(s.Function) // Run registered every function
 		e.names = append(e.names, s.Function)
 		e.handles = append(e.handles, h)
+		n := 0
+		for _, c := range s.Counts {
+			n += c
+		}
+		e.p.Reserve(h, n) // each request ends one invocation, give or take retries
+	}
+	if n := min(ph.Requests(), 1<<16); cap(e.timeouts) < n {
+		e.timeouts = slices.Grow(e.timeouts, n)
 	}
 	e.deadline = start + time.Duration(math.Floor(float64(ph.Seconds())*workloads.DriverPhaseDeadlineFactor))*time.Second
 	sched := workloads.NewSchedule(ph, e.cfg.JitterSeed)

@@ -288,10 +288,9 @@ func (p *Platform) finish(t time.Duration, id int32) Done {
 	c := classOf(inv.kind)
 	m := &inst.fn.m
 	startup, exec := d.Startup(), d.Exec()
-	m.startup[c] = append(m.startup[c], results.DurationMs(startup))
-	m.exec[c] = append(m.exec[c], results.DurationMs(exec))
+	m.recs = append(m.recs, metricRec{startup: results.DurationMs(startup), exec: results.DurationMs(exec),
+		e2e: results.DurationMs(startup + exec), class: uint8(c)})
 	m.count[c]++
-	m.e2e = append(m.e2e, results.DurationMs(startup+exec))
 	p.invokes++
 	p.makeIdle(inst, t)
 	p.freeInvocation(id)

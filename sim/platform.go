@@ -86,12 +86,19 @@ type keyCost struct {
 	inExec      bool    // the page-in is in the first execution, not the start-up
 }
 
-// fnMetrics are one function's faasd metrics, by decision class (start-new,
-// switch, reuse).
+// fnMetrics are one function's faasd metrics: one record per ended
+// invocation, in order, which Metrics splits by decision class (start-new,
+// switch, reuse). One list, not seven, so that Reserve can size it.
 type fnMetrics struct {
-	startup, exec [3][]float32 // ms, as results.DurationMs converts
-	count         [3]int
-	e2e           []float32
+	recs  []metricRec
+	count [3]int
+}
+
+// metricRec is one invocation's metrics, in ms as results.DurationMs
+// converts.
+type metricRec struct {
+	startup, exec, e2e float32
+	class              uint8
 }
 
 // Decision classes of fnMetrics, and their metric labels.
@@ -476,41 +483,59 @@ func (p *Platform) KillAll() int {
 // The result is a copy.
 func (p *Platform) Metrics() *results.Metrics {
 	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak, LatencyMs: map[string]map[string][]float32{}}
-	// Each function's lists go in whole (copied): one map entry per list,
-	// not an AddLatencyMs per value.
+	// Each function's lists go in whole (built here, so the result is a
+	// copy): one map entry per list, not an AddLatencyMs per value.
 	put := func(label, name string, v []float32) {
 		byKey := out.LatencyMs[label]
 		if byKey == nil {
 			byKey = map[string][]float32{}
 			out.LatencyMs[label] = byKey
 		}
-		byKey[name] = slices.Clone(v)
+		byKey[name] = v
 	}
+	var lists [3][2][]float32
+	var e2e []float32
 	for name, f := range p.funcs {
+		for c := range lists {
+			lists[c][0], lists[c][1] = make([]float32, 0, f.m.count[c]), make([]float32, 0, f.m.count[c])
+		}
+		e2e = make([]float32, 0, len(f.m.recs))
+		for _, r := range f.m.recs {
+			l := &lists[r.class]
+			l[0], l[1] = append(l[0], r.startup), append(l[1], r.exec)
+			e2e = append(e2e, r.e2e)
+		}
 		for c, labels := range classLabels {
 			if f.m.count[c] == 0 {
 				continue
 			}
-			if len(f.m.startup[c]) > 0 {
-				put(labels[0], name, f.m.startup[c])
+			if len(lists[c][0]) > 0 {
+				put(labels[0], name, lists[c][0])
 			}
-			if len(f.m.exec[c]) > 0 {
-				put(labels[1], name, f.m.exec[c])
+			if len(lists[c][1]) > 0 {
+				put(labels[1], name, lists[c][1])
 			}
 			out.AddCount(labels[2], name, f.m.count[c])
 		}
-		if len(f.m.e2e) > 0 {
-			put(results.LabelEndToEndLatency, name, f.m.e2e)
+		if len(e2e) > 0 {
+			put(results.LabelEndToEndLatency, name, e2e)
 		}
 	}
 	return out
+}
+
+// Reserve makes room in a function's metrics for n more invocations, so
+// that recording them does not grow its list (the engine reserves a
+// phase's requests).
+func (p *Platform) Reserve(h Handle, n int) {
+	h.f.m.recs = slices.Grow(h.f.m.recs, n)
 }
 
 // ResetMetrics clears faasd's metric lists and counters but not the peak
 // (DELETE /system/metrics).
 func (p *Platform) ResetMetrics() {
 	for _, f := range p.funcs {
-		f.m = fnMetrics{}
+		f.m = fnMetrics{recs: f.m.recs[:0]}
 	}
 	p.invokes = 0
 }

@@ -183,7 +183,7 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, rec result
 		// A recorder that keeps nothing gets no metrics: nothing is
 		// formatted for it (benchmarks).
 		if _, discard := rec.(results.Discard); !discard {
-			var raw bytes.Buffer
+			var raw bytes.Buffer // a recorder may keep it
 			if _, err := p.Metrics().WriteTo(&raw); err != nil {
 				return e.sum, err
 			}

@@ -220,6 +220,37 @@ func BenchmarkEngineW1(b *testing.B) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
 }
 
+// BenchmarkEngineW1Metrics is BenchmarkEngineW1 with faasd's metrics
+// formatted for the recorder after each phase, as a run directory gets
+// them (results.Discard alone gets none).
+func BenchmarkEngineW1Metrics(b *testing.B) {
+	w := w1(b)
+	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(b), JitterSeed: 1,
+		Catalog: workloads.DefaultCatalog()}
+	n := w.Warmup.Requests() + w.Test.Requests()
+	var got int
+	rec := metricsOnly{n: &got}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), cfg, w, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
+	if got != 2*b.N {
+		b.Fatalf("%d metrics snapshots, want 2 per run", got)
+	}
+}
+
+// metricsOnly is a Recorder that counts the metrics it is given and
+// keeps nothing.
+type metricsOnly struct {
+	results.Discard
+	n *int
+}
+
+func (m metricsOnly) Metrics(string, []byte) error { *m.n++; return nil }
+
 // BenchmarkEngineAzureAllMethods runs the azure workload (built-in sample
 // dataset) once for each of the six methods per iteration, records written
 // to requests.csv in memory.

@@ -232,6 +232,34 @@ func reportSpeed(b *testing.B, n int, cpu0 time.Duration) {
 	}
 }
 
+// BenchmarkEngineW1Devices is BenchmarkEngineW1 for the methods whose
+// restores or first executions page in from a shared device (T-RDMA's
+// link, the CXL tmpfs of CRIU's and REAP+'s images), so that the device
+// resources are exercised too.
+func BenchmarkEngineW1Devices(b *testing.B) {
+	w := w1(b)
+	n := w.Warmup.Requests() + w.Test.Requests()
+	for _, c := range []struct{ name, method, pool string }{
+		{"trenv-rdma", MethodTrEnv, PoolRDMA}, {"criu", MethodCRIU, ""}, {"reap", MethodREAP, ""},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			pc := DefaultConfig(c.method)
+			if c.pool != "" {
+				pc.Pool = c.pool
+			}
+			cfg := EngineConfig{Platform: pc, Model: defaultModel(b), JitterSeed: 1, Catalog: workloads.DefaultCatalog()}
+			cpu0, _ := processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportSpeed(b, n, cpu0)
+		})
+	}
+}
+
 // BenchmarkEngineW1Metrics is BenchmarkEngineW1 with faasd's metrics
 // formatted for the recorder after each phase, as a run directory gets
 // them (results.Discard alone gets none).

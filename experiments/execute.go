@@ -282,12 +282,15 @@ func (e *simEngine) run(ctx context.Context, rec results.Recorder, m *results.Ma
 // replayEngine replays the workload over HTTP against gw: the twin this
 // process serves, or a gateway someone else runs.
 type replayEngine struct {
-	o       *Spec
-	gw      *replay.Gateway
-	tgt     results.Target
-	eff     json.RawMessage
-	speed   float64
-	memory  func(ctx context.Context) (int64, bool)
+	o      *Spec
+	gw     *replay.Gateway
+	tgt    results.Target
+	eff    json.RawMessage
+	speed  float64
+	memory func(ctx context.Context) (int64, bool)
+	// cpu samples cpu.csv: the model host's utilisation on a twin, this
+	// machine's on a gateway.
+	cpu     func() (float64, bool)
 	stopSrv func()
 	// clockOffset is the gateway's clock against this machine's
 	// (sharded runs), when clockOK.
@@ -326,6 +329,7 @@ func startTwin(o *Spec) (*replayEngine, error) {
 		gw:      &replay.Gateway{URL: "http://" + ln.Addr().String(), Password: password},
 		eff:     mustJSON(o.Platform.Effective("twin", o.Speed)),
 		memory:  func(context.Context) (int64, bool) { r, _ := twin.Memory(); return r, true },
+		cpu:     twin.CPU,
 		stopSrv: func() { stop(); <-served },
 	}
 	if err := e.register(context.Background()); err != nil {
@@ -340,7 +344,7 @@ func startTwin(o *Spec) (*replayEngine, error) {
 // (sim.TwinHeader) is recorded as the twin, with its own configuration.
 func dialGateway(ctx context.Context, o *Spec) (*replayEngine, error) {
 	gw := &replay.Gateway{URL: o.Gateway, Password: o.Password, Warn: notef(o.notes())}
-	e := &replayEngine{o: o, gw: gw, tgt: results.TargetGateway, speed: 1}
+	e := &replayEngine{o: o, gw: gw, tgt: results.TargetGateway, speed: 1, cpu: results.HostCPU()}
 	if err := gw.Health(ctx); err != nil {
 		return nil, err
 	}
@@ -351,6 +355,7 @@ func dialGateway(ctx context.Context, o *Spec) (*replayEngine, error) {
 				results.RedactURL(gw.URL), info.Speed, info.Speed)
 		}
 		e.memory = func(ctx context.Context) (int64, bool) { return gatewayMemory(ctx, gw.URL) }
+		e.cpu = gatewayCPU(ctx, gw.URL)
 	}
 	if !o.Shard.Whole() {
 		off, ok, err := gw.ClockOffset(ctx, ClockBudget)
@@ -427,7 +432,7 @@ func (e *replayEngine) run(ctx context.Context, rec results.Recorder, m *results
 		Speed:      e.speed,
 		Recorder:   rec,
 		Memory:     e.memory,
-		CPU:        results.HostCPU(),
+		CPU:        e.cpu,
 		Warn:       notef(o.notes()),
 		Progress:   o.Progress,
 		Shard:      o.Shard,
@@ -513,16 +518,42 @@ func twinInfo(ctx context.Context, base string) (sim.EffectiveConfig, bool) {
 // gatewayMemory reads GET /sim/memory of a twin served elsewhere (sim
 // serve).
 func gatewayMemory(ctx context.Context, base string) (int64, bool) {
+	st, ok := twinState(ctx, base)
+	return st.ResidentBytes, ok
+}
+
+// gatewayCPU returns a cpu.csv sampler of a twin served elsewhere: the
+// model host's utilisation between two readings of GET /sim/memory (its
+// busy thread-seconds over its threads × the model time between).
+func gatewayCPU(ctx context.Context, base string) func() (float64, bool) {
+	var last sim.MemoryState
+	return func() (float64, bool) {
+		st, ok := twinState(ctx, base)
+		if !ok || st.HostThreads <= 0 {
+			return 0, false
+		}
+		prev := last
+		last = st
+		dt := st.ModelTimeS - prev.ModelTimeS
+		if prev.HostThreads <= 0 || dt <= 0 {
+			return 0, false // the first reading: nothing to compare it with
+		}
+		return min(1, max(0, (st.CPUBusyS-prev.CPUBusyS)/(st.HostThreads*dt))), true
+	}
+}
+
+// twinState reads GET /sim/memory of a twin served elsewhere.
+func twinState(ctx context.Context, base string) (sim.MemoryState, bool) {
+	var st sim.MemoryState
 	resp, ok := getJSON(ctx, base, "/sim/memory")
 	if !ok {
-		return 0, false
+		return st, false
 	}
 	defer resp.Body.Close()
-	var st sim.MemoryState
 	if json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&st) != nil {
-		return 0, false
+		return st, false
 	}
-	return st.ResidentBytes, true
+	return st, true
 }
 
 // getJSON GETs base+path within 500 ms; ok is false unless it answered 200.

@@ -21,8 +21,11 @@ const ColUtilization = "utilization"
 // t_s is the run clock (as memory.csv's); utilization is the share of all
 // the host's cores that were busy over the second before t_s, 0 to 1, as
 // /proc/stat counts it (user, nice, system, irq, softirq and steal time over
-// all time but guest time). On a gateway or twin run it is the machine the
-// harness runs on; a host run samples the TrEnv host.
+// all time but guest time). A host run samples the TrEnv host; on a gateway
+// run it is the machine the harness runs on. On a sim or twin run it is the
+// platform model's host: the share of its hardware threads the model's
+// start-ups and executions kept busy (a twin's over the wall second
+// before, in model time).
 func CPUColumns() []string { return []string{ColTimeS, ColUtilization} }
 
 // CPUSample is one row of cpu.csv.

@@ -290,13 +290,25 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 	if err := m.check(); err != nil {
 		return 0, fmt.Errorf("results: writing metrics: %w", err)
 	}
-	b := []byte(MetricsHeader + "\n")
-	for _, label := range append(Labels(), LabelPeakMem) {
-		line, err := json.Marshal(metricLine{Label: label, Data: m.dataOf(label)})
-		if err != nil {
-			return 0, fmt.Errorf("results: writing metrics: %s: %w", label, err)
+	size := len(MetricsHeader) + 64*(len(Labels())+1)
+	for _, data := range m.LatencyMs {
+		for key, vs := range data {
+			size += len(key) + 8 + 10*len(vs) // most values print in 6 to 9 bytes and a comma
 		}
-		b = append(b, line...)
+	}
+	b := make([]byte, 0, size)
+	b = append(b, MetricsHeader+"\n"...)
+	for _, label := range append(Labels(), LabelPeakMem) {
+		if kindOf(label) == kindLatency {
+			// The long lines, written by hand as json.Marshal writes them.
+			b = appendLatencyLine(b, label, m.latencyDataOf(label))
+		} else {
+			line, err := json.Marshal(metricLine{Label: label, Data: m.dataOf(label)})
+			if err != nil {
+				return 0, fmt.Errorf("results: writing metrics: %s: %w", label, err)
+			}
+			b = append(b, line...)
+		}
 		if label != LabelPeakMem {
 			b = append(b, '\n')
 		}
@@ -306,6 +318,72 @@ func (m *Metrics) WriteTo(w io.Writer) (int64, error) {
 }
 
 var _ io.WriterTo = (*Metrics)(nil)
+
+// appendLatencyLine appends {"label":label,"data":{…}} byte for byte as
+// json.Marshal(metricLine{label, data}) does (keys sorted; a nil list is
+// null), without reflection: a run's latency lists hold a few floats per
+// request. The values are finite (check).
+func appendLatencyLine(b []byte, label string, data map[string][]float32) []byte {
+	b = append(b, `{"label":`...)
+	b = appendJSONString(b, label)
+	b = append(b, `,"data":{`...)
+	for i, key := range slices.Sorted(maps.Keys(data)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendJSONString(b, key)
+		b = append(b, ':')
+		vs := data[key]
+		if vs == nil {
+			b = append(b, "null"...)
+			continue
+		}
+		b = append(b, '[')
+		for j, v := range vs {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONFloat32(b, v)
+		}
+		b = append(b, ']')
+	}
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as encoding/json writes a string: plain
+// ASCII without quotes, backslashes, control or HTML characters as it is,
+// anything else through json.Marshal.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s) // a string always marshals
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
+}
+
+// appendJSONFloat32 appends a finite float32 as encoding/json does: the
+// shortest decimal that reads back as the same float32, in exponent form
+// below 1e-6 or from 1e21 on, with the exponent's leading zero dropped.
+func appendJSONFloat32(b []byte, v float32) []byte {
+	f := float64(v)
+	format := byte('f')
+	if abs := float32(math.Abs(f)); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 32)
+	if format == 'e' {
+		// e-09 → e-9, as encoding/json
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
 
 // WriteJSON writes m as metrics.json: one JSON object with every metric,
 // empty ones included, labels and keys sorted, one label per line, ending

@@ -335,21 +335,29 @@ func TestAgreeTwinEngine(t *testing.T) {
 	w2 := func(c *Config) { c.MemBytes, c.GC = 32<<30, 3*time.Minute }
 	tight := func(c *Config) { c.MemBytes, c.GC = 2<<30, 2*time.Minute } // evictions and "reach memory limitation"
 	rdma := func(c *Config) { c.Pool = PoolRDMA }
+	// A host of 8 threads, so that executions and start-ups share it
+	// (the default's 128 rarely fill); the RDMA link and the CXL tmpfs
+	// are shared under the default already (T-RDMA, CRIU, REAP+ bursts).
+	small := *model
+	small.Platform.HostThreads.Value = 8
 	cases := []struct {
 		name, workload string
 		cfg            Config
+		model          *calibration.Model
 	}{
-		{"w1/trenv", "1", with(MethodTrEnv, w1)},
-		{"w1/trenv-rdma", "1", with(MethodTrEnv, rdma)},
-		{"w1/cold", "1", with(MethodCold, w1)},
-		{"w1/criu", "1", with(MethodCRIU, w1)},
-		{"w1/lazy", "1", with(MethodLazy, w1)},
-		{"w1/faasnap", "1", with(MethodFaaSnap, w1)},
-		{"w1/reap", "1", with(MethodREAP, w1)},
-		{"w2/trenv", "2", with(MethodTrEnv, w2)},
-		{"w2/reap", "2", with(MethodREAP, w2)},
-		{"w1/cold-2GiB", "1", with(MethodCold, tight)},
-		{"w1/faasnap-2GiB", "1", with(MethodFaaSnap, tight)},
+		{"w1/trenv", "1", with(MethodTrEnv, w1), nil},
+		{"w1/trenv-rdma", "1", with(MethodTrEnv, rdma), nil},
+		{"w1/cold", "1", with(MethodCold, w1), nil},
+		{"w1/criu", "1", with(MethodCRIU, w1), nil},
+		{"w1/lazy", "1", with(MethodLazy, w1), nil},
+		{"w1/faasnap", "1", with(MethodFaaSnap, w1), nil},
+		{"w1/reap", "1", with(MethodREAP, w1), nil},
+		{"w2/trenv", "2", with(MethodTrEnv, w2), nil},
+		{"w2/reap", "2", with(MethodREAP, w2), nil},
+		{"w1/cold-2GiB", "1", with(MethodCold, tight), nil},
+		{"w1/faasnap-2GiB", "1", with(MethodFaaSnap, tight), nil},
+		{"w1/trenv-8-threads", "1", with(MethodTrEnv, w1), &small},
+		{"w1/criu-8-threads", "1", with(MethodCRIU, w1), &small},
 	}
 	workload := map[string]workloads.Workload{}
 	for _, tc := range cases {
@@ -359,12 +367,16 @@ func TestAgreeTwinEngine(t *testing.T) {
 				w = agreeWorkload(t, tc.workload)
 				workload[tc.workload] = w
 			}
-			want, wantE2E, sum, wantMetrics := agreeEngine(t, tc.cfg, model, w)
+			m := model
+			if tc.model != nil {
+				m = tc.model
+			}
+			want, wantE2E, sum, wantMetrics := agreeEngine(t, tc.cfg, m, w)
 			if sum.Abandoned != 0 || sum.OK+sum.Failed != w.Test.Requests() {
 				t.Fatalf("engine: %+v, want all %d requests ok or failed", sum, w.Test.Requests())
 			}
 			synctest.Test(t, func(t *testing.T) {
-				got, gotE2E, sent, oddities, gotMetrics := agreeReplay(t, tc.cfg, model, w.Test, agreeSpeed)
+				got, gotE2E, sent, oddities, gotMetrics := agreeReplay(t, tc.cfg, m, w.Test, agreeSpeed)
 				for _, o := range oddities {
 					t.Errorf("twin: %s", o)
 				}

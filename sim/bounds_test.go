@@ -38,6 +38,22 @@ func boundModel(t *testing.T) *calibration.Model {
 		}
 		m.Functions[name] = f
 	}
+	m.Version = calibration.FormatVersion
+	m.Platform.HostThreads = calibration.Number{Value: calibration.MaxHostThreads, Source: src}
+	m.Platform.VMVCPUs = calibration.Number{Value: calibration.MaxThreads, Source: src}
+	m.Platform.DeviceMBps = map[string]calibration.Number{calibration.DeviceCXLTmpfs: {Value: calibration.MaxMBps, Source: src}}
+	m.Platform.PageIn = map[string]calibration.PageIn{calibration.MethodCRIU: {Device: calibration.DeviceCXLTmpfs, Phase: calibration.PhaseStartup,
+		StreamMBps: calibration.Number{Value: calibration.MaxMBps, Source: src}}}
+	m.Platform.ResidentAtStart = map[string]calibration.Number{}
+	for _, k := range calibration.Methods {
+		m.Platform.ResidentAtStart[k] = calibration.Number{Value: 1, Source: src}
+	}
+	m.Platform.RepurposeCarry = calibration.Number{Value: 0.999, Source: src}
+	for name, f := range m.Functions {
+		f.Threads = calibration.Number{Value: calibration.MaxThreads, Source: src}
+		f.PageInMs = map[string]calibration.Number{calibration.MethodCRIU: {Value: calibration.MaxMs, Source: src}}
+		m.Functions[name] = f
+	}
 	m.Variants = map[string]calibration.Variant{"pyaes_1": {ExecFactor: calibration.Number{Value: calibration.MaxVariantFactor, Source: src}}}
 	if err := m.Validate([]string{"pyaes", "pyaes_1"}); err != nil {
 		t.Fatalf("the model at the bounds does not validate: %v", err)

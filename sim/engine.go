@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"trenv-bench/results"
@@ -43,26 +44,28 @@ const (
 	evDecide                   // a start-slot retry: decide again
 	evRespond                  // a response reaches the client
 	evFail                     // an attempt fails at the client
-	evRelease                  // an invocation ends server-side
-	evSecond                   // load the phase's next second of arrivals
 	evGC                       // keep-alive scan
-	evSample                   // memory sample
+	evSample                   // memory and CPU sample
 )
 
 // event is kept small (32 bytes): the queue moves it around a lot.
 type event struct {
 	at   time.Duration
 	seq  uint64
-	req  int32 // index into engine.reqs, or into engine.grants for evRelease
-	gen  int32 // the request's generation: stale events are dropped
+	req  int32 // index into engine.reqs
+	gen  int32 // the request's attempt generation: stale events are dropped
 	kind eventKind
 }
 
 // request is a request in flight.
 type request struct {
-	fn        int32
+	fn int32
+	// gen is the generation of the current attempt: it grows when a
+	// request slot is reused and when an attempt ends, so the events and
+	// invocation of an attempt that is over are told apart.
 	gen       int32
 	live      bool
+	granted   bool          // the current attempt has an invocation, not yet answered
 	scheduled time.Duration // absolute
 	attempt   time.Duration // current attempt's send time
 	since     time.Duration // when the current attempt reached faasd
@@ -72,7 +75,19 @@ type request struct {
 	lastErr   string
 }
 
-// engine runs the Platform in virtual time over one event queue.
+// attemptRef names a request's attempt: the request and its generation.
+type attemptRef struct{ req, gen int32 }
+
+// timeout is an attempt's client-side deadline.
+type timeout struct {
+	at time.Duration
+	attemptRef
+}
+
+// engine runs the Platform in virtual time: the platform's own events (an
+// invocation's phases end as the shared resources serve them), the
+// schedule's arrivals, one event queue of the client's and the background
+// tasks' events, and a FIFO of attempt deadlines.
 type engine struct {
 	cfg      EngineConfig
 	p        *Platform
@@ -80,11 +95,14 @@ type engine struct {
 	q        eventQueue
 	reqs     []request
 	free     []int32
-	grants   []Grant // invocations running server-side, by evRelease's req
-	freeG    []int32
+	byInv    []attemptRef // the attempt each invocation in progress serves, by Grant.ID
+	timeouts []timeout    // attempt deadlines in time order (attempts start in time order)
+	toHead   int
 	names    []string
 	handles  []Handle
 	overhead time.Duration
+	// cpu.csv: the host's busy thread-ns at the last sample
+	cpuBusy float64
 	// current phase
 	phase      string
 	phaseStart time.Duration
@@ -97,8 +115,11 @@ type engine struct {
 // Run simulates the workload on the platform in virtual time: the warmup
 // phase, a metrics snapshot and reset, then the test phase. Everything goes
 // to rec as it is produced, on the run clock (virtual seconds since the run
-// started): phases, one record per request, 1 Hz memory samples, the
-// metrics of each phase; memory stays bounded by the requests in flight.
+// started): phases, one record per request, 1 Hz memory samples and, from
+// the first second on, 1 Hz samples of the model host's CPU utilisation
+// over the second before (when the model's host has a finite number of
+// threads), the metrics of each phase; memory stays bounded by the
+// requests in flight.
 // The workload is validated first (Workload.Validate with the catalog,
 // which checks its limits), so nothing runs for one over them.
 //
@@ -159,12 +180,16 @@ func Run(ctx context.Context, cfg EngineConfig, w workloads.Workload, rec result
 			}
 			return e.sum, err
 		}
-		var raw bytes.Buffer
-		if _, err := p.Metrics().WriteTo(&raw); err != nil {
-			return e.sum, err
-		}
-		if err := rec.Metrics(name, raw.Bytes()); err != nil {
-			return e.sum, err
+		// A recorder that keeps nothing gets no metrics: nothing is
+		// formatted for it (benchmarks).
+		if _, discard := rec.(results.Discard); !discard {
+			var raw bytes.Buffer // a recorder may keep it
+			if _, err := p.Metrics().WriteTo(&raw); err != nil {
+				return e.sum, err
+			}
+			if err := rec.Metrics(name, raw.Bytes()); err != nil {
+				return e.sum, err
+			}
 		}
 		if name == results.PhaseWarmup {
 			p.ResetMetrics()
@@ -188,6 +213,14 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		h, _ := e.p.Handle(s.Function) // Run registered every function
 		e.names = append(e.names, s.Function)
 		e.handles = append(e.handles, h)
+		n := 0
+		for _, c := range s.Counts {
+			n += c
+		}
+		e.p.Reserve(h, n) // each request ends one invocation, give or take retries
+	}
+	if n := min(ph.Requests(), 1<<16); cap(e.timeouts) < n {
+		e.timeouts = slices.Grow(e.timeouts, n)
 	}
 	e.deadline = start + time.Duration(math.Floor(float64(ph.Seconds())*workloads.DriverPhaseDeadlineFactor))*time.Second
 	sched := workloads.NewSchedule(ph, e.cfg.JitterSeed)
@@ -204,7 +237,20 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 		if len(arr) == 0 && e.inFlight == 0 {
 			return now, e.rec.PhaseEnd(name, now.Seconds())
 		}
-		if len(arr) > 0 && (len(e.q.h) == 0 || start+arr[0].At <= e.q.h[0].at) {
+		// The next thing to happen: the platform's next event first on a
+		// tie (an instance free at t is free for a decision at t, as on the
+		// twin), then an arrival, then the queue, then a deadline.
+		tp, pok := e.p.Next()
+		if pok && (len(arr) == 0 || tp <= start+arr[0].At) && (len(e.q.h) == 0 || tp <= e.q.h[0].at) &&
+			(e.toHead == len(e.timeouts) || tp <= e.timeouts[e.toHead].at) {
+			now = tp
+			if d, ok := e.p.Step(); ok {
+				e.ended(d)
+			}
+			continue
+		}
+		if len(arr) > 0 && (len(e.q.h) == 0 || start+arr[0].At <= e.q.h[0].at) &&
+			(e.toHead == len(e.timeouts) || start+arr[0].At <= e.timeouts[e.toHead].at) {
 			a := arr[0]
 			arr = arr[1:]
 			now = start + a.At
@@ -215,17 +261,60 @@ func (e *engine) runPhase(ctx context.Context, name string, ph workloads.Phase, 
 			}
 			continue
 		}
-		ev := e.q.pop()
-		if ev.at >= e.deadline && ev.kind != evRelease && ev.kind != evGC && ev.kind != evSample {
-			// The deadline passes before anything more reaches the client.
-			e.q.push(ev)
+		if len(e.q.h) > 0 && (e.toHead == len(e.timeouts) || e.q.h[0].at <= e.timeouts[e.toHead].at) {
+			ev := e.q.pop()
+			if ev.at >= e.deadline && ev.kind != evGC && ev.kind != evSample {
+				// The deadline passes before anything more reaches the client.
+				e.q.push(ev)
+				return e.deadline, errors.Join(e.abandonAll(e.deadline, "unfinished at the phase deadline"), e.rec.PhaseEnd(name, e.deadline.Seconds()))
+			}
+			now = ev.at
+			if err := e.handle(ev); err != nil {
+				return now, err
+			}
+			continue
+		}
+		if e.toHead == len(e.timeouts) {
+			// Nothing left but requests no event will end: cannot happen
+			// while the platform ends every invocation it grants.
+			return now, fmt.Errorf("sim: %d requests in flight and nothing left to happen at %v", e.inFlight, now)
+		}
+		to := e.timeouts[e.toHead]
+		e.toHead++
+		switch {
+		case e.toHead == len(e.timeouts):
+			e.timeouts, e.toHead = e.timeouts[:0], 0
+		case e.toHead >= 1024 && 2*e.toHead >= len(e.timeouts):
+			// Keep the FIFO to the deadlines still ahead (a minute of attempts).
+			e.timeouts = e.timeouts[:copy(e.timeouts, e.timeouts[e.toHead:])]
+			e.toHead = 0
+		}
+		r := &e.reqs[to.req]
+		if !r.live || r.gen != to.gen || !r.granted {
+			continue // that attempt ended before its deadline
+		}
+		if to.at >= e.deadline {
 			return e.deadline, errors.Join(e.abandonAll(e.deadline, "unfinished at the phase deadline"), e.rec.PhaseEnd(name, e.deadline.Seconds()))
 		}
-		now = ev.at
-		if err := e.handle(ev); err != nil {
+		now = to.at
+		r.lastErr = "attempt timed out after 60 s"
+		if err := e.client(event{at: now, kind: evFail, req: to.req, gen: r.gen}, r); err != nil {
 			return now, err
 		}
 	}
+}
+
+// ended handles an invocation the platform ended at d.End: if its attempt
+// still waits for it, the answer reaches the client after the HTTP
+// overhead.
+func (e *engine) ended(d Done) {
+	ref := e.byInv[d.ID()]
+	r := &e.reqs[ref.req]
+	if !r.live || r.gen != ref.gen || !r.granted {
+		return // abandoned, or its attempt timed out
+	}
+	r.kind, r.exec = d.Kind, d.Exec()
+	e.push(event{at: d.End + e.overhead, kind: evRespond, req: ref.req, gen: r.gen})
 }
 
 func (e *engine) handle(ev event) error {
@@ -234,18 +323,24 @@ func (e *engine) handle(ev event) error {
 		if err := e.rec.Memory(ev.at.Seconds(), e.p.ResidentBytes()); err != nil {
 			return err
 		}
+		if c := e.p.HostThreads(); c > 0 {
+			busy := e.p.CPUBusy(ev.at)
+			if ev.at > 0 {
+				u := min(1, max(0, (busy-e.cpuBusy)/(c*float64(time.Second))))
+				if err := e.rec.CPU(ev.at.Seconds(), u); err != nil {
+					return err
+				}
+			}
+			e.cpuBusy = busy
+		}
 		e.push(event{at: ev.at + time.Second, kind: evSample})
 	case evGC:
 		e.p.GC(ev.at)
 		e.push(event{at: ev.at + GCInterval, kind: evGC})
-	case evRelease:
-		e.p.Release(ev.at, e.grants[ev.req])
-		e.grants[ev.req] = Grant{}
-		e.freeG = append(e.freeG, ev.req)
 	default:
 		r := &e.reqs[ev.req]
 		if !r.live || r.gen != ev.gen {
-			return nil // abandoned at a phase deadline
+			return nil // abandoned at a phase deadline, or of an attempt that ended
 		}
 		return e.client(ev, r)
 	}
@@ -258,12 +353,16 @@ func (e *engine) client(ev event, r *request) error {
 	case evArrive, evAttempt:
 		r.attempts++
 		r.attempt, r.since = ev.at, ev.at
+		e.timeouts = append(e.timeouts, timeout{at: ev.at + workloads.DriverAttemptTimeout, attemptRef: attemptRef{ev.req, r.gen}})
 		return e.decide(ev.at, ev.req, r)
 	case evDecide:
 		return e.decide(ev.at, ev.req, r)
 	case evRespond:
 		return e.finish(ev.at, ev.req, r, results.StatusOK)
 	case evFail:
+		// The attempt is over: its events and invocation are stale now.
+		r.gen++
+		r.granted = false
 		if r.attempts > workloads.DriverMaxRetries {
 			return e.finish(ev.at, ev.req, r, results.StatusFailed)
 		}
@@ -285,29 +384,14 @@ func (e *engine) decide(now time.Duration, i int32, r *request) error {
 		e.push(event{at: now + e.overhead, kind: evFail, req: i, gen: r.gen})
 		return nil
 	}
-	done := r.since + g.Startup + g.Exec // server-side end of the invocation
-	e.push(event{at: done, kind: evRelease, req: e.holdGrant(g)})
-	resp := done + e.overhead
-	if resp-r.attempt > workloads.DriverAttemptTimeout {
-		r.lastErr = "attempt timed out after 60 s"
-		e.push(event{at: r.attempt + workloads.DriverAttemptTimeout, kind: evFail, req: i, gen: r.gen})
-		return nil
+	// The invocation runs in the platform; ended answers when it ends, or
+	// the attempt's deadline fails it first.
+	for int(g.ID()) >= len(e.byInv) {
+		e.byInv = append(e.byInv, attemptRef{})
 	}
-	r.kind, r.exec = g.Kind, g.Exec
-	e.push(event{at: resp, kind: evRespond, req: i, gen: r.gen})
+	e.byInv[g.ID()] = attemptRef{i, r.gen}
+	r.granted = true
 	return nil
-}
-
-// holdGrant keeps a grant until its evRelease and returns its index.
-func (e *engine) holdGrant(g Grant) int32 {
-	if n := len(e.freeG); n > 0 {
-		i := e.freeG[n-1]
-		e.freeG = e.freeG[:n-1]
-		e.grants[i] = g
-		return i
-	}
-	e.grants = append(e.grants, g)
-	return int32(len(e.grants) - 1)
 }
 
 func (e *engine) newRequest(fn int32, at time.Duration) int32 {

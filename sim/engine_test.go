@@ -211,14 +211,86 @@ func BenchmarkEngineW1(b *testing.B) {
 	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(b), JitterSeed: 1,
 		Catalog: workloads.DefaultCatalog()}
 	n := w.Warmup.Requests() + w.Test.Requests()
+	cpu0, _ := processCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
+	reportSpeed(b, n, cpu0)
 }
+
+// reportSpeed reports simulated invocations per second of wall time
+// (inv/s) and per second of the process's CPU time (inv/cpu-s: what one
+// core does, however many other processes share the machine), n per op,
+// CPU time counted from cpu0.
+func reportSpeed(b *testing.B, n int, cpu0 time.Duration) {
+	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
+	if cpu1, ok := processCPU(); ok && cpu1 > cpu0 {
+		b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "inv/cpu-s")
+	}
+}
+
+// BenchmarkEngineW1Devices is BenchmarkEngineW1 for the methods whose
+// restores or first executions page in from a shared device (T-RDMA's
+// link, the CXL tmpfs of CRIU's and REAP+'s images), so that the device
+// resources are exercised too.
+func BenchmarkEngineW1Devices(b *testing.B) {
+	w := w1(b)
+	n := w.Warmup.Requests() + w.Test.Requests()
+	for _, c := range []struct{ name, method, pool string }{
+		{"trenv-rdma", MethodTrEnv, PoolRDMA}, {"criu", MethodCRIU, ""}, {"reap", MethodREAP, ""},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			pc := DefaultConfig(c.method)
+			if c.pool != "" {
+				pc.Pool = c.pool
+			}
+			cfg := EngineConfig{Platform: pc, Model: defaultModel(b), JitterSeed: 1, Catalog: workloads.DefaultCatalog()}
+			cpu0, _ := processCPU()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			reportSpeed(b, n, cpu0)
+		})
+	}
+}
+
+// BenchmarkEngineW1Metrics is BenchmarkEngineW1 with faasd's metrics
+// formatted for the recorder after each phase, as a run directory gets
+// them (results.Discard alone gets none).
+func BenchmarkEngineW1Metrics(b *testing.B) {
+	w := w1(b)
+	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(b), JitterSeed: 1,
+		Catalog: workloads.DefaultCatalog()}
+	n := w.Warmup.Requests() + w.Test.Requests()
+	var got int
+	rec := metricsOnly{n: &got}
+	cpu0, _ := processCPU()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := Run(context.Background(), cfg, w, rec); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportSpeed(b, n, cpu0)
+	if got != 2*b.N {
+		b.Fatalf("%d metrics snapshots, want 2 per run", got)
+	}
+}
+
+// metricsOnly is a Recorder that counts the metrics it is given and
+// keeps nothing.
+type metricsOnly struct {
+	results.Discard
+	n *int
+}
+
+func (m metricsOnly) Metrics(string, []byte) error { *m.n++; return nil }
 
 // BenchmarkEngineAzureAllMethods runs the azure workload (built-in sample
 // dataset) once for each of the six methods per iteration, records written

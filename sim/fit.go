@@ -106,8 +106,16 @@ type FitReport struct {
 //   - startup[M] from the start-up time (e2e_ms − func_ms −
 //     http_overhead_ms of the base), using only starts that found a free
 //     start worker, divided by the base model's concurrent-start slowdown
-//     (1 + slowdown × other starts running): the engine adds both again;
+//     (1 + slowdown × other starts running; for a repurpose, other
+//     repurposes in their start-up): the engine adds both again;
 //   - platform.reuse from reuses, pooled over functions.
+//
+// The model shares the host's threads and the page-in devices among what
+// runs at once (sim/README.md, "Contention"), which stretches start-ups
+// and executions under load; the fit is of the uncontended service times,
+// so it leaves out every start-up and execution that may have shared a
+// resource beyond its capacity, as the records and the base model's
+// resource numbers show (see contended), and says how many per function.
 //
 // Distributions are log-normal: median = exp(mean ln x), sigma = sd(ln x).
 // HTTP overhead, concurrent-start slowdowns, resident memory and variants
@@ -140,6 +148,7 @@ type fitObs struct {
 	arrive  float64 // ms since the phase started, of the successful attempt; NaN untimed
 	startup float64 // ms from arrival to the start of execution; NaN unknown
 	exec    float64 // ms of execution, a copy's scaled to its base; NaN unknown
+	execRaw float64 // ms of execution as recorded; NaN unknown
 }
 
 // NewFitter returns a Fitter of a run with opts, starting from base.
@@ -162,12 +171,18 @@ func NewFitter(base *calibration.Model, opts FitOptions) (*Fitter, error) {
 }
 
 // function returns the index of a function's base and the factor its
-// execution is scaled by, or ok false if the model does not know it.
+// execution is scaled by (a copy's variant factor, times the stretch of a
+// guest with fewer vCPUs than the function's threads, see execThreads), or
+// ok false if the model does not know it.
 func (f *Fitter) function(name string) (int32, float64, bool) {
-	_, variant, err := f.base.Cost(name)
+	cost, variant, err := f.base.Cost(name)
 	if err != nil || !(variant > 0) {
 		f.unknown[name]++
 		return 0, 0, false
+	}
+	if f.cfg.Method == MethodFaaSnap || f.cfg.Method == MethodREAP {
+		_, stretch := execThreads(cost, int32(f.base.Platform.VMVCPUs.Value))
+		variant *= stretch
 	}
 	base := name
 	if _, own := f.base.Functions[name]; !own {
@@ -242,6 +257,7 @@ func (f *Fitter) AddRequest(r *results.Request) error {
 		arrive:  r.DoneS*1000 - r.E2EMs,
 		startup: r.E2EMs - r.FuncMs - overhead,
 		exec:    r.FuncMs / variant,
+		execRaw: r.FuncMs,
 	})
 	return nil
 }
@@ -271,7 +287,7 @@ func (f *Fitter) AddMetrics(m *results.Metrics) error {
 			n := max(len(lat[key]), len(exe[key]))
 			f.kinds[fn][c] += n
 			for i := 0; i < n; i++ {
-				o := fitObs{fn: fn, class: uint8(c), phase: -1, arrive: math.NaN(), startup: math.NaN(), exec: math.NaN()}
+				o := fitObs{fn: fn, class: uint8(c), phase: -1, arrive: math.NaN(), startup: math.NaN(), exec: math.NaN(), execRaw: math.NaN()}
 				if i < len(lat[key]) {
 					o.startup = float64(lat[key][i])
 				}
@@ -319,6 +335,11 @@ type perFunction struct {
 	firstExec   [2]logStats // by class: classStartNew, classSwitch
 	startup     [2]logStats
 	startupSeen [2]int // start-ups observed (clean or not)
+	// observations left out because they may have shared a resource:
+	// reuses' executions, first executions and start-ups by class
+	sharedReuse int
+	sharedFirst [2]int
+	sharedStart [2]int
 }
 
 // Fit returns a copy of the base model with every number the observations
@@ -327,9 +348,10 @@ type perFunction struct {
 func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 	rep := &FitReport{Timed: f.timed, Skipped: f.skipped}
 	others, waited := f.concurrency()
+	cpu, startDev, execDev := f.contended(waited)
 	startKey, switchKey := f.cfg.startCost(), f.cfg.switchCost()
 	keys := [2]string{startKey, switchKey}
-	slowdown := f.base.Platform.ConcurrentStartSlowdown[startKey].Value
+	slowdown := [2]float64{f.base.Platform.ConcurrentStartSlowdown[startKey].Value, f.base.Platform.ConcurrentStartSlowdown[switchKey].Value}
 
 	per := make([]perFunction, len(f.names))
 	var reuse logStats
@@ -338,7 +360,10 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 		p := &per[o.fn]
 		switch o.class {
 		case classReuse:
-			if o.exec > 0 {
+			switch {
+			case cpu[i]:
+				p.sharedReuse++
+			case o.exec > 0:
 				p.reuseExec = append(p.reuseExec, math.Log(o.exec))
 			}
 			if finite(o.startup) && !waited[i] {
@@ -350,17 +375,20 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 			}
 		default:
 			c := o.class
-			if o.exec > 0 {
+			switch {
+			case cpu[i] || execDev[i]:
+				p.sharedFirst[c]++
+			case o.exec > 0:
 				p.firstExec[c].add(o.exec)
 			}
 			if finite(o.startup) {
 				p.startupSeen[c]++
-				if !waited[i] && o.startup > 0 {
-					x := o.startup
-					if c == classStartNew {
-						x /= 1 + slowdown*float64(others[i])
-					}
-					p.startup[c].add(x)
+				switch {
+				case waited[i] || !(o.startup > 0):
+				case cpu[i] || startDev[i]:
+					p.sharedStart[c]++
+				default:
+					p.startup[c].add(o.startup / (1 + slowdown[c]*float64(others[i])))
 				}
 			}
 		}
@@ -451,23 +479,32 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 			rep.Fitted = append(rep.Fitted, Fitted{Function: name, Field: "warm_exec_factor", Method: key, Samples: len(ys), Value: v})
 		}
 
+		if p.sharedReuse > 0 {
+			note("%s: %d reuses left out of exec: they may have shared the host's threads beyond its %g", name, p.sharedReuse, f.base.Platform.HostThreads.Value)
+		}
 		for c := range 2 {
 			if c == classSwitch && !f.cfg.trenv() {
 				continue
 			}
 			key, kind := keys[c], kindOf[c]
+			if n := p.sharedFirst[c]; n > 0 {
+				note("%s: %d first executions after %s left out: they may have shared the host's threads or their page-in device beyond capacity", name, n, kind)
+			}
+			if n := p.sharedStart[c]; n > 0 {
+				note("%s: %d %s start-ups left out: they may have shared the host's threads or their page-in device beyond capacity", name, n, kind)
+			}
 			if fe := &p.firstExec[c]; fe.n >= MinFitSamples {
 				v := math.Exp(fe.mean() - execMu)
 				fn.FirstExecFactor[key] = calibration.Number{Value: v,
-					Source: src("median %s of %d first executions after %s ÷ the exec median %.4g ms", execWhat, fe.n, kind, math.Exp(execMu))}
+					Source: src("median %s of %d first executions after %s ÷ the exec median %.4g ms%s", execWhat, fe.n, kind, math.Exp(execMu), shared(p.sharedFirst[c]))}
 				rep.Fitted = append(rep.Fitted, Fitted{Function: name, Field: "first_exec_factor", Method: key, Samples: fe.n, Value: v})
-			} else if fe.n > 0 {
-				note("%s: %d first executions after %s, fewer than %d: first_exec_factor %s kept", name, fe.n, kind, MinFitSamples, key)
+			} else if fe.n > 0 || p.sharedFirst[c] > 0 {
+				note("%s: %d first executions after %s ran alone, fewer than %d: first_exec_factor %s kept", name, fe.n, kind, MinFitSamples, key)
 			}
 			st := &p.startup[c]
 			if st.n < MinFitSamples {
 				if p.startupSeen[c] > 0 {
-					note("%s: %d of %d %s start-ups found a free start worker, fewer than %d: startup %s kept",
+					note("%s: %d of %d %s start-ups found a free start worker and ran alone, fewer than %d: startup %s kept",
 						name, st.n, p.startupSeen[c], kind, MinFitSamples, key)
 				}
 				continue
@@ -477,12 +514,11 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 			case !f.timed:
 				which = fmt.Sprintf("%d %s starts (faasd's lists have no times: waits for a start worker and concurrent starts not taken out)", st.n, kind)
 			case c == classStartNew:
-				which = fmt.Sprintf("the %d of %d %s requests that found a free start worker, ÷ (1 + %g × other starts running)",
-					st.n, p.startupSeen[c], kind, slowdown)
-			case st.n < p.startupSeen[c]:
-				which = fmt.Sprintf("the %d of %d %s requests that did not wait for a start worker", st.n, p.startupSeen[c], kind)
+				which = fmt.Sprintf("the %d of %d %s requests that found a free start worker, ÷ (1 + %g × other starts running)%s",
+					st.n, p.startupSeen[c], kind, slowdown[c], shared(p.sharedStart[c]))
 			default:
-				which = fmt.Sprintf("%d %s requests", st.n, kind)
+				which = fmt.Sprintf("the %d of %d %s requests that did not wait for a start worker, ÷ (1 + %g × other repurposes in their start-up)%s",
+					st.n, p.startupSeen[c], kind, slowdown[c], shared(p.sharedStart[c]))
 			}
 			fn.Startup[key] = calibration.Dist{MedianMs: math.Exp(st.mean()), Sigma: math.Sqrt(st.variance()),
 				Source: src("%s of %s", startWhat, which)}
@@ -492,7 +528,7 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 		out.Functions[name] = fn
 	}
 	if !f.timed && len(f.obs) > 0 {
-		note("start-ups from faasd's metrics include waits for a start worker and the slowdown of concurrent starts, which the model adds again: fit from a run whose target records start kinds, or one with sparse starts")
+		note("start-ups from faasd's metrics include waits for a start worker and the slowdown of concurrent starts, which the model adds again, and nothing that shared the host's threads or a page-in device can be left out: fit from a run whose target records start kinds, or one with sparse starts")
 	}
 
 	total := reuse.n + reuseNonPositive
@@ -525,15 +561,17 @@ func (f *Fitter) Fit() (*calibration.Model, *FitReport, error) {
 }
 
 // concurrency finds, in each timed phase, the starts that used a start
-// worker (class start-new) and how many others ran when each arrived. It
-// returns, per observation, that number of others and whether the
-// observation may have waited for a start worker: it arrived when as many
-// starts as there are workers were in progress (a start queued or was
-// refused and retried; a reuse or switch after such a refusal carries the
-// wait), or, for a start, while one that may have waited was still in
-// progress (its interval then does not show when it held a worker). The
-// others of a start that did not wait are exact: each start in progress at
-// its arrival holds a worker.
+// worker (class start-new) and how many others ran when each arrived, and
+// for each repurpose (class switch) how many other repurposes were in
+// their start-up when it arrived. It returns, per observation, that number
+// of others and whether the observation may have waited for a start
+// worker: it arrived when as many starts as there are workers were in
+// progress (a start queued or was refused and retried; a reuse or switch
+// after such a refusal carries the wait), or, for a start, while one that
+// may have waited was still in progress (its interval then does not show
+// when it held a worker). The others of a start or repurpose that did not
+// wait are exact: each start in progress at its arrival holds a worker,
+// and each repurpose in its start-up counts for the platform's slowdown.
 func (f *Fitter) concurrency() (others []int, waited []bool) {
 	others = make([]int, len(f.obs))
 	waited = make([]bool, len(f.obs))
@@ -557,21 +595,29 @@ func (f *Fitter) concurrency() (others []int, waited []bool) {
 			}
 			return cmp.Compare(f.obs[a].class, f.obs[b].class)
 		})
-		var active endHeap
+		var active, switching endHeap
 		for _, i := range idx {
 			o := f.obs[i]
 			for active.Len() > 0 && active.items[0].end <= o.arrive {
 				heap.Pop(&active)
 			}
+			for switching.Len() > 0 && switching.items[0].end <= o.arrive {
+				heap.Pop(&switching)
+			}
 			busy := active.Len()
 			full := busy >= workers
-			if o.class != classStartNew {
+			switch o.class {
+			case classReuse:
 				waited[i] = full
-				continue
+			case classSwitch:
+				waited[i] = full
+				others[i] = switching.Len()
+				heap.Push(&switching, startSpan{end: o.arrive + o.startup, waited: full})
+			default:
+				others[i] = busy
+				waited[i] = full || active.mayHaveWaited > 0
+				heap.Push(&active, startSpan{end: o.arrive + o.startup, waited: full})
 			}
-			others[i] = busy
-			waited[i] = full || active.mayHaveWaited > 0
-			heap.Push(&active, startSpan{end: o.arrive + o.startup, waited: full})
 		}
 	}
 	return others, waited
@@ -689,6 +735,15 @@ func mixFit(ys []float64, mu, a, b, share float64) (float64, float64, float64, f
 		}
 	}
 	return mu, b, sigma * math.Sqrt(n/max(1, n-1)), share
+}
+
+// shared says how many observations a fitted number left out for
+// contention, "" for none.
+func shared(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d that may have shared a resource left out)", n)
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

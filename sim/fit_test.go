@@ -271,7 +271,22 @@ func TestFitRoundTrip(t *testing.T) {
 					}
 				}
 			}
-			if len(rep.Fitted) < 3*11 {
+			// exec, start-up and first-execution factor of each of the 11
+			// functions, and more. On T-RDMA, W1's bursts make nearly every
+			// first execution share the link with another (two fill it):
+			// those are left out, so their factors stay, each with a note.
+			want := 3 * 11
+			if c.name == "trenv-rdma" {
+				want = 2 * 11
+				for _, fn := range []string{"chameleon", "crypto", "pagerank"} {
+					if !slices.ContainsFunc(rep.Notes, func(n string) bool {
+						return strings.HasPrefix(n, fn+": ") && strings.Contains(n, "first executions after switch left out")
+					}) {
+						t.Errorf("no note says why %s's first_exec_factor was not fitted: %q", fn, rep.Notes)
+					}
+				}
+			}
+			if len(rep.Fitted) < want {
 				t.Errorf("only %d numbers fitted from W1: %+v", len(rep.Fitted), rep.Notes)
 			}
 		})
@@ -443,6 +458,10 @@ func req(fn string, kind results.StartKind, arriveMs, startMs, execMs float64) r
 // that began while such a one was still in progress: both are left out.
 func TestFitConcurrentStarts(t *testing.T) {
 	base := defaultModel(t)
+	// A device fast enough that the burst's restores never share it (that
+	// is TestFitLeavesOutShared's).
+	base.Platform.DeviceMBps = maps.Clone(base.Platform.DeviceMBps)
+	base.Platform.DeviceMBps[calibration.DeviceCXLTmpfs] = calibration.Number{Value: calibration.MaxMBps, Source: "estimate: a test's"}
 	s := base.Platform.ConcurrentStartSlowdown[calibration.MethodCRIU].Value
 	var recs []results.Request
 	// Three alone (far apart), each 300 ms.
@@ -477,6 +496,92 @@ func TestFitConcurrentStarts(t *testing.T) {
 		if x.Field == "startup" && x.Function == "crypto" && x.Samples != 10 {
 			t.Errorf("crypto startup from %d samples, want 10", x.Samples)
 		}
+	}
+}
+
+// TestFitLeavesOutShared: start-ups whose page-ins may have shared the
+// device beyond its bandwidth, and executions that may have run on an
+// overloaded host, are left out of the fit, which then gives the
+// uncontended times of the others.
+func TestFitLeavesOutShared(t *testing.T) {
+	base := defaultModel(t)
+	pi := base.Platform.PageIn[calibration.MethodCRIU]
+	perDevice := int(base.Platform.DeviceMBps[pi.Device].Value / pi.StreamMBps.Value) // page-ins at full rate at once
+	// Three restores alone, 300 ms each; then a burst of one more than the
+	// device serves at full rate, all slowed to 400 ms. (They overlap no
+	// other start on arrival: no slowdown to take out.)
+	alone := func() []results.Request {
+		var recs []results.Request
+		for i := range 3 {
+			recs = append(recs, req("pyaes", results.StartRestore, float64(i)*10000, 300, 330))
+		}
+		return recs
+	}
+	recs := alone()
+	for range perDevice + 1 {
+		recs = append(recs, req("pyaes", results.StartRestore, 100000, 400, 330))
+	}
+	got, rep := fitRecords(t, base, Config{Method: MethodCRIU}, recs, false)
+	if d := got.Functions["pyaes"].Startup[calibration.MethodCRIU]; math.Abs(d.MedianMs-300) > 1e-6 || d.Sigma > 1e-6 {
+		t.Errorf("pyaes startup %+v, want the three alone: 300 ms, sigma 0", d)
+	}
+	if want := fmt.Sprintf("%d restore start-ups left out", perDevice+1); !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, want) }) {
+		t.Errorf("no note says %q: %q", want, rep.Notes)
+	}
+	// One fewer in the burst: the device serves them all at full rate, so
+	// they count.
+	recs = alone()
+	for range perDevice {
+		recs = append(recs, req("pyaes", results.StartRestore, 100000, 300, 330))
+	}
+	_, rep = fitRecords(t, base, Config{Method: MethodCRIU}, recs, false)
+	if n := rep.Fitted[slices.IndexFunc(rep.Fitted, func(x Fitted) bool { return x.Field == "startup" })].Samples; n != 3+perDevice {
+		t.Errorf("startup fitted from %d, want all %d: %q", n, 3+perDevice, rep.Notes)
+	}
+
+	// Reuses on a 2-thread host: three alone at 330 ms; then three at
+	// once, each stretched to 495 ms.
+	base.Platform.HostThreads = calibration.Number{Value: 2, Source: "estimate: a test's"}
+	recs = nil
+	for i := range 3 {
+		recs = append(recs, req("pyaes", results.StartReuse, float64(i)*10000, 0.2, 330))
+	}
+	for range 3 {
+		recs = append(recs, req("pyaes", results.StartReuse, 100000, 0.2, 495))
+	}
+	got, rep = fitRecords(t, base, Config{Method: MethodCRIU}, recs, false)
+	if e := got.Functions["pyaes"].Exec; math.Abs(e.MedianMs-330) > 1e-6 || e.Sigma > 1e-6 {
+		t.Errorf("pyaes exec %+v, want the three reuses alone: 330 ms", e)
+	}
+	if !slices.ContainsFunc(rep.Notes, func(n string) bool { return strings.Contains(n, "3 reuses left out of exec") }) {
+		t.Errorf("no note on the reuses left out: %q", rep.Notes)
+	}
+}
+
+// TestFitGuestVCPUs: in a FaaSnap guest of 2 vCPUs a function of 4
+// threads runs twice as long as in a container (execThreads); the fit takes
+// that out: reuses observed at 660 ms give 660 ÷ 2 ÷ FaaSnap+'s warm
+// factor (1.1), against 660 ÷ CRIU's (1) in a container.
+func TestFitGuestVCPUs(t *testing.T) {
+	base := defaultModel(t)
+	f := base.Functions["pyaes"]
+	f.Threads = calibration.Number{Value: 4, Source: "estimate: a test's"}
+	base.Functions["pyaes"] = f
+	var recs []results.Request
+	for i := range 3 {
+		recs = append(recs, req("pyaes", results.StartReuse, float64(i)*10000, 0.2, 660))
+	}
+	for method, want := range map[string]float64{
+		MethodFaaSnap: 660 / 2 / f.WarmExecFactor[calibration.MethodFaaSnap].Value,
+		MethodCRIU:    660 / f.WarmExecFactor[calibration.MethodCRIU].Value,
+	} {
+		got, _ := fitRecords(t, base, Config{Method: method}, recs, false)
+		if e := got.Functions["pyaes"].Exec; math.Abs(e.MedianMs-want) > 1e-6 {
+			t.Errorf("%s: pyaes exec %+v, want %v ms", method, e, want)
+		}
+	}
+	if w := f.WarmExecFactor[calibration.MethodFaaSnap].Value; w != 1.1 {
+		t.Fatalf("FaaSnap+'s warm factor for pyaes is %v: the comment's arithmetic assumes 1.1", w)
 	}
 }
 
@@ -556,7 +661,10 @@ func TestFitRejects(t *testing.T) {
 // says, and a switch list in a baseline run is an error.
 func TestFitMetrics(t *testing.T) {
 	truth := defaultModel(t)
-	cfg := paperConfig("1", MethodTrEnv, PoolRDMA)
+	// On CXL: faasd's lists have no times, so nothing that shared a
+	// resource can be left out, and on RDMA W1's first executions share
+	// the link (a note says so).
+	cfg := paperConfig("1", MethodTrEnv, PoolCXL)
 	cfg.Seed = 1
 	var phases []*results.Metrics
 	if _, err := Run(context.Background(), EngineConfig{Platform: cfg, Model: truth, JitterSeed: 1}, w1(t), hooks{

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -33,18 +34,27 @@ var (
 
 // instance is one sandbox: starting, busy or idle.
 type instance struct {
-	id       string
-	fn       *function
-	cost     string // cost-model key of how it started (calibration.Method*)
-	charge   int64  // declared memory charged against --mem, bytes
-	resident int64  // resident memory, bytes
-	uses     int    // completed invocations
+	n      int // faasd's number of the instance: its id is "<function>-<n>"
+	fn     *function
+	cost   string // cost-model key of how it started (calibration.Method*)
+	key    int8   // index of cost in calibration.Methods
+	charge int64  // declared memory charged against --mem, bytes
+	// Resident memory, bytes: carry is what the sandbox kept of the
+	// instance it was repurposed from, own what this instance holds of its
+	// own (atStart·full until its first execution has paged its memory in
+	// or written it, then full). resident = carry + own.
+	resident, carry, own, full int64
+	uses                       int // completed invocations
 	// idle bookkeeping: lastActive orders the heaps; seq breaks ties.
 	lastActive time.Duration
 	seq        uint64
 	poolIdx    int // index in its function's idle heap, -1 if not idle
 	lruIdx     int // index in the global LRU, -1 if not idle
+	liveIdx    int // index in Platform.live
 }
+
+// id names the instance as faasd does: "<function>-<n>".
+func (inst *instance) id() string { return inst.fn.name + "-" + strconv.Itoa(inst.n) }
 
 // function is a registered function's model state.
 type function struct {
@@ -52,17 +62,43 @@ type function struct {
 	charge  int64
 	cost    calibration.Function
 	variant float64 // exec factor of a copy (1 for a base)
+	threads int32   // an execution's weight on the host's threads
+	keys    [numKeys]keyCost
 	idle    idleHeap
 	nextID  int
 	m       fnMetrics
 }
 
-// fnMetrics are one function's faasd metrics, by decision class (start-new,
-// switch, reuse).
+// numKeys is the number of cost-model method keys.
+const numKeys = 7
+
+// keyCost is what the resource model derives for a function and a method
+// key: its memory, and where and how much of its start-up or first
+// execution pages memory in.
+type keyCost struct {
+	startup     calibration.Dist
+	first, warm float64 // first_exec_factor, warm_exec_factor × the copy's variant
+	full        int64   // resident_mb, bytes
+	atStart     int64   // held from the start-up on, bytes
+	dev         *psResource
+	weight      int32   // the page-in stream's weight on dev: its MB/s
+	phi         float64 // share of the start-up (or first execution) that pages in
+	inExec      bool    // the page-in is in the first execution, not the start-up
+}
+
+// fnMetrics are one function's faasd metrics: one record per ended
+// invocation, in order, which Metrics splits by decision class (start-new,
+// switch, reuse). One list, not seven, so that Reserve can size it.
 type fnMetrics struct {
-	startup, exec [3][]float32 // ms, as results.DurationMs converts
-	count         [3]int
-	e2e           []float32
+	recs  []metricRec
+	count [3]int
+}
+
+// metricRec is one invocation's metrics, in ms as results.DurationMs
+// converts.
+type metricRec struct {
+	startup, exec, e2e float32
+	class              uint8
 }
 
 // Decision classes of fnMetrics, and their metric labels.
@@ -78,23 +114,53 @@ var classLabels = [3][3]string{
 	{results.LabelReuseLatency, results.LabelReuseExecLatency, results.LabelReuseCount},
 }
 
-// Grant is what Acquire gives an invocation: an instance and the modelled
-// times. Startup counts from the request's arrival at faasd (so it includes
-// start-slot waits and queueing); Exec is the function's own execution.
+// Grant is what Acquire gives an invocation: how it got its instance, and
+// the invocation, which then runs in the platform until it ends (Step).
 type Grant struct {
-	Kind    StartKind
-	Startup time.Duration
-	Exec    time.Duration
-	inst    *instance
+	Kind StartKind
+	id   int32
+	gen  uint32    // the invocation slot's generation: a stale grant is told apart
+	fn   *function // and the instance's number: its id, kept when the instance is gone
+	n    int
+}
+
+// grant is the Grant of invocation id on instance inst.
+func (p *Platform) grant(kind StartKind, id int32, inst *instance) Grant {
+	return Grant{Kind: kind, id: id, gen: p.invs[id].gen, fn: inst.fn, n: inst.n}
 }
 
 // InstanceID names the instance as faasd does: "<function>-<n>".
-func (g Grant) InstanceID() string { return g.inst.id }
+func (g Grant) InstanceID() string { return g.fn.name + "-" + strconv.Itoa(g.n) }
+
+// ID is the invocation's number, the same in its Done. Numbers of ended
+// invocations are used again.
+func (g Grant) ID() int32 { return g.id }
+
+// Done is an invocation that ended: its grant and its times, as the
+// callers' clock gives them. Its start-up counts from its arrival at faasd
+// (so it includes start-slot waits and queueing for a start worker).
+type Done struct {
+	Grant
+	// Since is when the request arrived at faasd, ExecStart when the
+	// function began to execute, End when it finished.
+	Since, ExecStart, End time.Duration
+}
+
+// Startup is faasd's start-up time of the invocation.
+func (d Done) Startup() time.Duration { return d.ExecStart - d.Since }
+
+// Exec is the function's execution time.
+func (d Done) Exec() time.Duration { return d.End - d.ExecStart }
 
 // Platform is the policy core: instances, idle pools, the global LRU,
-// memory accounting, start workers and metrics. It has no clock, goroutine
-// or I/O: callers pass the current (virtual or real) time to every call and
-// serialise calls. The Engine and the Twin drive it.
+// memory accounting, start workers and metrics, and the resource model its
+// invocations run on — the host's hardware threads and the devices memory
+// is paged in from, shared by processor sharing (resource.go), so an
+// invocation's end depends on what else runs. It has no clock, goroutine or
+// I/O: callers pass the current (virtual or real) time to every call,
+// serialise calls, and move the platform on through its own events (Next,
+// Step, Advance) up to the time of each call. The Engine and the Twin drive
+// it.
 type Platform struct {
 	cfg      Config
 	model    *calibration.Model
@@ -104,29 +170,69 @@ type Platform struct {
 	workers  *startWorkers
 	charged  int64
 	resident int64
-	live     map[*instance]struct{}
+	live     []*instance // live instances (starting, busy or idle), by liveIdx
+	slab     []instance  // instances are allocated from here, a chunk at a time
+	deadInst []*instance // killed instances, whose memory newInstance uses again
 	seq      uint64
 	// faasd's metrics: per-function lists live in function.m (no map
 	// look-ups on the hot path); Metrics builds the results form.
 	invokes int
 	peak    int64
+
+	// The resource model. cpu is the host's hardware threads; devices the
+	// devices page-ins use, by name. vmThreads caps an execution's threads
+	// at once (a FaaSnap/REAP guest's vCPUs, see execThreads), 0 for none.
+	cpu       *psResource
+	devices   map[string]*psResource
+	devList   []*psResource // devices in name order, for Next's ties
+	vmThreads int32
+	startKey  int8 // the cost-model key of a new instance's start
+	switchKey int8 // and of TrEnv's repurposing
+	carry     float64
+	slowdown  [numKeys]float64
+	invs      []invocation
+	freeInv   []int32
+	timers    timerHeap
+	switching int // repurposes in their start-up
 }
 
 // NewPlatform returns a platform running cfg with the cost model. In TrEnv
 // mode without NoBgTask it seeds cfg.IdleNum generic sandboxes at time 0.
 // Functions must be registered before they are invoked.
+//
+// A model without the resource model's entries (HostThreads 0, no
+// devices) runs without contention: every start-up and execution takes its
+// uncontended time.
 func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	n, throttle := cfg.startWorkers()
+	pm := model.Platform
 	p := &Platform{
-		cfg:     cfg,
-		model:   model,
-		rng:     rand.New(rand.NewPCG(cfg.Seed, 0x7472656e76)),
-		funcs:   map[string]*function{},
-		live:    map[*instance]struct{}{},
-		workers: newStartWorkers(n, throttle),
+		cfg:      cfg,
+		model:    model,
+		rng:      rand.New(rand.NewPCG(cfg.Seed, 0x7472656e76)),
+		funcs:    map[string]*function{},
+		workers:  newStartWorkers(n, throttle),
+		cpu:      newPSResource(pm.HostThreads.Value),
+		devices:  map[string]*psResource{},
+		carry:    pm.RepurposeCarry.Value,
+		startKey: keyOf(cfg.startCost()), switchKey: keyOf(cfg.switchCost()),
+	}
+	if cfg.Method == MethodFaaSnap || cfg.Method == MethodREAP {
+		p.vmThreads = int32(pm.VMVCPUs.Value)
+	}
+	for i, k := range calibration.Methods {
+		p.slowdown[i] = pm.ConcurrentStartSlowdown[k].Value
+	}
+	for _, k := range []string{cfg.startCost(), cfg.switchCost()} {
+		if pi, ok := pm.PageIn[k]; ok && p.devices[pi.Device] == nil {
+			p.devices[pi.Device] = newPSResource(pm.DeviceMBps[pi.Device].Value)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(p.devices)) {
+		p.devList = append(p.devList, p.devices[name])
 	}
 	p.lru.global = true
 	if cfg.trenv() && !cfg.NoBgTask && cfg.IdleNum > 0 {
@@ -136,7 +242,7 @@ func NewPlatform(cfg Config, model *calibration.Model) (*Platform, error) {
 			return nil, err
 		}
 		for i := 0; i < cfg.IdleNum; i++ {
-			inst := p.newInstance(f, calibration.MethodCold)
+			inst := p.newInstance(f, keyOf(calibration.MethodCold), 0)
 			p.charge(inst.charge)
 			p.makeIdle(inst, 0)
 		}
@@ -160,9 +266,48 @@ func (p *Platform) register(name string, charge int64) (*function, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &function{name: name, charge: charge, cost: cost, variant: variant}
+	threads, stretch := execThreads(cost, p.vmThreads)
+	f := &function{name: name, charge: charge, cost: cost, variant: variant, threads: threads}
+	pm := p.model.Platform
+	for i, k := range calibration.Methods {
+		kc := &f.keys[i]
+		kc.startup = cost.Startup[k]
+		kc.first, kc.warm = cost.FirstExecFactor[k].Value*variant*stretch, cost.WarmExecFactor[k].Value*variant*stretch
+		kc.full = int64(cost.ResidentMB[k].Value * 1e6)
+		kc.atStart = kc.full
+		if s, ok := pm.ResidentAtStart[k]; ok {
+			kc.atStart = int64(s.Value * float64(kc.full))
+		}
+		pi, ok := pm.PageIn[k]
+		dev := p.devices[pi.Device]
+		if !ok || dev == nil {
+			continue
+		}
+		kc.inExec = pi.Phase == calibration.PhaseFirstExec
+		phase := cost.Startup[k].MedianMs
+		if kc.inExec {
+			phase = cost.Exec.MedianMs * cost.FirstExecFactor[k].Value
+		}
+		if ms := cost.PageInMs[k].Value; ms > 0 && phase > 0 {
+			kc.dev, kc.weight, kc.phi = dev, max(1, int32(pi.StreamMBps.Value)), min(1, ms/phase)
+		}
+	}
 	p.funcs[name] = f
 	return f, nil
+}
+
+// execThreads is the weight of an execution of a function with cost on
+// the host's threads, and how many times longer than its uncontended time
+// it takes alone: a function runs cost.Threads threads at once, except in
+// a FaaSnap/REAP guest of vcpus vCPUs (0: not in a guest), which runs at
+// most vcpus of them at once, so a function of more threads than that
+// takes threads/vcpus as long in it, page faults included, even alone.
+func execThreads(cost calibration.Function, vcpus int32) (int32, float64) {
+	threads := max(1, int32(cost.Threads.Value))
+	if vcpus > 0 && threads > vcpus {
+		return vcpus, float64(threads) / float64(vcpus)
+	}
+	return threads, 1
 }
 
 // Registered reports whether name is registered.
@@ -172,7 +317,10 @@ func (p *Platform) Registered(name string) bool { _, ok := p.funcs[name]; return
 // request that arrived at since (earlier when it is retried after
 // ErrStartBusy): reuse an idle instance of fn; in TrEnv mode repurpose the
 // globally least recently used idle instance; otherwise start one, evicting
-// idle instances in global-LRU order to stay under the memory bound.
+// idle instances in global-LRU order to stay under the memory bound. The
+// invocation then runs in the platform: the caller learns its end from
+// Step or Advance (or ends it itself with Release). The platform must have
+// been advanced to now.
 func (p *Platform) Acquire(now, since time.Duration, fn string) (Grant, error) {
 	f, ok := p.funcs[fn]
 	if !ok {
@@ -201,27 +349,35 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 	if now-since >= ServerDeadline {
 		return Grant{}, fmt.Errorf("timeout MakeCtrInstanceFor %s spent more than 30 seconds: %w", fn, ErrDeadline)
 	}
-	waited := now - since
 	// 1. Reuse the longest-idle instance of the same function.
 	if !p.cfg.NoReuse && f.idle.Len() > 0 {
 		inst := f.idle.items[0]
 		p.takeIdle(inst)
-		return Grant{
-			Kind:    results.StartReuse,
-			Startup: waited + p.draw(p.model.Platform.Reuse),
-			Exec:    p.exec(f, inst),
-			inst:    inst,
-		}, nil
+		reuse := p.draw(p.model.Platform.Reuse)
+		id := p.newInvocation(inst, results.StartReuse, since)
+		inv := &p.invs[id]
+		inv.work = p.execWork(f, inst)
+		inv.phase = phReuse
+		p.timers.push(timer{at: now + reuse, id: id, gen: inv.gen, kind: timerReuse})
+		return p.grant(results.StartReuse, id, inst), nil
 	}
 	// 2. TrEnv: repurpose the globally least recently used idle instance.
 	if p.cfg.trenv() && p.lru.Len() > 0 {
 		old := p.lru.items[0]
 		p.takeIdle(old)
+		carry := int64(p.carry * float64(old.resident))
 		p.remove(old)
-		inst := p.newInstance(f, p.cfg.switchCost())
+		inst := p.newInstance(f, p.switchKey, carry)
 		p.charge(inst.charge) // no bound check on this path
-		startup := p.draw(f.cost.Startup[inst.cost])
-		return Grant{Kind: results.StartSwitch, Startup: waited + startup, Exec: p.exec(f, inst), inst: inst}, nil
+		startup := p.draw(f.keys[inst.key].startup)
+		id := p.newInvocation(inst, results.StartSwitch, since)
+		inv := &p.invs[id]
+		inv.work = p.execWork(f, inst)
+		others := p.switching
+		p.switching++
+		inv.switching = true
+		p.beginStartup(now, id, slow(startup, p.slowdown[inst.key], others))
+		return p.grant(results.StartSwitch, id, inst), nil
 	}
 	// 3. Start a new instance, evicting idle ones to fit under the bound.
 	var victims []*instance
@@ -243,8 +399,10 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 		victims = append(victims, v)
 	}
 	p.charge(f.charge) // charged at decision time: the peak sees it
-	begin, others, ok := p.workers.tryAccept(now)
+	id := p.newInvocation(nil, "", since)
+	wi, begun, ok := p.workers.accept(now, id)
 	if !ok {
+		p.freeInvocation(id)
 		p.uncharge(f.charge)
 		for _, v := range victims {
 			p.charge(v.charge)
@@ -255,33 +413,29 @@ func (p *Platform) acquire(now, since time.Duration, f *function) (Grant, error)
 	for _, v := range victims {
 		p.kill(v) // already uncharged
 	}
-	cost := p.cfg.startCost()
-	inst := p.newInstance(f, cost) // already charged
-	startup := p.draw(f.cost.Startup[cost])
-	if s, ok := p.model.Platform.ConcurrentStartSlowdown[cost]; ok {
-		startup = time.Duration(float64(startup) * (1 + s.Value*float64(others)))
-	}
-	p.workers.commit(now, begin, startup)
+	inst := p.newInstance(f, p.startKey, 0) // already charged
 	kind := results.StartRestore
-	if cost == calibration.MethodCold {
+	if inst.cost == calibration.MethodCold {
 		kind = results.StartCold
 	}
-	return Grant{Kind: kind, Startup: waited + (begin - now) + startup, Exec: p.exec(f, inst), inst: inst}, nil
+	inv := &p.invs[id]
+	inv.inst, inv.kind, inv.first = inst, kind, true
+	inv.draw = p.draw(f.keys[inst.key].startup)
+	inv.work = p.execWork(f, inst)
+	if begun {
+		p.beginStart(now, id, wi)
+	} else {
+		inv.phase = phQueued
+	}
+	return p.grant(kind, id, inst), nil
 }
 
-// Release ends a successful invocation at now: it records faasd's metrics
-// for it and returns the instance to the idle pools with lastActive = now.
-func (p *Platform) Release(now time.Duration, g Grant) {
-	inst := g.inst
-	inst.uses++
-	c := classOf(g.Kind)
-	m := &inst.fn.m
-	m.startup[c] = append(m.startup[c], results.DurationMs(g.Startup))
-	m.exec[c] = append(m.exec[c], results.DurationMs(g.Exec))
-	m.count[c]++
-	m.e2e = append(m.e2e, results.DurationMs(g.Startup+g.Exec))
-	p.invokes++
-	p.makeIdle(inst, now)
+// slow stretches a start-up by the slowdown of others concurrent starts.
+func slow(d time.Duration, slowdown float64, others int) time.Duration {
+	if slowdown == 0 || others == 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 + slowdown*float64(others)))
 }
 
 // classOf maps a decision to its metrics class.
@@ -328,32 +482,60 @@ func (p *Platform) KillAll() int {
 // Metrics returns faasd's metrics as the platform recorded them.
 // The result is a copy.
 func (p *Platform) Metrics() *results.Metrics {
-	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak}
+	out := &results.Metrics{InvokeCount: p.invokes, PeakMem: p.peak, LatencyMs: map[string]map[string][]float32{}}
+	// Each function's lists go in whole (built here, so the result is a
+	// copy): one map entry per list, not an AddLatencyMs per value.
+	put := func(label, name string, v []float32) {
+		byKey := out.LatencyMs[label]
+		if byKey == nil {
+			byKey = map[string][]float32{}
+			out.LatencyMs[label] = byKey
+		}
+		byKey[name] = v
+	}
+	var lists [3][2][]float32
+	var e2e []float32
 	for name, f := range p.funcs {
+		for c := range lists {
+			lists[c][0], lists[c][1] = make([]float32, 0, f.m.count[c]), make([]float32, 0, f.m.count[c])
+		}
+		e2e = make([]float32, 0, len(f.m.recs))
+		for _, r := range f.m.recs {
+			l := &lists[r.class]
+			l[0], l[1] = append(l[0], r.startup), append(l[1], r.exec)
+			e2e = append(e2e, r.e2e)
+		}
 		for c, labels := range classLabels {
 			if f.m.count[c] == 0 {
 				continue
 			}
-			for _, v := range f.m.startup[c] {
-				out.AddLatencyMs(labels[0], name, v)
+			if len(lists[c][0]) > 0 {
+				put(labels[0], name, lists[c][0])
 			}
-			for _, v := range f.m.exec[c] {
-				out.AddLatencyMs(labels[1], name, v)
+			if len(lists[c][1]) > 0 {
+				put(labels[1], name, lists[c][1])
 			}
 			out.AddCount(labels[2], name, f.m.count[c])
 		}
-		for _, v := range f.m.e2e {
-			out.AddLatencyMs(results.LabelEndToEndLatency, name, v)
+		if len(e2e) > 0 {
+			put(results.LabelEndToEndLatency, name, e2e)
 		}
 	}
 	return out
+}
+
+// Reserve makes room in a function's metrics for n more invocations, so
+// that recording them does not grow its list (the engine reserves a
+// phase's requests).
+func (p *Platform) Reserve(h Handle, n int) {
+	h.f.m.recs = slices.Grow(h.f.m.recs, n)
 }
 
 // ResetMetrics clears faasd's metric lists and counters but not the peak
 // (DELETE /system/metrics).
 func (p *Platform) ResetMetrics() {
 	for _, f := range p.funcs {
-		f.m = fnMetrics{}
+		f.m = fnMetrics{recs: f.m.recs[:0]}
 	}
 	p.invokes = 0
 }
@@ -372,8 +554,8 @@ func (p *Platform) Live() int { return len(p.live) }
 // Instances lists the live instances' ids (starting, busy or idle), sorted.
 func (p *Platform) Instances() []string {
 	ids := make([]string, 0, len(p.live))
-	for inst := range p.live {
-		ids = append(ids, inst.id)
+	for _, inst := range p.live {
+		ids = append(ids, inst.id())
 	}
 	slices.Sort(ids)
 	return ids
@@ -390,20 +572,38 @@ func (p *Platform) IdleInstances() []string {
 	})
 	ids := make([]string, len(idle))
 	for i, inst := range idle {
-		ids[i] = inst.id
+		ids[i] = inst.id()
 	}
 	return ids
 }
 
-func (p *Platform) newInstance(f *function, cost string) *instance {
+// keyOf is the index of a method key in calibration.Methods.
+func keyOf(cost string) int8 { return int8(slices.Index(calibration.Methods, cost)) }
+
+func (p *Platform) newInstance(f *function, key int8, carry int64) *instance {
 	f.nextID++
-	mb := f.cost.ResidentMB[cost].Value
-	inst := &instance{
-		id: f.name + "-" + strconv.Itoa(f.nextID), fn: f, cost: cost,
-		charge: f.charge, resident: int64(mb * 1e6), poolIdx: -1, lruIdx: -1,
+	kc := &f.keys[key]
+	var inst *instance
+	switch n := len(p.deadInst); {
+	case n > 0:
+		// A killed instance's slot: nothing refers to it any more (grants
+		// keep the function and number, not the instance).
+		inst, p.deadInst = p.deadInst[n-1], p.deadInst[:n-1]
+	default:
+		if len(p.slab) == 0 {
+			// One allocation per chunk of instances, not per instance.
+			p.slab = make([]instance, instanceChunk)
+		}
+		inst, p.slab = &p.slab[0], p.slab[1:]
 	}
+	*inst = instance{
+		n: f.nextID, fn: f, cost: calibration.Methods[key], key: key,
+		charge: f.charge, carry: carry, own: kc.atStart, full: kc.full, poolIdx: -1, lruIdx: -1,
+		liveIdx: len(p.live),
+	}
+	inst.resident = carry + inst.own
 	p.resident += inst.resident
-	p.live[inst] = struct{}{}
+	p.live = append(p.live, inst)
 	return inst
 }
 
@@ -416,8 +616,17 @@ func (p *Platform) remove(inst *instance) {
 // kill drops an instance's resident memory; its charge is the caller's.
 func (p *Platform) kill(inst *instance) {
 	p.resident -= inst.resident
-	delete(p.live, inst)
+	last := len(p.live) - 1
+	moved := p.live[last]
+	p.live[inst.liveIdx], moved.liveIdx = moved, inst.liveIdx
+	p.live[last] = nil
+	p.live = p.live[:last]
+	*inst = instance{liveIdx: -1}
+	p.deadInst = append(p.deadInst, inst)
 }
+
+// instanceChunk is how many instances newInstance allocates at once.
+const instanceChunk = 256
 
 func (p *Platform) charge(b int64) {
 	p.charged += b
@@ -436,20 +645,6 @@ func (p *Platform) makeIdle(inst *instance, lastActive time.Duration) {
 func (p *Platform) takeIdle(inst *instance) {
 	inst.fn.idle.remove(inst.poolIdx)
 	p.lru.remove(inst.lruIdx)
-}
-
-// exec draws the execution time of the instance's next invocation.
-func (p *Platform) exec(f *function, inst *instance) time.Duration {
-	factor := f.cost.WarmExecFactor[inst.cost].Value
-	if inst.uses == 0 {
-		factor = f.cost.FirstExecFactor[inst.cost].Value
-	}
-	return time.Duration(float64(p.draw(f.cost.Exec)) * factor * f.variant)
-}
-
-// draw samples a log-normal duration.
-func (p *Platform) draw(d calibration.Dist) time.Duration {
-	return d.FromNormal(p.rng.NormFloat64())
 }
 
 // idleHeap orders idle instances by lastActive, then by when they became

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"errors"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -75,6 +76,14 @@ func baseline(method string, memBytes int64) Config {
 
 func at(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
+// ends runs the platform up to until and returns the invocations that
+// ended, by Grant.ID.
+func ends(p *Platform, until time.Duration) map[int32]Done {
+	out := map[int32]Done{}
+	p.Advance(until, func(d Done) { out[d.ID()] = d })
+	return out
+}
+
 func mustAcquire(t *testing.T, p *Platform, now time.Duration, fn string) Grant {
 	t.Helper()
 	g, err := p.Acquire(now, now, fn)
@@ -96,8 +105,9 @@ func TestReuseTakesTheLongestIdle(t *testing.T) {
 	if g.Kind != results.StartReuse || g.InstanceID() != "a-1" {
 		t.Errorf("reuse took %s (%s), want a-1, idle since 1 s", g.InstanceID(), g.Kind)
 	}
-	if g.Startup >= time.Millisecond || g.Exec != time.Duration(execMs*float64(time.Millisecond)) {
-		t.Errorf("reuse costs: startup %v exec %v", g.Startup, g.Exec)
+	d := ends(p, at(10))[g.ID()]
+	if d.Startup() >= time.Millisecond || d.Exec() != time.Duration(execMs*float64(time.Millisecond)) {
+		t.Errorf("reuse costs: startup %v exec %v", d.Startup(), d.Exec())
 	}
 }
 
@@ -188,18 +198,13 @@ func TestStartWorkerLimit(t *testing.T) {
 	}{{MethodCold, StartWorkers, 0}, {MethodFaaSnap, SnapshotStartWorkers, ThrottleBase}} {
 		p := newTestPlatform(t, baseline(c.method, 64<<30), map[string]int64{"a": mb})
 		accepted := c.workers + StartQueueSlots
+		var grants []Grant
 		for i := 0; i < accepted; i++ {
 			g, err := p.Acquire(0, 0, "a")
 			if err != nil {
 				t.Fatalf("%s: start %d refused: %v", c.method, i+1, err)
 			}
-			want := start
-			if i >= c.workers { // queued behind the first wave
-				want = 2*start + c.backoff
-			}
-			if g.Startup != want {
-				t.Errorf("%s: start %d startup %v, want %v", c.method, i+1, g.Startup, want)
-			}
+			grants = append(grants, g)
 		}
 		peak := p.Metrics().PeakMem
 		if _, err := p.Acquire(0, 0, "a"); !errors.Is(err, ErrStartBusy) {
@@ -210,15 +215,27 @@ func TestStartWorkerLimit(t *testing.T) {
 				c.method, p.ChargedBytes(), p.Metrics().PeakMem)
 		}
 		// A retry that waited 50 ms counts the wait in its startup.
+		done := ends(p, StartRetry)
 		if _, err := p.Acquire(StartRetry, 0, "a"); !errors.Is(err, ErrStartBusy) {
 			t.Errorf("%s: still busy at 50 ms: %v", c.method, err)
 		}
+		maps.Copy(done, ends(p, start))
 		g, err := p.Acquire(start, 0, "a")
-		if err != nil || g.Startup < 2*start {
-			t.Errorf("%s: retry at %v: %v, startup %v (want the wait included)", c.method, start, err, g.Startup)
-		}
 		if _, err := p.Acquire(ServerDeadline, 0, "a"); !errors.Is(err, ErrDeadline) {
 			t.Errorf("%s: at the 55 s deadline: %v", c.method, err)
+		}
+		maps.Copy(done, ends(p, at(60)))
+		if d := done[g.ID()]; err != nil || d.Startup() < 2*start {
+			t.Errorf("%s: retry at %v: %v, startup %v (want the wait included)", c.method, start, err, d.Startup())
+		}
+		for i, g := range grants {
+			want := start
+			if i >= c.workers { // queued behind the first wave
+				want = 2*start + c.backoff
+			}
+			if d := done[g.ID()]; d.Startup() != want {
+				t.Errorf("%s: start %d startup %v, want %v", c.method, i+1, d.Startup(), want)
+			}
 		}
 	}
 }
@@ -238,26 +255,32 @@ func TestSnapshotThrottle(t *testing.T) {
 		for i := 0; i <= workers; i++ {
 			g = mustAcquire(t, p, 0, "a")
 		}
-		if want := 2*start + c.extra; g.Startup != want {
-			t.Errorf("%s: first queued start: startup %v, want %v", c.method, g.Startup, want)
+		if d, want := ends(p, at(60))[g.ID()], 2*start+c.extra; d.Startup() != want {
+			t.Errorf("%s: first queued start: startup %v, want %v", c.method, d.Startup(), want)
 		}
 	}
 	// Consecutive queued starts on one worker climb the stages up to the
 	// maximum.
 	s := newStartWorkers(1, FaaSnapThrottleMax)
+	if _, begun, ok := s.accept(0, 0); !begun || !ok {
+		t.Fatalf("the first start did not begin on the idle worker")
+	}
 	var waits []time.Duration
-	now, end := time.Duration(0), time.Duration(0)
-	for i := 0; i < 6; i++ {
-		begin, _, ok := s.tryAccept(now)
-		if !ok {
-			t.Fatalf("start %d refused", i)
+	end := time.Second
+	for i := int32(1); i < 6; i++ {
+		// The next start arrives just before the worker frees: it queues.
+		if _, begun, ok := s.accept(end-time.Millisecond, i); begun || !ok {
+			t.Fatalf("start %d: begun %v, accepted %v; want it queued", i, begun, ok)
 		}
-		s.commit(now, begin, time.Second)
-		if i > 0 {
-			waits = append(waits, begin-end)
+		inv, sleep := s.finish(end, 0)
+		if inv != i {
+			t.Fatalf("the worker took start %d, want %d", inv, i)
 		}
-		end = begin + time.Second
-		now = end - time.Millisecond // arrive just before the worker frees
+		if inv, again := s.wake(end+sleep, 0); inv != i || again != 0 {
+			t.Fatalf("after its back-off the worker began %d (sleep %v), want %d", inv, again, i)
+		}
+		waits = append(waits, sleep)
+		end += sleep + time.Second
 	}
 	want := []time.Duration{100, 200, 400, 800, 800}
 	for i := range want {
@@ -277,13 +300,17 @@ func TestRepurposingOrder(t *testing.T) {
 		t.Fatalf("seeding: live %d, charged %d", p.Live(), p.ChargedBytes())
 	}
 	ga := mustAcquire(t, p, at(1), "a")
-	if ga.Kind != results.StartSwitch || ga.InstanceID() != "a-1" || ga.Startup != time.Duration(switchMs*float64(time.Millisecond)) {
-		t.Fatalf("first a: %s %s %v, want a switch of a seed", ga.Kind, ga.InstanceID(), ga.Startup)
+	if ga.Kind != results.StartSwitch || ga.InstanceID() != "a-1" {
+		t.Fatalf("first a: %s %s, want a switch of a seed", ga.Kind, ga.InstanceID())
 	}
 	if p.Live() != 2 || p.ChargedBytes() != SeedChargeBytes+100*mb {
 		t.Errorf("a switch replaces its candidate: live %d, charged %d", p.Live(), p.ChargedBytes())
 	}
+	ends(p, at(2))
 	p.Release(at(2), ga)
+	if got := p.Metrics().LatencyMs[results.LabelSwitchLatency]["a"]; !slices.Equal(got, []float32{switchMs}) {
+		t.Fatalf("switch-latency %v, want the switch's %v ms", got, switchMs)
+	}
 	// b repurposes the other seed (idle since 0), not a-1 (idle since 2 s).
 	gb := mustAcquire(t, p, at(3), "b")
 	if gb.Kind != results.StartSwitch || !slices.Equal(p.IdleInstances(), []string{"a-1"}) {
@@ -315,9 +342,11 @@ func TestRepurposingOrder(t *testing.T) {
 func TestReleaseRecordsMetrics(t *testing.T) {
 	p := newTestPlatform(t, baseline(MethodCold, 64<<30), map[string]int64{"a": mb})
 	g := mustAcquire(t, p, 0, "a")
-	p.Release(at(1.1), g)
-	g = mustAcquire(t, p, at(2), "a")
-	p.Release(at(3), g)
+	if got := ends(p, at(1.1)); len(got) != 1 || got[g.ID()].End != at(1.1) {
+		t.Fatalf("the start ended %v, want at 1.1 s", got)
+	}
+	mustAcquire(t, p, at(2), "a")
+	ends(p, at(4))
 	m := p.Metrics()
 	if m.InvokeCount != 2 || m.Counts[results.LabelStartNewCount]["a"] != 1 || m.Counts[results.LabelReuseCount]["a"] != 1 {
 		t.Fatalf("counts: invoke %d, %v", m.InvokeCount, m.Counts)

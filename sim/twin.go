@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -39,25 +38,39 @@ type TwinConfig struct {
 // Twin serves the platform model behind the faasd provider API that the
 // harness and upstream's driver use, in real (optionally compressed) time.
 // It wraps the same Platform as the engine, as raft's Node wraps RawNode.
+//
+// The platform decides when an invocation ends (it shares the model
+// host's threads and devices among everything running), so a handler
+// waits for its invocation's end: a clock goroutine, running while any
+// invocation does, sleeps until the platform's next event and moves the
+// platform on to it; whoever locks the platform first moves it on to the
+// present (see lock), so every decision sees the platform as it is at its
+// model time, as in the engine, however late a timer wakes.
 type Twin struct {
 	cfg TwinConfig
-	mu  sync.Mutex // guards p and running
+	mu  sync.Mutex // guards p, waiting, clockOn
 	p   *Platform
-	// running holds the invocations in progress by their end in model
-	// time. An instance returns to the pools at that end exactly, as in
-	// the engine, whoever next locks the platform (see lock): the
-	// handler's timer wakes late, and ~1 ms of wall time is Speed ms of
-	// model time.
-	running releaseQueue
+	// waiting holds the handlers waiting for their invocation's end, by
+	// Grant.ID.
+	waiting map[int32]chan Done
+	clockOn bool
+	kick    chan struct{} // tells the clock the platform's next event moved
 	start   time.Time
 	// overhead is the model's HTTP overhead (the calibration's
 	// http_overhead_ms): an answer leaves the twin that long, in model
 	// time, after the invocation ends, as it reaches the client in the
 	// engine.
 	overhead time.Duration
-	// now returns the wall clock; a test may replace it.
-	now   func() time.Time
-	sleep func(ctx context.Context, d time.Duration) error
+	// now returns the wall clock; a test may replace it, and sleep (the
+	// handlers' waits) and clockSleep (the clock's: it returns early when
+	// kick has a value).
+	now        func() time.Time
+	sleep      func(ctx context.Context, d time.Duration) error
+	clockSleep func(d time.Duration, kick <-chan struct{})
+	// cpuAt and cpuBusy are the model time and the host's busy
+	// thread-ns at the last CPU sample (CPUSampler).
+	cpuAt   time.Duration
+	cpuBusy float64
 }
 
 // NewTwin returns a twin whose model clock starts now.
@@ -72,7 +85,8 @@ func NewTwin(cfg TwinConfig) (*Twin, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx,
+	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx, clockSleep: sleepKick,
+		waiting: map[int32]chan Done{}, kick: make(chan struct{}, 1),
 		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
 	t.start = t.now()
 	return t, nil
@@ -88,21 +102,75 @@ func (t *Twin) wall(d time.Duration) time.Duration {
 	return time.Duration(float64(d) / t.cfg.Speed)
 }
 
+// wallUntil is the wall time from now until model time at, rounded up so
+// that the model clock has reached at when it has passed.
+func (t *Twin) wallUntil(at time.Duration) time.Duration {
+	w := t.start.Add(time.Duration(math.Ceil(float64(at) / t.cfg.Speed)))
+	return w.Sub(t.now())
+}
+
 // lock locks the platform and brings it to the model time now, which it
-// returns: every invocation that has ended by now releases its instance.
+// returns: every event of the platform up to now has happened, and the
+// handlers of the invocations that ended are told.
 func (t *Twin) lock() time.Duration {
 	t.mu.Lock()
 	now := t.modelNow()
-	t.releaseUntil(now)
+	t.advance(now)
 	return now
 }
 
-// releaseUntil releases the instances of the invocations that end by at,
-// each at its end, in end order. t.mu must be held.
-func (t *Twin) releaseUntil(at time.Duration) {
-	for t.running.Len() > 0 && t.running.items[0].end <= at {
-		r := heap.Pop(&t.running).(release)
-		t.p.Release(r.end, r.g)
+// advance moves the platform on to model time now. t.mu must be held.
+func (t *Twin) advance(now time.Duration) {
+	t.p.Advance(now, t.deliver)
+}
+
+// deliver tells an ended invocation's handler, if one waits. t.mu must be
+// held.
+func (t *Twin) deliver(d Done) {
+	if ch, ok := t.waiting[d.ID()]; ok {
+		delete(t.waiting, d.ID())
+		ch <- d // buffered: a handler whose client left does not block it
+	}
+}
+
+// wait registers a handler waiting for invocation id and makes sure the
+// clock runs. t.mu must be held.
+func (t *Twin) wait(id int32) <-chan Done {
+	ch := make(chan Done, 1)
+	t.waiting[id] = ch
+	if !t.clockOn {
+		t.clockOn = true
+		go t.clock()
+	} else {
+		select {
+		case t.kick <- struct{}{}:
+		default:
+		}
+	}
+	return ch
+}
+
+// clock moves the platform on through its events while handlers wait: it
+// sleeps until the next event's model time (or until a new invocation may
+// have moved it), then locks, which moves the platform on. It stops when no
+// handler waits.
+func (t *Twin) clock() {
+	for {
+		t.lock()
+		if len(t.waiting) == 0 {
+			t.clockOn = false
+			t.mu.Unlock()
+			return
+		}
+		next, ok := t.p.Next()
+		d := time.Hour // handlers wait for invocations no event ends: cannot happen
+		if ok {
+			d = t.wallUntil(next)
+		}
+		t.mu.Unlock()
+		if d > 0 {
+			t.clockSleep(d, t.kick)
+		}
 	}
 }
 
@@ -119,6 +187,23 @@ func (t *Twin) Memory() (resident, charged int64) {
 	t.lock()
 	defer t.mu.Unlock()
 	return t.p.ResidentBytes(), t.p.ChargedBytes()
+}
+
+// CPU returns the model host's CPU utilisation, 0 to 1, since the
+// previous call (the first call: since the twin started), as cpu.csv
+// records it; false when the model's host has no finite number of threads
+// or no model time has passed.
+func (t *Twin) CPU() (float64, bool) {
+	now := t.lock()
+	defer t.mu.Unlock()
+	c := t.p.HostThreads()
+	if c <= 0 || now <= t.cpuAt {
+		return 0, false
+	}
+	busy := t.p.CPUBusy(now)
+	u := (busy - t.cpuBusy) / (c * float64(now-t.cpuAt))
+	t.cpuAt, t.cpuBusy = now, busy
+	return min(1, max(0, u)), true
 }
 
 // RunBackground runs the background tasks (the baseline keep-alive scan
@@ -205,16 +290,12 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "request body too large: at most 1 MiB", http.StatusRequestEntityTooLarge)
 		return
 	}
-	var g Grant
-	var end time.Duration
+	var done <-chan Done
 	for {
 		now := t.lock()
-		var err error
-		g, err = t.p.Acquire(now, since, name)
+		g, err := t.p.Acquire(now, since, name)
 		if err == nil {
-			end = since + g.Startup + g.Exec
-			t.running.seq++
-			heap.Push(&t.running, release{end: end, seq: t.running.seq, g: g})
+			done = t.wait(g.ID())
 		}
 		t.mu.Unlock()
 		if err == nil {
@@ -236,26 +317,25 @@ func (t *Twin) handleInvoke(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	// The invocation runs to its end whether or not the client waits. Its
-	// instance is released at end, by an earlier lock or here (where the
-	// wall time, rounded down to the nanosecond, may stop a hair short).
-	if d := end - t.modelNow(); d > 0 {
-		t.sleep(context.Background(), t.wall(d))
+	// The invocation runs to its end whether or not the client waits; its
+	// instance is released at that end, by the clock or any lock.
+	var d Done
+	select {
+	case d = <-done:
+	case <-r.Context().Done():
+		return // the client went away; the invocation goes on
 	}
-	t.lock()
-	t.releaseUntil(end)
-	t.mu.Unlock()
 	// The answer leaves after the model's HTTP overhead.
-	if d := end + t.overhead - t.modelNow(); d > 0 {
-		t.sleep(r.Context(), t.wall(d))
+	if wait := d.End + t.overhead - t.modelNow(); wait > 0 {
+		t.sleep(r.Context(), t.wall(wait))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(InvokeResponse{
-		Latency:      g.Exec.Seconds(),
-		StartKind:    string(g.Kind),
-		StartupS:     g.Startup.Seconds(),
-		Instance:     g.InstanceID(),
-		ServedModelS: (end + t.overhead - since).Seconds(),
+		Latency:      d.Exec().Seconds(),
+		StartKind:    string(d.Kind),
+		StartupS:     d.Startup().Seconds(),
+		Instance:     d.InstanceID(),
+		ServedModelS: (d.End + t.overhead - since).Seconds(),
 		ServedWallS:  t.now().Sub(arrived).Seconds(),
 	})
 }
@@ -359,42 +439,22 @@ type MemoryState struct {
 	ChargedBytes int64 `json:"charged_bytes"`
 	// Instances is the number of live instances.
 	Instances int `json:"instances"`
+	// HostThreads is the model host's hardware threads (0: unlimited), and
+	// CPUBusyS the thread-seconds of model time they have been busy since
+	// the twin started: a client's utilisation over an interval is the
+	// growth of CPUBusyS ÷ (HostThreads × the model seconds between).
+	HostThreads float64 `json:"host_threads"`
+	CPUBusyS    float64 `json:"cpu_busy_s"`
 }
 
 func (t *Twin) handleMemory(w http.ResponseWriter, r *http.Request) {
 	now := t.lock()
 	st := MemoryState{ModelTimeS: now.Seconds(), ResidentBytes: t.p.ResidentBytes(),
-		ChargedBytes: t.p.ChargedBytes(), Instances: t.p.Live()}
+		ChargedBytes: t.p.ChargedBytes(), Instances: t.p.Live(),
+		HostThreads: t.p.HostThreads(), CPUBusyS: t.p.CPUBusy(now) / float64(time.Second)}
 	t.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
-}
-
-// release is an invocation in progress: its grant and its end in model
-// time.
-type release struct {
-	end time.Duration
-	seq uint64 // breaks ties in start order
-	g   Grant
-}
-
-// releaseQueue is a min-heap of releases by (end, seq).
-type releaseQueue struct {
-	items []release
-	seq   uint64
-}
-
-func (q releaseQueue) Len() int { return len(q.items) }
-func (q releaseQueue) Less(i, j int) bool {
-	a, b := q.items[i], q.items[j]
-	return a.end < b.end || a.end == b.end && a.seq < b.seq
-}
-func (q releaseQueue) Swap(i, j int) { q.items[i], q.items[j] = q.items[j], q.items[i] }
-func (q *releaseQueue) Push(x any)   { q.items = append(q.items, x.(release)) }
-func (q *releaseQueue) Pop() any {
-	x := q.items[len(q.items)-1]
-	q.items = q.items[:len(q.items)-1]
-	return x
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -408,5 +468,15 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// sleepKick sleeps for d or until kick has a value.
+func sleepKick(d time.Duration, kick <-chan struct{}) {
+	tm := time.NewTimer(d)
+	defer tm.Stop()
+	select {
+	case <-tm.C:
+	case <-kick:
 	}
 }

@@ -613,24 +613,24 @@ func TestNewTwinSpeed(t *testing.T) {
 }
 
 // TestTwinReleaseAtModelEnd checks that an instance is free from its
-// invocation's end in model time, even while the handler's timer has not
+// invocation's end in model time, even while the clock's timer has not
 // fired yet (timers wake late; at speed S a millisecond late is S ms of
-// model time).
+// model time): the next request moves the platform on to its own time.
 func TestTwinReleaseAtModelEnd(t *testing.T) {
 	twin, _ := twNew(t, twBaseline(MethodCRIU), 1, "pyaes")
 	var mu sync.Mutex
 	clock := time.Unix(1e9, 0)
 	twin.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
 	twin.start = clock
+	twin.sleep = func(ctx context.Context, d time.Duration) error { return nil }
 	sleeping := make(chan time.Duration)
 	wake := make(chan struct{})
-	twin.sleep = func(ctx context.Context, d time.Duration) error {
+	twin.clockSleep = func(d time.Duration, kick <-chan struct{}) {
 		select {
 		case sleeping <- d:
 			<-wake // a timer that fires only when the test says
 		case <-wake: // from then on, every timer has fired
 		}
-		return nil
 	}
 	h := twin.Handler()
 	invoke := func() <-chan *httptest.ResponseRecorder {
@@ -644,17 +644,21 @@ func TestTwinReleaseAtModelEnd(t *testing.T) {
 	}
 	first := invoke()
 	if d := <-sleeping; d <= 0 || d > 10*time.Second {
-		t.Fatalf("the first invocation sleeps %v, want its start-up and execution", d)
+		t.Fatalf("the clock sleeps %v, want until the first invocation's next phase", d)
 	}
-	// Its end passes in model time; its timer has not fired.
+	// Its end passes in model time; the clock's timer has not fired.
 	mu.Lock()
 	clock = clock.Add(10 * time.Second)
 	mu.Unlock()
 	second := invoke()
-	<-sleeping
+	recs := []*httptest.ResponseRecorder{<-first, nil}
+	// The second ends when the model's clock passes its end, too.
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
 	close(wake)
-	for i, out := range []<-chan *httptest.ResponseRecorder{first, second} {
-		rec := <-out
+	recs[1] = <-second
+	for i, rec := range recs {
 		var got InvokeResponse
 		if err := json.Unmarshal(rec.Body.Bytes(), &got); err != nil {
 			t.Fatalf("invocation %d: %d %q: %v", i+1, rec.Code, rec.Body, err)
@@ -671,5 +675,37 @@ func TestTwinReleaseAtModelEnd(t *testing.T) {
 	}
 	if ids := twin.p.IdleInstances(); !slices.Equal(ids, []string{"pyaes-1"}) {
 		t.Errorf("idle %v, want pyaes-1", ids)
+	}
+}
+
+// TestTwinCPU: the twin reports the model host's utilisation since its
+// last reading, and GET /sim/memory the busy thread-seconds: one cold
+// start and execution keep one of the 128 threads busy from its arrival
+// to its end.
+func TestTwinCPU(t *testing.T) {
+	twin, srv := twNew(t, twBaseline(MethodCold), 1, "pyaes")
+	var mu sync.Mutex
+	clock := time.Unix(1e9, 0)
+	twin.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	twin.start = clock
+	now := twin.lock()
+	if _, err := twin.p.Acquire(now, now, "pyaes"); err != nil {
+		t.Fatal(err)
+	}
+	var end time.Duration
+	twin.p.Advance(time.Hour, func(d Done) { end = d.End })
+	twin.mu.Unlock()
+	mu.Lock()
+	clock = clock.Add(10 * time.Second)
+	mu.Unlock()
+	u, ok := twin.CPU()
+	if want := end.Seconds() / (128 * 10); !ok || math.Abs(u-want) > 1e-12 {
+		t.Errorf("utilisation %v, %v; want %v (busy %v of 10 s on 1 of 128 threads)", u, ok, want, end)
+	}
+	if u, ok := twin.CPU(); ok {
+		t.Errorf("no model time since the last reading: %v, want none", u)
+	}
+	if st := twMemory(t, srv); st.HostThreads != 128 || math.Abs(st.CPUBusyS-end.Seconds()) > 1e-9 {
+		t.Errorf("/sim/memory: %v threads, %v busy thread-s; want 128 and %v", st.HostThreads, st.CPUBusyS, end.Seconds())
 	}
 }

@@ -24,7 +24,12 @@ type Schedule struct {
 	shard  Shard
 	second int
 	buf    []Arrival
+	keys   []uint64 // Next's sort keys: offset in the second, then function
 }
+
+// keyFuncBits is how many low bits of a sort key hold the function index;
+// the offset within the second (< 2^30 ns) takes the bits above.
+const keyFuncBits = 24
 
 // NewSchedule returns the schedule of p for seed.
 func NewSchedule(p Phase, seed uint64) *Schedule {
@@ -49,6 +54,31 @@ func (s *Schedule) Next() ([]Arrival, bool) {
 	s.second++
 	s.buf = s.buf[:0]
 	base := time.Duration(t) * time.Second
+	if len(s.phase) >= 1<<keyFuncBits {
+		return s.nextSlow(t, base), true
+	}
+	// Sorted by (offset, function) as one integer: no comparison calls.
+	s.keys = s.keys[:0]
+	j := 0
+	for fi, series := range s.phase {
+		for k := 0; k < series.Counts[t]; k++ {
+			u := time.Duration(s.rng.Float64() * float64(time.Second))
+			if s.shard.keeps(t, j) {
+				s.keys = append(s.keys, uint64(u)<<keyFuncBits|uint64(fi))
+			}
+			j++
+		}
+	}
+	slices.Sort(s.keys)
+	for _, k := range s.keys {
+		s.buf = append(s.buf, Arrival{Function: int(k & (1<<keyFuncBits - 1)), At: base + time.Duration(k>>keyFuncBits)})
+	}
+	return s.buf, true
+}
+
+// nextSlow is Next's second t for a phase of too many functions for the
+// sort keys.
+func (s *Schedule) nextSlow(t int, base time.Duration) []Arrival {
 	j := 0
 	for fi, series := range s.phase {
 		for k := 0; k < series.Counts[t]; k++ {
@@ -65,5 +95,5 @@ func (s *Schedule) Next() ([]Arrival, bool) {
 		}
 		return a.Function - b.Function
 	})
-	return s.buf, true
+	return s.buf
 }

@@ -1,6 +1,9 @@
 package workloads
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -55,5 +58,39 @@ func TestSchedule(t *testing.T) {
 	}
 	if same(a, c) {
 		t.Error("seed does not change the jitter")
+	}
+}
+
+// TestScheduleSortKeys: Next's integer sort keys give the order of
+// sorting the arrivals by time, then function (nextSlow), on random phases
+// with bursts and ties, whole and sharded.
+func TestScheduleSortKeys(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for round := range 50 {
+		var p Phase
+		for f := range 1 + rng.IntN(12) {
+			counts := make([]int, 20)
+			for i := range counts {
+				counts[i] = rng.IntN(3) * rng.IntN(40)
+			}
+			p = append(p, Series{Function: fmt.Sprintf("f%d", f), Counts: counts})
+		}
+		shard := Shard{}
+		if round%2 == 1 {
+			shard = Shard{Index: 1 + rng.IntN(3), Count: 3}
+		}
+		fast, slow := NewShardSchedule(p, uint64(round), shard), NewShardSchedule(p, uint64(round), shard)
+		for sec := 0; ; sec++ {
+			got, more := fast.Next()
+			if !more {
+				break
+			}
+			slow.second++
+			want := slow.nextSlow(sec, time.Duration(sec)*time.Second)
+			if !slices.Equal(got, want) {
+				t.Fatalf("round %d second %d:\n got %v\nwant %v", round, sec, got, want)
+			}
+			slow.buf = slow.buf[:0]
+		}
 	}
 }

@@ -109,8 +109,10 @@ func TestDefaultSources(t *testing.T) {
 		}
 	}
 	walk(doc, "")
-	// 1 + 1 + 7 platform numbers; 13 functions × (1 + 4 × 7); 22 variants.
-	if want := 9 + 13*29 + 22; numbers != want || withSource != want {
+	// Platform: http overhead, reuse, 7 slowdowns, host threads, vCPUs, 2
+	// devices, 5 page-in streams, 7 resident shares, the repurpose carry;
+	// 13 functions × (exec + 4 × 7 + threads + 5 page-ins); 22 variants.
+	if want := 26 + 13*35 + 22; numbers != want || withSource != want {
 		t.Errorf("found %d numbers (%d with a source), want %d", numbers, withSource, want)
 	}
 	// Every key of sources is used somewhere.
@@ -171,13 +173,23 @@ func TestDefaultPlausible(t *testing.T) {
 // unique per line, so edit can find the line.
 func tiny() string {
 	var b strings.Builder
-	b.WriteString("version: 1\nsources:\n  S: the test reference\nplatform:\n")
+	b.WriteString("version: 2\nsources:\n  S: the test reference\nplatform:\n")
 	b.WriteString("  http_overhead_ms: {value: 1, source: \"S http\"}\n")
 	b.WriteString("  reuse: {median_ms: 0.2, sigma: 0.1, source: \"S reuse\"}\n")
 	b.WriteString("  concurrent_start_slowdown:\n")
 	for _, m := range Methods {
 		fmt.Fprintf(&b, "    %s: {value: 0.1, source: \"S slowdown %s\"}\n", m, m)
 	}
+	b.WriteString("  host_threads: {value: 4, source: \"S host threads\"}\n")
+	b.WriteString("  vm_vcpus: {value: 2, source: \"S vcpus\"}\n")
+	b.WriteString("  device_mb_s:\n    d: {value: 1000, source: \"S device d\"}\n")
+	b.WriteString("  page_in:\n    criu: {device: d, phase: startup, stream_mb_s: {value: 500, source: \"S stream criu\"}}\n")
+	b.WriteString("    lazy: {device: d, phase: first_exec, stream_mb_s: {value: 500, source: \"S stream lazy\"}}\n")
+	b.WriteString("  resident_at_start:\n")
+	for _, m := range Methods {
+		fmt.Fprintf(&b, "    %s: {value: 0.5, source: \"S at start %s\"}\n", m, m)
+	}
+	b.WriteString("  repurpose_carry: {value: 0.1, source: \"S carry\"}\n")
 	b.WriteString("functions:\n  f:\n    exec: {median_ms: 10, sigma: 0.1, source: \"S exec\"}\n")
 	for _, sec := range []string{"startup", "first_exec_factor", "warm_exec_factor", "resident_mb"} {
 		b.WriteString("    " + sec + ":\n")
@@ -189,6 +201,8 @@ func tiny() string {
 			}
 		}
 	}
+	b.WriteString("    threads: {value: 1, source: \"S threads\"}\n")
+	b.WriteString("    page_in_ms:\n      criu: {value: 2, source: \"S page-in criu\"}\n      lazy: {value: 3, source: \"S page-in lazy\"}\n")
 	b.WriteString("variants:\n  f_1: {exec_factor: {value: 2, source: \"S variant\"}}\n")
 	return b.String()
 }
@@ -262,7 +276,33 @@ func TestValidateRejects(t *testing.T) {
 		{name: "NaN http overhead", edits: []edt{{"http", "value: 1", "value: .nan"}}, want: ErrValue, field: "platform.http_overhead_ms.value", path: "platform.http_overhead_ms.value"},
 		{name: "negative slowdown", edits: []edt{{"slowdown cold", "value: 0.1", "value: -0.1"}}, want: ErrValue, method: "cold", field: "platform.concurrent_start_slowdown.value", path: "platform.concurrent_start_slowdown.cold.value"},
 		{name: "zero variant factor", edits: []edt{{"variant", "value: 2", "value: 0"}}, want: ErrValue, function: "f_1", field: "variants.exec_factor.value", path: "variants.f_1.exec_factor.value"},
-		{name: "wrong version", want: ErrValue, field: "version", path: "version", at: "version: 2"}, // edited below
+		{name: "wrong version", want: ErrValue, field: "version", path: "version", at: "version: 3"}, // edited below
+		{name: "version 1", want: ErrValue, field: "version", path: "version", at: "version: 1"},     // edited below
+
+		// The resource model.
+		{name: "no host threads", edits: []edt{{"host threads", "value: 4", "value: 0"}}, want: ErrValue, field: "platform.host_threads.value", path: "platform.host_threads.value"},
+		{name: "half a host thread", edits: []edt{{"host threads", "value: 4", "value: 4.5"}}, want: ErrValue, field: "platform.host_threads.value", path: "platform.host_threads.value"},
+		{name: "host threads over MaxHostThreads", edits: []edt{{"host threads", "value: 4", "value: 1048577"}}, want: ErrValue, field: "platform.host_threads.value", path: "platform.host_threads.value"},
+		{name: "half a vCPU", edits: []edt{{"vcpus", "value: 2", "value: 1.5"}}, want: ErrValue, field: "platform.vm_vcpus.value", path: "platform.vm_vcpus.value"},
+		{name: "missing vcpus source", edits: []edt{{"vcpus", `, source: "S vcpus"`, ""}}, want: ErrSource, field: "platform.vm_vcpus.source", path: "platform.vm_vcpus.source", at: "vm_vcpus:"},
+		{name: "zero device bandwidth", edits: []edt{{"device d", "value: 1000", "value: 0"}}, want: ErrValue, field: "platform.device_mb_s.d.value", path: "platform.device_mb_s.d.value"},
+		{name: "device over MaxMBps", edits: []edt{{"device d", "value: 1000", "value: 1e8"}}, want: ErrValue, field: "platform.device_mb_s.d.value", path: "platform.device_mb_s.d.value"},
+		{name: "unknown device", edits: []edt{{"stream criu", "device: d", "device: nvme"}}, want: ErrValue, method: "criu", field: "platform.page_in.device", path: "platform.page_in.criu.device"},
+		{name: "unknown phase", edits: []edt{{"stream lazy", "phase: first_exec", "phase: later"}}, want: ErrValue, method: "lazy", field: "platform.page_in.phase", path: "platform.page_in.lazy.phase"},
+		{name: "zero stream", edits: []edt{{"stream criu", "value: 500", "value: 0"}}, want: ErrValue, method: "criu", field: "platform.page_in.stream_mb_s.value", path: "platform.page_in.criu.stream_mb_s.value"},
+		{name: "page-in of an unknown method", edits: []edt{{"stream lazy", "lazy:", "lasy:"}}, want: ErrUnknownMethod, method: "lasy", field: "platform.page_in", path: "platform.page_in.lasy"},
+		{name: "missing resident share", edits: []edt{{"at start reap", "", ""}}, want: ErrMissing, method: "reap", field: "platform.resident_at_start", path: "platform.resident_at_start.reap", at: "resident_at_start:"},
+		{name: "resident share over 1", edits: []edt{{"at start cold", "value: 0.5", "value: 1.5"}}, want: ErrValue, method: "cold", field: "platform.resident_at_start.value", path: "platform.resident_at_start.cold.value"},
+		{name: "carry of 1", edits: []edt{{"carry", "value: 0.1", "value: 1"}}, want: ErrValue, field: "platform.repurpose_carry.value", path: "platform.repurpose_carry.value"},
+		{name: "negative carry", edits: []edt{{"carry", "value: 0.1", "value: -0.1"}}, want: ErrValue, field: "platform.repurpose_carry.value", path: "platform.repurpose_carry.value"},
+		{name: "zero threads", edits: []edt{{"threads", "value: 1", "value: 0"}}, want: ErrValue, function: "f", field: "threads.value", path: "functions.f.threads.value"},
+		{name: "fractional threads", edits: []edt{{"threads", "value: 1", "value: 1.25"}}, want: ErrValue, function: "f", field: "threads.value", path: "functions.f.threads.value"},
+		{name: "threads over MaxThreads", edits: []edt{{"threads", "value: 1", "value: 1025"}}, want: ErrValue, function: "f", field: "threads.value", path: "functions.f.threads.value"},
+		{name: "missing page-in", edits: []edt{{"page-in lazy", "", ""}}, want: ErrMissing, function: "f", method: "lazy", field: "page_in_ms", path: "functions.f.page_in_ms.lazy", at: "page_in_ms:"},
+		{name: "page-in of a method without one", edits: []edt{{"page-in lazy", "lazy:", "reap:"}}, want: ErrUnknownMethod, function: "f", method: "reap", field: "page_in_ms", path: "functions.f.page_in_ms.reap"},
+		{name: "negative page-in", edits: []edt{{"page-in criu", "value: 2", "value: -2"}}, want: ErrValue, function: "f", method: "criu", field: "page_in_ms.value", path: "functions.f.page_in_ms.criu.value"},
+		{name: "page-in longer than the start-up", edits: []edt{{"page-in criu", "value: 2", "value: 5.5"}}, want: ErrValue, function: "f", method: "criu", field: "page_in_ms.value", path: "functions.f.page_in_ms.criu.value"},
+		{name: "page-in longer than the first execution", edits: []edt{{"page-in lazy", "value: 3", "value: 10.5"}}, want: ErrValue, function: "f", method: "lazy", field: "page_in_ms.value", path: "functions.f.page_in_ms.lazy.value"},
 		{name: "missing source", edits: []edt{{"startup cold", `, source: "S startup cold"`, ""}}, want: ErrSource, function: "f", method: "cold", field: "startup.source", path: "functions.f.startup.cold.source", at: "      cold: {median_ms: 5"},
 		{name: "empty source", edits: []edt{{"resident_mb reap", `"S resident_mb reap"`, `""`}}, want: ErrSource, function: "f", method: "reap", field: "resident_mb.source", path: "functions.f.resident_mb.reap.source", at: "      reap: {value: 1, source: \"\"}"},
 		{name: "blank source", edits: []edt{{"exec", `"S exec"`, `"   "`}}, want: ErrSource, function: "f", field: "exec.source", path: "functions.f.exec.source", at: "exec:"},
@@ -288,7 +328,9 @@ func TestValidateRejects(t *testing.T) {
 			src := tiny()
 			switch tc.name {
 			case "wrong version":
-				src = strings.Replace(src, "version: 1", "version: 2", 1)
+				src = strings.Replace(src, "version: 2", "version: 3", 1)
+			case "version 1":
+				src = strings.Replace(src, "version: 2", "version: 1", 1)
 			case "empty reference":
 				src = strings.Replace(src, "S: the test reference", `S: ""`, 1)
 			default:
@@ -388,7 +430,7 @@ func TestParseRejects(t *testing.T) {
 		line      int
 		msg       string
 	}{
-		{"syntax", "version: 1\nplatform:\n  reuse: x: y\n", 3, "mapping values are not allowed"},
+		{"syntax", "version: 2\nplatform:\n  reuse: x: y\n", 3, "mapping values are not allowed"},
 		{"tab", "version: 1\nplatform:\n\treuse: 1\n", 3, "cannot start any token"},
 		{"unknown field", "version: 1\nplatform:\n  reuse_ms: 2\n", 3, "field reuse_ms not found"},
 		{"wrong type", "version: 1\nfunctions:\n  f:\n    exec: {median_ms: fast}\n", 4, "cannot unmarshal"},

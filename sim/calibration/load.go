@@ -23,8 +23,11 @@ var defaultYAML []byte
 // DefaultFile is the name errors give the embedded default model.
 const DefaultFile = "default.yaml"
 
-// FormatVersion is the only Model.Version this package reads.
-const FormatVersion = 1
+// FormatVersion is the only Model.Version this package reads. Version 2
+// added the resource model (host_threads, vm_vcpus, device_mb_s, page_in,
+// resident_at_start, repurpose_carry; each function's threads and
+// page_in_ms), which version 1 files lack.
+const FormatVersion = 2
 
 // Bounds on a model's numbers, checked by Validate beside their signs.
 // They keep every latency the platform model composes from them (see the
@@ -57,6 +60,12 @@ const (
 	MaxSlowdown = 10
 	// MaxResidentMB bounds resident_mb: 1,000,000 MB, 1 TB per instance.
 	MaxResidentMB = 1_000_000
+	// MaxHostThreads bounds host_threads: 2^20 hardware threads.
+	MaxHostThreads = 1 << 20
+	// MaxThreads bounds vm_vcpus and a function's threads: 1,024.
+	MaxThreads = 1024
+	// MaxMBps bounds device_mb_s and stream_mb_s: 10^7 MB/s, 10 TB/s.
+	MaxMBps = 1e7
 )
 
 // Prefixes a Source may start with instead of a key of Model.Sources.
@@ -80,9 +89,11 @@ var (
 	// ErrUnknownMethod: a per-method map has a key that is not in Methods.
 	ErrUnknownMethod = errors.New("calibration: unknown method key")
 	// ErrValue: a number is out of range (negative, zero where a positive
-	// value is needed, NaN, infinite or above its bound: MaxMs, MaxSigma,
-	// MaxFactor, MaxVariantFactor, MaxSlowdown, MaxResidentMB), or the
-	// version is not FormatVersion.
+	// value is needed, NaN, infinite, not whole where a count is needed,
+	// above its bound: MaxMs, MaxSigma, MaxFactor, MaxVariantFactor,
+	// MaxSlowdown, MaxResidentMB, MaxHostThreads, MaxThreads, MaxMBps; a
+	// share above 1, a page-in longer than its phase), a page-in names an
+	// unknown device or phase, or the version is not FormatVersion.
 	ErrValue = errors.New("calibration: invalid value")
 	// ErrSource: a source is empty, names no key of Sources, or is an
 	// "estimate:"/"fitted:" with nothing after it.
@@ -383,15 +394,24 @@ func msToDuration(ms float64) time.Duration {
 // platform costs for every method key, and for every function every method
 // key in startup, first_exec_factor, warm_exec_factor and resident_mb, with
 // no unknown keys; medians, factors and resident sizes positive and finite;
-// sigmas, the HTTP overhead and slowdowns non-negative and finite; every
+// sigmas, the HTTP overhead and slowdowns non-negative and finite; the
+// resource model (host_threads, vm_vcpus and each function's threads
+// positive whole numbers; device bandwidths and stream rates positive;
+// page_in naming known devices and phases; resident_at_start for every
+// method key and repurpose_carry shares; page_in_ms for exactly the
+// methods of page_in, each at most the median phase it is part of); every
 // number within its bound (MaxMs, MaxSigma, MaxFactor, MaxVariantFactor,
-// MaxSlowdown, MaxResidentMB); every number with a source naming a key of
-// Sources (or starting "estimate:" or "fitted:" followed by how). All
-// problems are returned, joined, each a *FieldError naming the YAML path
-// and, for a model read from a file, its line.
+// MaxSlowdown, MaxResidentMB, MaxHostThreads, MaxThreads, MaxMBps); every
+// number with a source naming a key of Sources (or starting "estimate:" or
+// "fitted:" followed by how). All problems are returned, joined, each a
+// *FieldError naming the YAML path and, for a model read from a file, its
+// line.
 func (m *Model) Validate(functions []string) error {
 	c := &checker{m: m}
-	if m.Version != FormatVersion {
+	switch {
+	case m.Version == 1:
+		c.fail("", "", "version", ErrValue, "must be %d, got 1: version 1 files lack the resource model (platform.host_threads, vm_vcpus, device_mb_s, page_in, resident_at_start, repurpose_carry; each function's threads and page_in_ms); add them as the embedded default has them", FormatVersion)
+	case m.Version != FormatVersion:
 		c.fail("", "", "version", ErrValue, "must be %d, got %d", FormatVersion, m.Version)
 	}
 	for _, k := range sortedKeys(m.Sources) {
@@ -409,6 +429,39 @@ func (m *Model) Validate(functions []string) error {
 	perMethod(c, "", "platform.concurrent_start_slowdown", p.ConcurrentStartSlowdown, func(method string, n Number) {
 		c.number("", method, "platform.concurrent_start_slowdown", n, false, boundSlowdown)
 	})
+	c.whole("", "", "platform.host_threads", p.HostThreads, boundHostThreads)
+	c.whole("", "", "platform.vm_vcpus", p.VMVCPUs, boundThreads)
+	if len(p.DeviceMBps) == 0 && len(p.PageIn) > 0 {
+		c.fail("", "", "platform.device_mb_s", ErrMissing, "no devices, but page_in names some")
+	}
+	for _, d := range sortedKeys(p.DeviceMBps) {
+		if strings.TrimSpace(d) == "" || strings.ContainsAny(d, " \t\n.") {
+			c.fail("", "", "platform.device_mb_s", ErrValue, "device name %q must be one word without dots", d)
+			continue
+		}
+		c.number("", "", "platform.device_mb_s."+d, p.DeviceMBps[d], true, boundMBps)
+	}
+	for _, k := range sortedKeys(p.PageIn) {
+		if !isMethod(k) {
+			c.fail("", k, "platform.page_in", ErrUnknownMethod, "want one of %s", strings.Join(Methods, ", "))
+			continue
+		}
+		pi := p.PageIn[k]
+		if !hasKey(p.DeviceMBps, pi.Device) {
+			c.fail("", k, "platform.page_in.device", ErrValue, "device %q is not a key of platform.device_mb_s (%s)", pi.Device, strings.Join(sortedKeys(p.DeviceMBps), ", "))
+		}
+		if pi.Phase != PhaseStartup && pi.Phase != PhaseFirstExec {
+			c.fail("", k, "platform.page_in.phase", ErrValue, "phase %q: want %s or %s", pi.Phase, PhaseStartup, PhaseFirstExec)
+		}
+		c.number("", k, "platform.page_in.stream_mb_s", pi.StreamMBps, true, boundMBps)
+	}
+	perMethod(c, "", "platform.resident_at_start", p.ResidentAtStart, func(method string, n Number) {
+		c.number("", method, "platform.resident_at_start", n, false, boundShare)
+	})
+	c.number("", "", "platform.repurpose_carry", p.RepurposeCarry, false, boundShare)
+	if p.RepurposeCarry.Value == 1 {
+		c.fail("", "", "platform.repurpose_carry.value", ErrValue, "must be < 1 (a share kept at every repurpose), got 1")
+	}
 
 	for _, name := range sortedKeys(m.Functions) {
 		f := m.Functions[name]
@@ -423,6 +476,31 @@ func (m *Model) Validate(functions []string) error {
 		perMethod(c, name, "resident_mb", f.ResidentMB, func(method string, n Number) {
 			c.number(name, method, "resident_mb", n, true, boundResident)
 		})
+		c.whole(name, "", "threads", f.Threads, boundThreads)
+		for _, method := range Methods {
+			pi, paged := p.PageIn[method]
+			n, ok := f.PageInMs[method]
+			switch {
+			case paged && !ok:
+				c.fail(name, method, "page_in_ms", ErrMissing, "platform.page_in has this method key: give its page-in time (0 for none)")
+			case !paged && ok:
+				c.fail(name, method, "page_in_ms", ErrUnknownMethod, "platform.page_in has no entry for this method key")
+			case ok:
+				c.number(name, method, "page_in_ms", n, false, boundMs)
+				phase := f.Startup[method].MedianMs
+				if pi.Phase == PhaseFirstExec {
+					phase = f.Exec.MedianMs * f.FirstExecFactor[method].Value
+				}
+				if n.Value > phase*(1+1e-9) {
+					c.fail(name, method, "page_in_ms.value", ErrValue, "%v ms is longer than the median %s it is part of (%.4g ms)", n.Value, pi.Phase, phase)
+				}
+			}
+		}
+		for _, k := range sortedKeys(f.PageInMs) {
+			if !isMethod(k) {
+				c.fail(name, k, "page_in_ms", ErrUnknownMethod, "want one of %s", strings.Join(Methods, ", "))
+			}
+		}
 	}
 
 	for _, name := range sortedKeys(m.Variants) {
@@ -476,12 +554,16 @@ type bound struct {
 
 // The bounds Validate checks.
 var (
-	boundMs       = bound{MaxMs, "MaxMs, 1 h"}
-	boundSigma    = bound{MaxSigma, "MaxSigma"}
-	boundFactor   = bound{MaxFactor, "MaxFactor"}
-	boundVariant  = bound{MaxVariantFactor, "MaxVariantFactor"}
-	boundSlowdown = bound{MaxSlowdown, "MaxSlowdown"}
-	boundResident = bound{MaxResidentMB, "MaxResidentMB, 1 TB"}
+	boundMs          = bound{MaxMs, "MaxMs, 1 h"}
+	boundSigma       = bound{MaxSigma, "MaxSigma"}
+	boundFactor      = bound{MaxFactor, "MaxFactor"}
+	boundVariant     = bound{MaxVariantFactor, "MaxVariantFactor"}
+	boundSlowdown    = bound{MaxSlowdown, "MaxSlowdown"}
+	boundResident    = bound{MaxResidentMB, "MaxResidentMB, 1 TB"}
+	boundHostThreads = bound{MaxHostThreads, "MaxHostThreads"}
+	boundThreads     = bound{MaxThreads, "MaxThreads"}
+	boundMBps        = bound{MaxMBps, "MaxMBps, 10 TB/s"}
+	boundShare       = bound{1, "a share"}
 )
 
 // number checks a Number: finite, > 0 if positive else ≥ 0, at most max,
@@ -489,6 +571,15 @@ var (
 func (c *checker) number(function, method, field string, n Number, positive bool, max bound) {
 	c.value(function, method, field+".value", n.Value, positive, max)
 	c.source(function, method, field+".source", n.Source)
+}
+
+// whole checks a Number that counts things: as number (positive), and a
+// whole number.
+func (c *checker) whole(function, method, field string, n Number, max bound) {
+	c.number(function, method, field, n, true, max)
+	if v := n.Value; v > 0 && v <= max.max && v != math.Trunc(v) {
+		c.fail(function, method, field+".value", ErrValue, "must be a whole number, got %v", v)
+	}
 }
 
 // dist checks a Dist: a positive median of at most MaxMs, a non-negative

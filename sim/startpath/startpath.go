@@ -20,6 +20,13 @@
 // restore, their first and warm execution factors and resident memory are
 // CRIU's. For image-recognition: 18 + 290 = 308 ms and 308 + 49 = 357 ms.
 //
+// In the platform model's resource model the copy is what it is in a CRIU
+// restore: a page-in in the start-up from the device CRIU's images sit on
+// (the CXL tmpfs), lasting the mm-template saving when it runs alone, and
+// the instance holds its memory from the start-up on as CRIU's does
+// (resident_at_start). So concurrent variant starts share that device as
+// CRIU restores do; Figure 14's single starts never overlap.
+//
 // The step costs are the differences between Figure 14's own bars, so a
 // figure drawn from these variants restates the paper (and the
 // calibration): it checks the model's plumbing, it predicts nothing. They
@@ -180,7 +187,11 @@ const switchKey = calibration.MethodTrEnvCXL
 // (the package comment's sums; its sigma stays T-CXL's), and trenv-cxl's
 // first and warm execution factors and resident memory are CRIU's. Every
 // other number is model's, untouched; model is not modified. Each changed
-// number says in its source how it was built. model must have cost entries
+// number says in its source how it was built. In the resource model, the
+// variant's start-up pages the memory in as CRIU's restore does
+// (platform.page_in and resident_at_start of trenv-cxl are CRIU's; each
+// function's trenv-cxl page_in_ms is its mm-template saving, 0 for the
+// functions without step costs). model must have cost entries
 // (trenv-cxl and criu) for every function of steps.
 func Variant(model *calibration.Model, steps *Steps, variant string) (*calibration.Model, error) {
 	if !slices.Contains(Variants(), variant) {
@@ -198,6 +209,8 @@ func Variant(model *calibration.Model, steps *Steps, variant string) (*calibrati
 		}
 	}
 	label := map[string]string{results.VariantReconfig: "Reconfig (sandbox reuse only)", results.VariantCgroup: "Cgroup (+ CLONE_INTO_CGROUP)"}[variant]
+	var copyIn bool
+	out.Platform, copyIn = variantPlatform(model.Platform, label)
 	for _, fn := range steps.FunctionNames() {
 		f, ok := model.Functions[fn]
 		tcxl, okT := f.Startup[switchKey]
@@ -227,9 +240,45 @@ func Variant(model *calibration.Model, steps *Steps, variant string) (*calibrati
 		f.FirstExecFactor = asCRIU(f.FirstExecFactor, "first-execution factor")
 		f.WarmExecFactor = asCRIU(f.WarmExecFactor, "warm-execution factor")
 		f.ResidentMB = asCRIU(f.ResidentMB, "resident memory")
+		if copyIn {
+			f.PageInMs = maps.Clone(f.PageInMs)
+			f.PageInMs[switchKey] = calibration.Number{Value: min(st.MMTemplateSavingMs.Value, median), Source: fmt.Sprintf(
+				"TrEnv §6.4 [P] (sim/startpath): %s copies the memory from the image as a CRIU restore does, the %g ms the mm-template step saves (%s)",
+				label, st.MMTemplateSavingMs.Value, st.MMTemplateSavingMs.Source)}
+		}
 		out.Functions[fn] = f
 	}
+	if copyIn { // the functions without step costs page nothing in (a variant's run invokes none of them)
+		for fn, f := range out.Functions {
+			if _, ok := steps.Functions[fn]; !ok {
+				f.PageInMs = maps.Clone(f.PageInMs)
+				f.PageInMs[switchKey] = calibration.Number{Value: 0, Source: "TrEnv §6.4 [P] (sim/startpath): no step costs for this function; a variant's run does not invoke it"}
+				out.Functions[fn] = f
+			}
+		}
+	}
 	return &out, nil
+}
+
+// variantPlatform gives a variant's platform costs: its start-up copies the
+// memory in as CRIU's does (CRIU's page-in and resident_at_start on the
+// trenv-cxl key). copyIn says whether CRIU's restore pages in from a
+// device in its start-up, so that the variant does too.
+func variantPlatform(pm calibration.Platform, label string) (out calibration.Platform, copyIn bool) {
+	out = pm
+	if r, ok := pm.ResidentAtStart[calibration.MethodCRIU]; ok {
+		out.ResidentAtStart = maps.Clone(pm.ResidentAtStart)
+		out.ResidentAtStart[switchKey] = calibration.Number{Value: r.Value, Source: fmt.Sprintf(
+			"TrEnv §6.4 [P] (sim/startpath): before the mm-template step the memory is copied in the start-up as CRIU copies it, so %s holds CRIU's share from its start-up on: %s", label, r.Source)}
+	}
+	pi, ok := pm.PageIn[calibration.MethodCRIU]
+	if !ok || pi.Phase != calibration.PhaseStartup {
+		return out, false
+	}
+	out.PageIn = maps.Clone(pm.PageIn)
+	pi.StreamMBps.Source = fmt.Sprintf("TrEnv §6.4 [P] (sim/startpath): %s copies the memory as a CRIU restore does, at its rate: %s", label, pi.StreamMBps.Source)
+	out.PageIn[switchKey] = pi
+	return out, true
 }
 
 // CRIUGap is the check the chain allows against the cost model's CRIU

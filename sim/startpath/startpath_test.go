@@ -85,6 +85,44 @@ func TestVariantStartups(t *testing.T) {
 	}
 }
 
+// TestVariantResources: in the resource model a variant's start-up copies
+// the memory in as CRIU's restore does: CRIU's page-in (device, phase,
+// rate) and resident_at_start on the trenv-cxl key, a page-in as long as
+// the mm-template saving (IR 290 ms, JS 67 ms), none for the functions
+// without step costs; the model passed in keeps T-CXL's.
+func TestVariantResources(t *testing.T) {
+	model, steps := defaults(t)
+	pm := model.Platform
+	criu := pm.PageIn[calibration.MethodCRIU]
+	if _, ok := pm.PageIn[calibration.MethodTrEnvCXL]; ok || criu.Phase != calibration.PhaseStartup {
+		t.Fatalf("the default model: T-CXL page-in %v, CRIU's %+v; want none and one in the start-up", ok, criu)
+	}
+	for _, variant := range Variants() {
+		v, err := Variant(model, steps, variant)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := v.Platform.PageIn[calibration.MethodTrEnvCXL]
+		if got.Device != criu.Device || got.Phase != criu.Phase || got.StreamMBps.Value != criu.StreamMBps.Value {
+			t.Errorf("%s: trenv-cxl page-in %+v, want CRIU's %+v", variant, got, criu)
+		}
+		if a, c := v.Platform.ResidentAtStart[calibration.MethodTrEnvCXL].Value, pm.ResidentAtStart[calibration.MethodCRIU].Value; a != c {
+			t.Errorf("%s: resident_at_start %v, want CRIU's %v", variant, a, c)
+		}
+		for fn, want := range map[string]float64{"image-recognition": 290, "json-serde": 67, "pyaes": 0, "h-hello-world": 0} {
+			if got := v.Functions[fn].PageInMs[calibration.MethodTrEnvCXL].Value; got != want {
+				t.Errorf("%s %s: trenv-cxl page-in %v ms, want %v", variant, fn, got, want)
+			}
+		}
+	}
+	if _, ok := model.Platform.PageIn[calibration.MethodTrEnvCXL]; ok || model.Platform.ResidentAtStart[calibration.MethodTrEnvCXL].Value != 0 {
+		t.Errorf("Variant modified its input's platform: %+v", model.Platform.PageIn)
+	}
+	if _, ok := model.Functions["image-recognition"].PageInMs[calibration.MethodTrEnvCXL]; ok {
+		t.Errorf("Variant modified its input's page-in times")
+	}
+}
+
 // TestCRIUGap: the chain of step costs meets the cost model's CRIU start-up
 // (a line through Figure 14's CRIU bars) within 10 %: IR (18 + 290 + 49 +
 // 200) ÷ 552 = 1.009, JS (8 + 67 + 13 + 200) ÷ 308 = 0.935.

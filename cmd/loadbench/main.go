@@ -5,6 +5,7 @@
 // real time) in another process.
 //
 //	go run ./cmd/loadbench [-rate 20] [-seconds 30] [-runs 3] [-bin trenv-bench]
+//	    [-variant NAME=BIN[,ENV=VALUE...]]... [-cpuprofile DIR]
 //
 // Per run it reports, for the `run` process alone (its rusage as a child):
 // CPU seconds (user + system) per 1,000 requests, the share of it in the
@@ -13,6 +14,16 @@
 // scheduled_s), p50 and p99. The process's whole life counts: start-up,
 // registration, warmup, test, and writing its run directory. Each column's
 // median over the runs is printed last.
+//
+// Builds are compared within one invocation, since the machine's neighbours
+// move every figure from one hour to the next: each -variant (a binary,
+// with environment variables for its `run` process, e.g.
+// "gogc400=/tmp/tb,GOGC=400") is run once per round, in turn (ABAB…), and
+// gets its own medians and its CPU ratio to the first variant. Without
+// -variant the one variant is -bin. The twin is served by the first
+// variant's binary throughout. -cpuprofile DIR passes run's hidden
+// --cpuprofile, writing DIR/<variant>-<round>.pprof (a binary that predates
+// the flag refuses it).
 package main
 
 import (
@@ -30,6 +41,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -49,13 +61,50 @@ func main() {
 	seconds := flag.Int("seconds", 30, "length of the test phase, seconds")
 	runs := flag.Int("runs", 3, "runs (medians are printed)")
 	bin := flag.String("bin", "", "trenv-bench binary (default: build ./cmd/trenv-bench)")
+	var vs variants
+	flag.Var(&vs, "variant", "NAME=BIN[,ENV=VALUE...]: a build to compare, run in turn with the others (repeat the flag)")
+	profDir := flag.String("cpuprofile", "", "directory for a CPU profile of each run (run's hidden --cpuprofile)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *rate, *seconds, *runs, *bin); err != nil {
+	if err := run(ctx, *rate, *seconds, *runs, *bin, vs, *profDir); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
 	}
+}
+
+// variant is a build to measure: a binary and the environment of its run
+// process.
+type variant struct {
+	name, bin string
+	env       []string
+}
+
+// variants is the -variant flag.
+type variants []variant
+
+func (vs *variants) String() string { return fmt.Sprint(len(*vs)) }
+
+func (vs *variants) Set(s string) error {
+	name, rest, ok := strings.Cut(s, "=")
+	if !ok || name == "" || rest == "" {
+		return fmt.Errorf("-variant %q: expected NAME=BIN[,ENV=VALUE...]", s)
+	}
+	parts := strings.Split(rest, ",")
+	v := variant{name: name, bin: parts[0]}
+	for _, e := range parts[1:] {
+		if k, _, ok := strings.Cut(e, "="); !ok || k == "" {
+			return fmt.Errorf("-variant %q: %q is not ENV=VALUE", s, e)
+		}
+		v.env = append(v.env, e)
+	}
+	for _, o := range *vs {
+		if o.name == name {
+			return fmt.Errorf("-variant %q: the name %s is given twice", s, name)
+		}
+	}
+	*vs = append(*vs, v)
+	return nil
 }
 
 type measurement struct {
@@ -64,16 +113,24 @@ type measurement struct {
 	p50, p99, wall              float64
 }
 
-func run(ctx context.Context, rate, seconds, runs int, bin string) error {
+func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, profDir string) error {
 	if rate < 1 || seconds < 1 || runs < 1 {
 		return errors.New("-rate, -seconds and -runs must be positive")
+	}
+	if len(vs) > 0 && bin != "" {
+		return errors.New("-bin and -variant exclude each other: give the binary in each -variant")
+	}
+	if profDir != "" {
+		if err := os.MkdirAll(profDir, 0o755); err != nil {
+			return fmt.Errorf("-cpuprofile: %w", err)
+		}
 	}
 	dir, err := os.MkdirTemp("", "loadbench-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if bin == "" {
+	if len(vs) == 0 && bin == "" {
 		bin = filepath.Join(dir, "trenv-bench")
 		b := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trenv-bench")
 		b.Stdout, b.Stderr = os.Stderr, os.Stderr
@@ -81,6 +138,10 @@ func run(ctx context.Context, rate, seconds, runs int, bin string) error {
 			return fmt.Errorf("building trenv-bench: %w", err)
 		}
 	}
+	if len(vs) == 0 {
+		vs = variants{{name: "this", bin: bin}}
+	}
+	bin = vs[0].bin
 	pw := filepath.Join(dir, "password")
 	if err := os.WriteFile(pw, []byte("loadbench\n"), 0o600); err != nil {
 		return err
@@ -117,36 +178,60 @@ func run(ctx context.Context, rate, seconds, runs int, bin string) error {
 	fmt.Printf("loadbench: trenv-bench run --gateway against sim serve (trenv, real time) in another process; %d functions × %d req/s × %d s (%d requests in the test phase), %s\n",
 		len(w1Functions()), rate, seconds, w.Test.Requests(), time.Now().Format(time.DateOnly))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "run\trequests\tCPU-s / 1000 req\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\t")
-	var ms []measurement
+	fmt.Fprintln(tw, "variant\trun\trequests\tCPU-s / 1000 req\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\t")
+	ms := make([][]measurement, len(vs))
 	for i := 0; i < runs; i++ {
-		m, err := once(ctx, bin, dir, wdir, "http://"+addr, pw, i)
-		if err != nil {
-			return err
+		for j, v := range vs {
+			prof := ""
+			if profDir != "" {
+				prof = filepath.Join(profDir, v.name+"-"+strconv.Itoa(i+1)+".pprof")
+			}
+			m, err := once(ctx, v, dir, wdir, "http://"+addr, pw, i, prof)
+			if err != nil {
+				return err
+			}
+			ms[j] = append(ms[j], m)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", v.name, i+1, m.requests, m.cpuPer1000, m.kernel, m.ctxPerR, m.p50, m.p99, m.wall)
 		}
-		ms = append(ms, m)
-		fmt.Fprintf(tw, "%d\t%d\t%.3f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", i+1, m.requests, m.cpuPer1000, m.kernel, m.ctxPerR, m.p50, m.p99, m.wall)
 	}
-	med := func(f func(measurement) float64) float64 {
-		v := make([]float64, len(ms))
-		for i, m := range ms {
-			v[i] = f(m)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Println()
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "median of %d\trequests\tCPU-s / 1000 req\tCPU ÷ %s\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\t\n", runs, vs[0].name)
+	var base float64
+	for j, v := range vs {
+		med := func(f func(measurement) float64) float64 {
+			x := make([]float64, len(ms[j]))
+			for i, m := range ms[j] {
+				x[i] = f(m)
+			}
+			slices.Sort(x)
+			return x[len(x)/2]
 		}
-		slices.Sort(v)
-		return v[len(v)/2]
+		cpu := med(func(m measurement) float64 { return m.cpuPer1000 })
+		if j == 0 {
+			base = cpu
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.2f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", v.name, ms[j][0].requests, cpu, cpu/base,
+			med(func(m measurement) float64 { return m.kernel }), med(func(m measurement) float64 { return m.ctxPerR }),
+			med(func(m measurement) float64 { return m.p50 }), med(func(m measurement) float64 { return m.p99 }),
+			med(func(m measurement) float64 { return m.wall }))
 	}
-	fmt.Fprintf(tw, "median\t%d\t%.3f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", ms[0].requests,
-		med(func(m measurement) float64 { return m.cpuPer1000 }), med(func(m measurement) float64 { return m.kernel }),
-		med(func(m measurement) float64 { return m.ctxPerR }), med(func(m measurement) float64 { return m.p50 }),
-		med(func(m measurement) float64 { return m.p99 }), med(func(m measurement) float64 { return m.wall }))
 	return tw.Flush()
 }
 
-func once(ctx context.Context, bin, dir, wdir, url, pw string, i int) (measurement, error) {
+func once(ctx context.Context, v variant, dir, wdir, url, pw string, i int, prof string) (measurement, error) {
 	out := filepath.Join(dir, "runs")
-	name := "load-" + strconv.Itoa(i)
-	cmd := exec.CommandContext(ctx, bin, "run", "--method", "trenv", "--workload-dir", wdir, "--gateway", url,
-		"--password-file", pw, "--out", out, "--name", name, "--force")
+	name := v.name + "-" + strconv.Itoa(i)
+	args := []string{"run", "--method", "trenv", "--workload-dir", wdir, "--gateway", url,
+		"--password-file", pw, "--out", out, "--name", name, "--force"}
+	if prof != "" {
+		args = append(args, "--cpuprofile", prof)
+	}
+	cmd := exec.CommandContext(ctx, v.bin, args...)
+	cmd.Env = append(os.Environ(), v.env...)
 	start := time.Now()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return measurement{}, fmt.Errorf("%v: %w\n%s", cmd.Args, err, b)

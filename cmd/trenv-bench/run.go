@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,6 +45,9 @@ type runOptions struct {
 	JitterSeed   uint64
 	ShardFlag    string // --shard I/N
 	StartAtFlag  string // --start-at T
+	// CPUProfile, when not empty, is where a CPU profile of the run is
+	// written (hidden flag --cpuprofile, for cmd/loadbench).
+	CPUProfile string
 
 	// Set by RunE from the flags.
 	shard    workloads.Shard
@@ -114,6 +118,13 @@ an experiment with a shard missing or failed.`,
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
+			if opts.CPUProfile != "" {
+				stop, err := startCPUProfile(opts.CPUProfile)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			return runRun(cmd.Context(), opts)
 		},
 	}
@@ -136,6 +147,8 @@ an experiment with a shard missing or failed.`,
 	f.Uint64Var(&opts.JitterSeed, "jitter-seed", 1, "seed of the send-time jitter U[0,1) (upstream's is unseeded)")
 	f.StringVar(&opts.ShardFlag, "shard", "", "with --gateway and --start-at: replay only the I-th of N disjoint slices of the workload (I/N); shard 1 registers the functions and takes faasd's metrics and the samples")
 	f.StringVar(&opts.StartAtFlag, "start-at", "", "twin or --gateway: start the warmup at T (RFC 3339, or Unix seconds); shards started at one T stay in step without talking to each other")
+	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
+	f.MarkHidden("cpuprofile")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
 	cmd.RegisterFlagCompletionFunc("workload", cobra.FixedCompletions(workloads.Kinds, cobra.ShellCompDirectiveNoFileComp))
 	cmd.MarkFlagDirname("workload-dir")
@@ -314,6 +327,20 @@ func runRun(ctx context.Context, o *runOptions) error {
 			spec.Dir, m.Status, m.Requests.Scheduled, m.Requests.OK, m.Requests.Failed, m.Requests.Abandoned)
 	}
 	return err
+}
+
+// startCPUProfile starts a CPU profile into path; stop ends it and closes
+// the file.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // manifest describes the run before it starts; info describes its

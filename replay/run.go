@@ -16,18 +16,17 @@ import (
 	"trenv-bench/workloads"
 )
 
-// How the dispatcher waits for a send time (measured on a 2-core Linux VM;
-// see cmd/replaybench): Go's timers wake up to ~1.3 ms late when the
-// process is idle (the netpoller waits in whole milliseconds), so it
-// sleeps on a timer only until timerWindow before the send time; then it
-// sleeps with nanosleep (Linux; ~50 µs late at worst, the default timer
-// slack) until spinWindow before; then it polls the monotonic clock,
-// yielding its processor (runtime.Gosched) between polls so request
-// goroutines keep running on it. Spinning thus costs at most spinWindow of
-// CPU per wake-up.
+// How the dispatcher waits for a send time (cmd/loadbench measures it): on
+// Linux it sleeps on an alarm (sleep_linux.go: a timerfd read through the
+// network poller, so that it holds no processor while it waits, and wakes
+// within microseconds) until the send time, and polls the clock (yielding
+// its processor, runtime.Gosched) only for the last spinWindow. Elsewhere
+// Go's timers wake up to ~1.3 ms late when the process is idle (the
+// netpoller waits in whole milliseconds), so it sleeps on a timer only
+// until timerWindow before the send time and polls the clock after that.
 const (
 	timerWindow = 2 * time.Millisecond
-	spinWindow  = 60 * time.Microsecond
+	spinWindow  = 10 * time.Microsecond
 )
 
 // Reasons a phase stops early; their text goes into the records.
@@ -299,6 +298,7 @@ type phaseRun struct {
 	fns    []workloads.Function
 	bodies [][]byte
 	start  time.Time
+	alarm  *alarm // nil where there is none: Go timers
 
 	// ctx is cancelled (with one of the err* reasons as its cause) to
 	// abandon the requests in flight.
@@ -353,9 +353,16 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at 
 
 	p.start = time.Now()
 	if !at.IsZero() && at.Before(p.start) {
-		p.start = at
+		// The same instant with a monotonic reading (at, parsed from a
+		// flag, has none): send times are then measured on the
+		// monotonic clock, as the alarm's are, whatever the wall clock
+		// does meanwhile.
+		p.start = p.start.Add(-p.start.Sub(at))
 	}
 	sum.Start = p.start
+	if p.alarm = newAlarm(p.start); p.alarm != nil {
+		defer p.alarm.close()
+	}
 	if err := r.Recorder.PhaseStart(name, r.clock(p.start), p.plan.n); err != nil {
 		return sum, err
 	}
@@ -445,6 +452,9 @@ func (p *phaseRun) stop(notSent string) {
 		p.stopReason = notSent
 		p.stopping.Store(true)
 		close(p.stopCh)
+		if p.alarm != nil {
+			p.alarm.ring()
+		}
 	})
 }
 
@@ -488,7 +498,6 @@ func (p *phaseRun) dispatch() {
 // waitUntil waits until due (wall time since the phase started) as the
 // constants above say. It returns false if the phase stops first.
 func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
-	yielded := false
 	for {
 		if p.stopping.Load() {
 			return false
@@ -497,6 +506,10 @@ func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
 		switch {
 		case left <= 0:
 			return true
+		case left <= spinWindow:
+			runtime.Gosched()
+		case p.alarm != nil:
+			p.alarm.wait(due, &p.stopping)
 		case left > timerWindow:
 			tm.Reset(left - timerWindow)
 			select {
@@ -505,15 +518,6 @@ func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
 				tm.Stop()
 				return false
 			}
-		case fineSleepOK && left > spinWindow:
-			if !yielded {
-				// Let the requests just started run before this
-				// thread blocks in nanosleep with their processor.
-				runtime.Gosched()
-				yielded = true
-				continue
-			}
-			fineSleep(left - spinWindow)
 		default:
 			runtime.Gosched()
 		}

@@ -2,10 +2,16 @@
 
 package replay
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
-// fineSleepOK is false where no precise sleep is known: the dispatcher then
-// spins instead.
-const fineSleepOK = false
+// alarm is a precise wake-up where the kernel gives one (sleep_linux.go);
+// here there is none and the dispatcher uses Go timers.
+type alarm struct{}
 
-func fineSleep(d time.Duration) { time.Sleep(d) }
+func newAlarm(time.Time) *alarm                 { return nil }
+func (*alarm) wait(time.Duration, *atomic.Bool) {}
+func (*alarm) ring()                            {}
+func (*alarm) close()                           {}

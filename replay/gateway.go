@@ -92,10 +92,16 @@ func (e *StatusError) Error() string {
 // Gateway can be printed with %v.
 type Gateway struct {
 	// URL is faasd's base URL, e.g. DefaultGatewayURL; a trailing slash
-	// is ignored.
+	// is ignored. It must not change once the Gateway is in use.
 	URL string
-	// Client sends the requests; nil means a client made once by
-	// NewClient. Per-request deadlines come from the context.
+	// Client, when not nil, sends every request (net/http: a transport of
+	// one's own, TLS…). nil means the Gateway's own clients: invocations
+	// of an http:// URL go through a small HTTP/1.1 client
+	// (internal/h1) that does the I/O in the invoking goroutine over a
+	// pool of keep-alive connections sized as NewClient's; the
+	// control-plane calls, and invocations of any other URL, through a
+	// client made once by NewClient. Per-request deadlines come from the
+	// context.
 	Client *http.Client
 	// User and Password are the basic-auth credentials of
 	// /system/register; User "" means DefaultUser. The password is faasd's
@@ -108,8 +114,10 @@ type Gateway struct {
 	// that is retried.
 	Warn func(string)
 
-	once sync.Once
-	own  *http.Client
+	once    sync.Once
+	own     *http.Client
+	invOnce sync.Once
+	inv     *invoker // nil when Client is set or the URL is not http://
 }
 
 // Target is what Run replays a workload against: invocations and faasd's
@@ -209,6 +217,27 @@ func (g *Gateway) client() *http.Client {
 	}
 	g.once.Do(func() { g.own = NewClient() })
 	return g.own
+}
+
+// invoker returns the h1 invoker of the Gateway, made on first use, or nil
+// when invocations go through net/http.
+func (g *Gateway) invoker() *invoker {
+	if g.Client != nil {
+		return nil
+	}
+	g.invOnce.Do(func() { g.inv = newInvoker(g.URL) })
+	return g.inv
+}
+
+// CloseIdleConnections closes the keep-alive connections the Gateway's own
+// clients hold idle (not those of a Client given to it).
+func (g *Gateway) CloseIdleConnections() {
+	if inv := g.invoker(); inv != nil {
+		inv.closeIdle()
+	}
+	if g.Client == nil {
+		g.client().CloseIdleConnections()
+	}
 }
 
 func (g *Gateway) url(path string) string {
@@ -425,6 +454,10 @@ func (g *Gateway) ResetMetrics(ctx context.Context) error {
 // Response and a *StatusError; a transport error (refused, reset, timed
 // out, cancelled) is returned as the client gives it.
 func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte) (Response, error) {
+	if inv := g.invoker(); inv != nil {
+		code, status, ans, err := inv.invoke(ctx, fn.Name, body)
+		return answered(code, status, ans, err)
+	}
 	var rd io.Reader = http.NoBody
 	if len(body) > 0 {
 		rd = bytes.NewReader(body)
@@ -436,7 +469,11 @@ func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte
 	if len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	code, status, ans, err := g.do(req)
+	return answered(g.do(req))
+}
+
+// answered makes an invocation's Response from the answer read whole.
+func answered(code int, status string, ans []byte, err error) (Response, error) {
 	resp := Response{Status: code, Body: ans}
 	if err != nil {
 		return resp, err

@@ -207,10 +207,10 @@ func TestGatewayInvoke(t *testing.T) {
 			want: seen{"POST", "/invoke/image-processing", "", "", 0}, code: 201, wantRes: Response{Status: 201}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var got seen
+			seenCh := make(chan seen, 1)
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				b, _ := io.ReadAll(r.Body)
-				got = seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), string(b), r.ContentLength}
+				seenCh <- seen{r.Method, r.URL.Path, r.Header.Get("Content-Type"), string(b), r.ContentLength}
 				w.WriteHeader(tc.status)
 				io.WriteString(w, tc.answer)
 			}))
@@ -220,28 +220,30 @@ func TestGatewayInvoke(t *testing.T) {
 			if fn.Payload != "" {
 				body = []byte(fn.Payload)
 			}
-			res, err := (&Gateway{URL: srv.URL}).Invoke(context.Background(), fn, body)
-			if got != tc.want {
-				t.Errorf("server saw %+v\nwant %+v", got, tc.want)
-			}
-			var se *StatusError
-			switch {
-			case tc.code != 0:
-				if !errors.As(err, &se) || se.Code != tc.code || se.Body != tc.answer {
-					t.Errorf("error %v, want a StatusError %d with the body", err, tc.code)
+			for _, cl := range clients {
+				res, err := (&Gateway{URL: srv.URL, Client: cl.make()}).Invoke(context.Background(), fn, body)
+				if got := <-seenCh; got != tc.want {
+					t.Errorf("%s: server saw %+v\nwant %+v", cl.name, got, tc.want)
 				}
-				if want := fmt.Sprintf("[%d %s] %s", tc.code, http.StatusText(tc.code), tc.answer); err.Error() != want {
-					t.Errorf("error %q, want upstream's %q", err, want)
+				var se *StatusError
+				switch {
+				case tc.code != 0:
+					if !errors.As(err, &se) || se.Code != tc.code || se.Body != tc.answer {
+						t.Errorf("%s: error %v, want a StatusError %d with the body", cl.name, err, tc.code)
+					}
+					if want := fmt.Sprintf("[%d %s] %s", tc.code, http.StatusText(tc.code), tc.answer); err.Error() != want {
+						t.Errorf("%s: error %q, want upstream's %q", cl.name, err, want)
+					}
+				case err != nil:
+					t.Errorf("%s: error %v", cl.name, err)
 				}
-			case err != nil:
-				t.Errorf("error %v", err)
-			}
-			if string(res.Body) != tc.answer {
-				t.Errorf("Body %q, want %q", res.Body, tc.answer)
-			}
-			res.Body = nil
-			if !reflect.DeepEqual(res, tc.wantRes) {
-				t.Errorf("Response %+v, want %+v", res, tc.wantRes)
+				if string(res.Body) != tc.answer {
+					t.Errorf("%s: Body %q, want %q", cl.name, res.Body, tc.answer)
+				}
+				res.Body = nil
+				if !reflect.DeepEqual(res, tc.wantRes) {
+					t.Errorf("%s: Response %+v, want %+v", cl.name, res, tc.wantRes)
+				}
 			}
 		})
 	}

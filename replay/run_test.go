@@ -243,7 +243,7 @@ func TestRunTwin(t *testing.T) {
 			{Function: "image-processing", Counts: []int{1, 0, 1, 0, 0, 0, 0, 0}},
 		},
 	}
-	g := &Gateway{URL: srv.URL, Client: NewClient(), Password: testPassword}
+	g := &Gateway{URL: srv.URL, Password: testPassword}
 	if err := g.Health(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -330,6 +330,9 @@ type faulty struct {
 	deletes int
 	answer  func(n int, w http.ResponseWriter, r *http.Request)
 	release chan struct{} // closed when the test ends: stuck handlers return
+	// client is the Gateway's Client: nil for its own (internal/h1 for
+	// invocations), NewClient() for net/http's.
+	client *http.Client
 }
 
 func newFaulty(t *testing.T, answer func(n int, w http.ResponseWriter, r *http.Request)) *faulty {
@@ -362,7 +365,14 @@ func (f *faulty) invocations() int {
 	return len(f.arrived)
 }
 
-func (f *faulty) gateway() *Gateway { return &Gateway{URL: f.srv.URL, Client: NewClient()} }
+func (f *faulty) gateway() *Gateway { return &Gateway{URL: f.srv.URL, Client: f.client} }
+
+// clients are the two ways a Gateway invokes: its own HTTP/1.1 client
+// (internal/h1) and net/http's (a Client given to it).
+var clients = []struct {
+	name string
+	make func() *http.Client
+}{{"h1", func() *http.Client { return nil }}, {"net/http", NewClient}}
 
 // Scripted answers.
 func answerOK(w http.ResponseWriter) { io.WriteString(w, `{"latency": 0.25}`) }
@@ -454,53 +464,56 @@ func TestRunRetries(t *testing.T) {
 			},
 			want: want{results.StatusFailed, 4, "[201 Created]", 3, 1}},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var f *faulty
-			f = newFaulty(t, func(n int, w http.ResponseWriter, r *http.Request) { tc.answer(f, t, n, w, r) })
-			// One request in a 60 s phase: deadline 72 s, 0.72 s of wall time.
-			counts := make([]int, 60)
-			counts[0] = 1
-			w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: counts}}}
-			var s sink
-			_, err := Run(context.Background(), s.config(Config{Target: f.gateway(), Speed: speed,
-				AttemptTimeout: tc.timeout}), w)
-			if err != nil {
-				t.Fatal(err)
-			}
-			checkOneRecordEach(t, w, 0, s.records)
-			if len(s.records) != 1 {
-				t.Fatalf("%d records", len(s.records))
-			}
-			r := s.records[0]
-			if r.Status != tc.want.status || r.Attempts != tc.want.attempts || !strings.Contains(r.Error, tc.want.errHas) ||
-				(tc.want.errHas == "") != (r.Error == "") {
-				t.Errorf("record %+v\nwant %+v", r, tc.want)
-			}
-			if n := f.invocations(); n != tc.want.attempts {
-				t.Errorf("the gateway saw %d attempts, want %d", n, tc.want.attempts)
-			}
-			giveUps := s.count(results.StatusFailed)
-			if len(s.retries) != tc.want.retries || giveUps != tc.want.giveUps {
-				t.Errorf("%d retries and %d failed records, want %d and %d", len(s.retries), giveUps, tc.want.retries, tc.want.giveUps)
-			}
-			for k, e := range s.retries {
-				if e.attempt != k || e.function != "pyaes" || e.msg == "" {
-					t.Errorf("retry %d: %+v", k, e)
+		for _, cl := range clients {
+			t.Run(cl.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				var f *faulty
+				f = newFaulty(t, func(n int, w http.ResponseWriter, r *http.Request) { tc.answer(f, t, n, w, r) })
+				f.client = cl.make()
+				// One request in a 60 s phase: deadline 72 s, 0.72 s of wall time.
+				counts := make([]int, 60)
+				counts[0] = 1
+				w := workloads.Workload{Test: workloads.Phase{{Function: "pyaes", Counts: counts}}}
+				var s sink
+				_, err := Run(context.Background(), s.config(Config{Target: f.gateway(), Speed: speed,
+					AttemptTimeout: tc.timeout}), w)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			if r.Status == results.StatusOK && r.FuncMs != 250 {
-				t.Errorf("ok record %+v, want func_ms 250", r)
-			}
-			// Back-off: attempt k+1 arrives ≥ Backoff(k) after attempt k
-			// (model time), the wait upstream sleeps.
-			for k := 0; k+1 < len(f.arrived); k++ {
-				gap := time.Duration(float64(f.arrived[k+1].Sub(f.arrived[k])) * speed)
-				if gap < Backoff(k) {
-					t.Errorf("attempts %d and %d %v apart (model time), want ≥ %v", k, k+1, gap, Backoff(k))
+				checkOneRecordEach(t, w, 0, s.records)
+				if len(s.records) != 1 {
+					t.Fatalf("%d records", len(s.records))
 				}
-			}
-		})
+				r := s.records[0]
+				if r.Status != tc.want.status || r.Attempts != tc.want.attempts || !strings.Contains(r.Error, tc.want.errHas) ||
+					(tc.want.errHas == "") != (r.Error == "") {
+					t.Errorf("record %+v\nwant %+v", r, tc.want)
+				}
+				if n := f.invocations(); n != tc.want.attempts {
+					t.Errorf("the gateway saw %d attempts, want %d", n, tc.want.attempts)
+				}
+				giveUps := s.count(results.StatusFailed)
+				if len(s.retries) != tc.want.retries || giveUps != tc.want.giveUps {
+					t.Errorf("%d retries and %d failed records, want %d and %d", len(s.retries), giveUps, tc.want.retries, tc.want.giveUps)
+				}
+				for k, e := range s.retries {
+					if e.attempt != k || e.function != "pyaes" || e.msg == "" {
+						t.Errorf("retry %d: %+v", k, e)
+					}
+				}
+				if r.Status == results.StatusOK && r.FuncMs != 250 {
+					t.Errorf("ok record %+v, want func_ms 250", r)
+				}
+				// Back-off: attempt k+1 arrives ≥ Backoff(k) after attempt k
+				// (model time), the wait upstream sleeps.
+				for k := 0; k+1 < len(f.arrived); k++ {
+					gap := time.Duration(float64(f.arrived[k+1].Sub(f.arrived[k])) * speed)
+					if gap < Backoff(k) {
+						t.Errorf("attempts %d and %d %v apart (model time), want ≥ %v", k, k+1, gap, Backoff(k))
+					}
+				}
+			})
+		}
 	}
 }
 

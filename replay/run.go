@@ -12,6 +12,7 @@ import (
 
 	"github.com/influxdata/tdigest"
 
+	"trenv-bench/internal/ctxsleep"
 	"trenv-bench/results"
 	"trenv-bench/workloads"
 )
@@ -159,18 +160,7 @@ func (r *runner) waitUntil(ctx context.Context, t time.Time) error {
 	if r.StartAt.IsZero() {
 		return ctx.Err()
 	}
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxsleep.Sleep(ctx, time.Until(t))
 }
 
 // runner holds what the phases of one Run share.
@@ -597,7 +587,7 @@ func (p *phaseRun) do(a arrival) {
 			break
 		}
 		p.out <- note{isRetry: true, retry: retryNote{function: fn.Name, atS: p.clock(t1), attempt: k, msg: rec.Error}}
-		if !sleep(p.ctx, p.wall(Backoff(k))) {
+		if ctxsleep.Sleep(p.ctx, p.wall(Backoff(k))) != nil {
 			p.abandon(rec, context.Cause(p.ctx))
 			break
 		}
@@ -622,18 +612,6 @@ func (p *phaseRun) abandon(rec *results.Request, cause error) {
 		msg += " (last failure: " + rec.Error + ")"
 	}
 	rec.Error = msg
-}
-
-// sleep waits for d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // collect receives every note of the phase and records them, until it has

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"trenv-bench/internal/ctxsleep"
 	"trenv-bench/sim/calibration"
 	"trenv-bench/workloads"
 )
@@ -85,7 +86,7 @@ func NewTwin(cfg TwinConfig) (*Twin, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: sleepCtx, clockSleep: sleepKick,
+	t := &Twin{cfg: cfg, p: p, now: time.Now, sleep: ctxsleep.Sleep, clockSleep: sleepKick,
 		waiting: map[int32]chan Done{}, kick: make(chan struct{}, 1),
 		overhead: time.Duration(cfg.Model.Platform.HTTPOverheadMs.Value * float64(time.Millisecond))}
 	t.start = t.now()
@@ -455,20 +456,6 @@ func (t *Twin) handleMemory(w http.ResponseWriter, r *http.Request) {
 	t.mu.Unlock()
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(st)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	tm := time.NewTimer(d)
-	defer tm.Stop()
-	select {
-	case <-tm.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // sleepKick sleeps for d or until kick has a value.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"trenv-bench/internal/atomicfile"
+	"trenv-bench/internal/ctxsleep"
 )
 
 // The daemon's modes: the FaaSnap and REAP baselines.
@@ -140,27 +141,13 @@ func (p *preparer) file(suffix string) string {
 	return filepath.Join(p.o.Dir, p.f.Name+"_"+suffix)
 }
 
-func (p *preparer) wait(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 func (p *preparer) startVM(ctx context.Context) (string, error) {
 	vm, err := p.c.StartVM(ctx, p.f.Name, p.namespace())
 	if err != nil {
 		return "", err
 	}
 	p.vms = append(p.vms, vm.ID)
-	return vm.ID, p.wait(ctx, p.o.Waits.Boot)
+	return vm.ID, ctxsleep.Sleep(ctx, p.o.Waits.Boot)
 }
 
 func (p *preparer) invoke(ctx context.Context, inv Invocation) (string, error) {
@@ -184,7 +171,7 @@ func (p *preparer) stopVM(ctx context.Context, id string, after time.Duration) e
 			break
 		}
 	}
-	return p.wait(ctx, after)
+	return ctxsleep.Sleep(ctx, after)
 }
 
 // cleanup stops what a failed attempt left running.
@@ -247,7 +234,7 @@ func (p *preparer) mincore(ctx context.Context) (string, error) {
 	if err := p.c.PatchSnapshot(ctx, base.ID, dropCache); err != nil {
 		return "", err
 	}
-	if err := p.wait(ctx, p.o.Waits.AfterStop); err != nil {
+	if err := ctxsleep.Sleep(ctx, p.o.Waits.AfterStop); err != nil {
 		return "", err
 	}
 	warmVM, err := p.invoke(ctx, Invocation{Function: p.f.Name, SnapshotID: base.ID, Params: p.f.Params, Mincore: -1,
@@ -308,7 +295,7 @@ func (p *preparer) reap(ctx context.Context) (string, error) {
 	if err := p.c.PatchSnapshot(ctx, base.ID, dropCache); err != nil {
 		return "", err
 	}
-	if err := p.wait(ctx, p.o.Waits.Short); err != nil {
+	if err := ctxsleep.Sleep(ctx, p.o.Waits.Short); err != nil {
 		return "", err
 	}
 	rec, err := p.invoke(ctx, Invocation{Function: p.f.Name, SnapshotID: base.ID, Params: p.f.Params, Mincore: -1,
@@ -316,7 +303,7 @@ func (p *preparer) reap(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := p.wait(ctx, p.o.Waits.Short); err != nil {
+	if err := ctxsleep.Sleep(ctx, p.o.Waits.Short); err != nil {
 		return "", err
 	}
 	if err := p.stopVM(ctx, rec, p.o.Waits.AfterStop); err != nil {

@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"trenv-bench/internal/ctxsleep"
 	"trenv-bench/system"
 	"trenv-bench/system/doctor"
 )
@@ -610,7 +611,7 @@ func (p *planner) ensureContainerd(ctx context.Context) error {
 	}
 	p.containerd = d
 	for i := 0; i < 100 && !p.containerdRunning(ctx); i++ {
-		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -618,17 +619,6 @@ func (p *planner) ensureContainerd(ctx context.Context) error {
 		return errors.New("containerd started but does not answer `ctr version` after 10 s")
 	}
 	return nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // marker reads the checkpoint marker, if any.
@@ -795,7 +785,7 @@ func waitHealthy(ctx context.Context, c *http.Client, base string) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("faasd provider at %s is not healthy after a minute: %v", base, err)
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return err
 		}
 	}

@@ -1,17 +1,16 @@
 package ansible
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"trenv-bench/internal/testtwin"
 	"trenv-bench/results"
 	"trenv-bench/workloads"
 )
@@ -182,32 +181,5 @@ func serveTwin(t *testing.T, ctx context.Context, bin, pw, speed string) string 
 	t.Helper()
 	cmd := exec.CommandContext(ctx, bin, "sim", "serve", "--method", "trenv", "--addr", "127.0.0.1:0",
 		"--password-file", pw, "--speed", speed, "--register=false")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("%s sim serve: %v", bin, err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`on (http://127\.0\.0\.1:[0-9]+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-				break
-			}
-		}
-		for sc.Scan() { // keep the pipe drained
-		}
-	}()
-	select {
-	case u := <-addr:
-		return u
-	case <-time.After(30 * time.Second):
-		t.Fatal("sim serve did not say where it listens")
-		return ""
-	}
+	return testtwin.Serve(t, cmd)
 }

@@ -1,20 +1,19 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/csv"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"trenv-bench/internal/testtwin"
 	"trenv-bench/results"
 )
 
@@ -26,34 +25,7 @@ func serveTwinChild(t *testing.T, pw string, speed string) string {
 	cmd := exec.Command(os.Args[0], "sim", "serve", "--method", "trenv", "--addr", "127.0.0.1:0",
 		"--password-file", pw, "--speed", speed, "--register=false")
 	cmd.Env = append(os.Environ(), "TRENV_BENCH_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		re := regexp.MustCompile(`on (http://127\.0\.0\.1:[0-9]+)`)
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := re.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
-				break
-			}
-		}
-		for sc.Scan() { // keep the pipe drained
-		}
-	}()
-	select {
-	case u := <-addr:
-		return u
-	case <-time.After(20 * time.Second):
-		t.Fatal("sim serve did not say where it listens")
-		return ""
-	}
+	return testtwin.Serve(t, cmd)
 }
 
 // runChildren runs each argument list as `trenv-bench run` in a child

@@ -80,9 +80,8 @@ var ErrRunDirExists = errors.New("results: run directory exists and is not empty
 // the stream goes quiet stay in the buffer until the next Write or Flush, so
 // the goroutine that writes records should also call Flush once a second
 // (a ticker in its select loop): then a crash loses at most a second of
-// records. A RunDir and its CSV writers are not safe for concurrent use:
-// feed them from one goroutine. Log is safe for concurrent use and does not
-// buffer.
+// records. test.log's writer buffers its lines the same way. A RunDir's
+// methods are safe for concurrent use; its writers are used under its lock.
 type RunDir struct {
 	path    string
 	started time.Time
@@ -273,13 +272,13 @@ func (d *RunDir) writeMetrics(phase string, raw []byte) error {
 	return nil
 }
 
-// flushLocked flushes the buffered rows of requests.csv, memory.csv and
+// flushLocked flushes the buffered rows of requests.csv, test.log, memory.csv and
 // cpu.csv and returns the first write error met so far by any of them.
 func (d *RunDir) flushLocked() error {
 	if d.closed {
 		return d.closeErr
 	}
-	return errors.Join(d.rw.Flush(), d.mw.Flush(), d.cw.Flush())
+	return errors.Join(d.rw.Flush(), d.lw.Flush(), d.mw.Flush(), d.cw.Flush())
 }
 
 // Close stops the flusher, flushes the CSV files, syncs and closes the
@@ -302,7 +301,7 @@ func (d *RunDir) closeLocked() error {
 	d.mu.Unlock()
 	<-d.flushDone // it may be waiting for mu
 	d.mu.Lock()
-	errs := []error{d.rw.Flush(), d.lw.Err(), d.mw.Flush(), d.cw.Flush()}
+	errs := []error{d.rw.Flush(), d.lw.Flush(), d.mw.Flush(), d.cw.Flush()}
 	errs = append(errs, d.closeFiles())
 	unlockDir(d.lock)
 	d.closeErr = errors.Join(errs...)

@@ -417,7 +417,8 @@ func TestRunDirDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.rw.FlushInterval = -1 // every row reaches the file at once
+	d.rw.FlushInterval = -1 // every row and line reaches the file at once
+	d.lw.FlushInterval = -1
 	reqsPath, logPath := filepath.Join(dir, RequestsFile), filepath.Join(dir, TestLogFile)
 
 	var written []Request

@@ -35,8 +35,10 @@ const TestLogTimeLayout = "2006-01-02 15:04:05,000"
 //	[INFO] 2024-04-09 12:05:00,000 START test...
 //	[INFO] 2024-04-09 13:05:00,000 test succeed and finish: failed num 0 succeed_num 4338 !
 //
-// Each line is one Write to the underlying writer, unbuffered: nothing waits
-// in a buffer, so a crash loses no line already written. Messages are
+// Lines are buffered as the CSV writers' rows are: the first line is written
+// at once, later ones when FlushInterval has passed since the last write or
+// on Flush, so a crash loses about FlushInterval of lines (RunDir flushes
+// once a second and on Close). Every write holds whole lines. Messages are
 // written verbatim, as Python does: an error text that ends in a line break
 // (faasd's bodies do) leaves an empty line after its own.
 //
@@ -46,11 +48,20 @@ type TestLogWriter struct {
 	// Location is the time zone of the timestamps; nil means time.Local
 	// (Python logs local time). Set it before the first line.
 	Location *time.Location
+	// FlushInterval is how long lines may stay in the buffer before a
+	// line flushes them. 0 means DefaultFlushInterval; a negative value
+	// writes every line at once.
+	FlushInterval time.Duration
+	// Clock reads the time FlushInterval is measured with; nil means
+	// time.Now.
+	Clock func() time.Time
 
-	mu  sync.Mutex
-	w   io.Writer
-	buf []byte
-	err error
+	mu        sync.Mutex
+	w         io.Writer
+	buf       []byte // lines not yet written
+	started   bool   // a write happened; lastFlush is set
+	lastFlush time.Time
+	err       error
 }
 
 // NewTestLogWriter returns a TestLogWriter of test.log to w.
@@ -123,7 +134,33 @@ func (l *TestLogWriter) Err() error {
 	return l.err
 }
 
-// line writes "[level] asctime msg\n" in one Write.
+// Flush writes the buffered lines and returns the first write error, if
+// any.
+func (l *TestLogWriter) Flush() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.flushAt(readClock(l.Clock))
+}
+
+// flushAt writes the buffer at clock reading now.
+func (l *TestLogWriter) flushAt(now time.Time) error {
+	if l.err != nil {
+		return l.err
+	}
+	l.started, l.lastFlush = true, now
+	if len(l.buf) == 0 {
+		return nil
+	}
+	_, err := l.w.Write(l.buf)
+	l.buf = l.buf[:0]
+	if err != nil {
+		l.err = fmt.Errorf("results: writing test log: %w", err)
+	}
+	return l.err
+}
+
+// line buffers "[level] asctime msg\n" and writes the buffer when it is
+// the first line or FlushInterval has passed since the last write.
 func (l *TestLogWriter) line(t time.Time, level, msg string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -134,7 +171,7 @@ func (l *TestLogWriter) line(t time.Time, level, msg string) error {
 	if loc == nil {
 		loc = time.Local
 	}
-	b := l.buf[:0]
+	b := l.buf
 	b = append(b, '[')
 	b = append(b, level...)
 	b = append(b, "] "...)
@@ -143,9 +180,13 @@ func (l *TestLogWriter) line(t time.Time, level, msg string) error {
 	b = append(b, msg...)
 	b = append(b, '\n')
 	l.buf = b
-	if _, err := l.w.Write(b); err != nil {
-		l.err = fmt.Errorf("results: writing test log: %w", err)
-		return l.err
+	interval := l.FlushInterval
+	if interval == 0 {
+		interval = DefaultFlushInterval
+	}
+	now := readClock(l.Clock)
+	if !l.started || interval < 0 || now.Sub(l.lastFlush) >= interval {
+		return l.flushAt(now)
 	}
 	return nil
 }

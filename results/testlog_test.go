@@ -153,6 +153,9 @@ func TestTestLogLines(t *testing.T) {
 			t.Fatalf("line %d: %v", i, err)
 		}
 	}
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	want := `[INFO] 2024-04-09 12:00:00,000 START warmup...
 [INFO] 2024-04-09 12:00:01,234 pyaes {'e2e_latency': 0.05310392379760742, 'latency': 0.0412, 'retry_count': 0}
 [WARNING] 2024-04-09 12:00:02,001 invoke image-processing_1 try 0th failed: [500 Internal Server Error] Failed to make ctr instance for image-processing_1
@@ -210,6 +213,9 @@ func TestTestLogConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if err := l.Flush(); err != nil {
+		t.Fatal(err)
+	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if len(lines) != 400 {
 		t.Fatalf("%d lines, want 400", len(lines))
@@ -218,5 +224,60 @@ func TestTestLogConcurrent(t *testing.T) {
 		if !strings.HasPrefix(line, "[INFO] 2024-04-09 12:00:00,000 f") || !strings.HasSuffix(line, "'retry_count': 0}") {
 			t.Fatalf("interleaved line %q", line)
 		}
+	}
+}
+
+// writeCounter counts the Writes it gets and keeps their bytes.
+type writeCounter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *writeCounter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+// TestTestLogFlushInterval checks the buffering: the first line at once,
+// the next ones together when FlushInterval has passed, the rest on Flush,
+// each write of whole lines.
+func TestTestLogFlushInterval(t *testing.T) {
+	var w writeCounter
+	clock := &fakeClock{now: time.Unix(1700000000, 0)}
+	l := NewTestLogWriter(&w)
+	l.Location, l.Clock = time.UTC, clock.Now
+	t0 := time.Date(2024, 4, 9, 12, 0, 0, 0, time.UTC)
+	lines := func() int { return strings.Count(w.String(), "\n") }
+	l.StartTest(t0)
+	if lines() != 1 || w.writes != 1 {
+		t.Fatalf("after the first line: %d lines in %d writes, want 1 in 1", lines(), w.writes)
+	}
+	for i := range 5 {
+		clock.Advance(100 * time.Millisecond)
+		l.Success(t0, "pyaes", float64(i), 0.5, 0)
+	}
+	if lines() != 1 {
+		t.Fatalf("after 0.5 s: %d lines on the writer, want 1 (the rest buffered)", lines())
+	}
+	clock.Advance(600 * time.Millisecond)
+	l.Success(t0, "pyaes", 9, 0.5, 0)
+	if lines() != 7 || w.writes != 2 {
+		t.Fatalf("after 1.1 s: %d lines in %d writes, want 7 in 2", lines(), w.writes)
+	}
+	l.FinallyFailed(t0, "pyaes", "[500 Internal Server Error] no instance")
+	if lines() != 7 {
+		t.Fatalf("a line right after a flush was written at once")
+	}
+	if err := l.Flush(); err != nil || lines() != 8 || !strings.HasSuffix(w.String(), "no instance\n") {
+		t.Fatalf("Flush: %v, %d lines, ends %q", err, lines(), w.String()[max(0, w.Len()-20):])
+	}
+	if err := l.Flush(); err != nil || w.writes != 3 {
+		t.Errorf("an empty Flush: %v, %d writes, want no write", err, w.writes)
+	}
+	f := NewTestLogWriter(failingWriter{})
+	f.Clock = clock.Now
+	f.StartTest(t0)
+	if err := f.Flush(); !errors.Is(err, errDiskFull) {
+		t.Errorf("Flush after a failed write: %v, want the write's error", err)
 	}
 }

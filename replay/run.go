@@ -260,24 +260,14 @@ func (r *runner) sample(ctx context.Context) (stop func()) {
 	return func() { cancel(); <-done }
 }
 
-// note is what request goroutines and the dispatcher tell the collector: a
-// retried attempt (for test.log), or a request's record.
+// note is what a request goroutine or the dispatcher records of a request
+// that ended.
 type note struct {
-	isRetry bool
-	retry   retryNote
-	rec     results.Request
+	rec results.Request
 	// overhead is the wall time, seconds, the answered attempt spent
 	// outside the target's own account of it (Response.Served), NaN when
 	// it gave none.
 	overhead float64
-}
-
-// retryNote is an attempt that failed and is retried.
-type retryNote struct {
-	function string
-	atS      float64 // run clock
-	attempt  int     // 0-based
-	msg      string
 }
 
 // phaseRun is one phase in progress.
@@ -302,15 +292,18 @@ type phaseRun struct {
 	stopCh     chan struct{}
 	stopReason string
 
-	out     chan note
-	sinkErr chan error // the collector's OnRecord error, at most one
-
 	sent, completed, failed, inFlight, peak atomic.Int64
 
-	// Kept by the collector: the first attempts' dispatch lateness and
-	// the answers' overheads outside the target (note.overhead), in wall
-	// seconds.
-	lateness, overheads *tdigest.TDigest
+	// The tally: the goroutine that ends a request records it under mu
+	// (record), in the Recorder and in the counts below, rather than
+	// handing it to a collector goroutine: one wake-up less per request.
+	mu                  sync.Mutex
+	got                 int // requests recorded; collected closes at plan.n
+	ok, nFailed, aband  int
+	sinkErr             error            // the Recorder's first error: nothing more is written
+	sinkFailed          chan struct{}    // closed at sinkErr
+	collected           chan struct{}    // closed when every request is recorded
+	lateness, overheads *tdigest.TDigest // first attempts' dispatch lateness; overheads outside the target (note.overhead), wall seconds
 	nOverheads          int
 }
 
@@ -320,7 +313,11 @@ type phaseRun struct {
 // the common schedule and lateness shows any delay.
 func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at time.Time) (PhaseSummary, error) {
 	p := &phaseRun{runner: r, name: name, plan: newPlan(ph, r.JitterSeed, r.Shard),
-		stopCh: make(chan struct{}), out: make(chan note, 1024), sinkErr: make(chan error, 1)}
+		stopCh: make(chan struct{}), sinkFailed: make(chan struct{}), collected: make(chan struct{}),
+		lateness: tdigest.New(), overheads: tdigest.New()}
+	if p.plan.n == 0 {
+		close(p.collected)
+	}
 	for _, s := range ph {
 		fn, _ := r.Catalog.Lookup(s.Function) // resolve checked every name
 		p.fns = append(p.fns, fn)
@@ -335,8 +332,6 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at 
 	defer p.cancel(nil)
 
 	sum := PhaseSummary{Ran: true, Scheduled: p.plan.n}
-	var okN, failedN, abandonedN int
-	collected := make(chan struct{})
 	dispatched := make(chan struct{})
 	progressDone := make(chan struct{})
 	progressStop := make(chan struct{})
@@ -356,10 +351,6 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at 
 	if err := r.Recorder.PhaseStart(name, r.clock(p.start), p.plan.n); err != nil {
 		return sum, err
 	}
-	go func() { // the collector: the one goroutine recording the phase's notes
-		defer close(collected)
-		okN, failedN, abandonedN = p.collect()
-	}()
 	go func() {
 		defer close(dispatched)
 		p.dispatch()
@@ -373,12 +364,12 @@ func (r *runner) phase(ctx context.Context, name string, ph workloads.Phase, at 
 	defer deadline.Stop()
 	var graceC <-chan time.Time
 	ctxDone := ctx.Done()
-	var sinkErr error
+	sinkFailed := p.sinkFailed
 	interrupted := false
 wait:
 	for {
 		select {
-		case <-collected:
+		case <-p.collected:
 			break wait
 		case <-deadline.C:
 			sum.DeadlineHit = true
@@ -392,15 +383,10 @@ wait:
 			graceC = grace.C
 		case <-graceC:
 			p.cancel(errInterrupted)
-		case sinkErr = <-p.sinkErr:
+		case <-sinkFailed:
+			sinkFailed = nil
 			p.stop(errSinkFailed.Error())
 			p.cancel(errSinkFailed)
-		}
-	}
-	if sinkErr == nil {
-		select { // the collector may have failed on its last record
-		case sinkErr = <-p.sinkErr:
-		default:
 		}
 	}
 	<-dispatched
@@ -409,15 +395,16 @@ wait:
 	p.progress()
 
 	sum.Sent = int(p.sent.Load())
-	sum.OK, sum.Failed, sum.Abandoned = okN, failedN, abandonedN
 	sum.PeakInFlight = int(p.peak.Load())
-	if p.lateness != nil { // the collector ran
-		sum.LatenessP50 = seconds(p.lateness.Quantile(0.5))
-		sum.LatenessP99 = seconds(p.lateness.Quantile(0.99))
-		if p.nOverheads > 0 {
-			sum.OverheadP50, sum.Overheads = seconds(p.overheads.Quantile(0.5)), p.nOverheads
-		}
+	p.mu.Lock() // every request is recorded: this only orders the reads
+	sum.OK, sum.Failed, sum.Abandoned = p.ok, p.nFailed, p.aband
+	sum.LatenessP50 = seconds(p.lateness.Quantile(0.5))
+	sum.LatenessP99 = seconds(p.lateness.Quantile(0.99))
+	if p.nOverheads > 0 {
+		sum.OverheadP50, sum.Overheads = seconds(p.overheads.Quantile(0.5)), p.nOverheads
 	}
+	sinkErr := p.sinkErr
+	p.mu.Unlock()
 	end := time.Now()
 	sum.Wall = end.Sub(p.start)
 	if sum.Abandoned == 0 {
@@ -517,25 +504,24 @@ func (p *phaseRun) waitUntil(due time.Duration, tm *time.Timer) bool {
 // abandonFrom records a and the requests the plan has left as never sent.
 func (p *phaseRun) abandonFrom(a arrival) {
 	for ok := true; ok; a, ok = p.plan.next() {
-		rec := p.record(a)
+		rec := p.newRecord(a)
 		rec.Status = results.StatusAbandoned
 		rec.Error = p.stopReason
-		p.out <- note{rec: rec}
+		p.record(note{rec: rec, overhead: math.NaN()})
 	}
 }
 
-// record returns a request's record before it is sent.
-func (p *phaseRun) record(a arrival) results.Request {
+// newRecord returns a request's record before it is sent.
+func (p *phaseRun) newRecord(a arrival) results.Request {
 	nan := math.NaN()
 	return results.Request{Phase: p.name, Function: p.fns[a.fn].Name, ScheduledS: a.at.Seconds(),
 		SentS: nan, DoneS: nan, E2EMs: nan, TotalMs: nan, FuncMs: nan}
 }
 
-// do sends request a, retrying as upstream does, and sends its record to the
-// collector.
+// do sends request a, retrying as upstream does, and records it.
 func (p *phaseRun) do(a arrival) {
 	fn := p.fns[a.fn]
-	n := note{rec: p.record(a), overhead: math.NaN()}
+	n := note{rec: p.newRecord(a), overhead: math.NaN()}
 	rec := &n.rec
 	for k := 0; ; k++ {
 		t0 := time.Now()
@@ -586,14 +572,14 @@ func (p *phaseRun) do(a arrival) {
 			p.fail(rec, t1)
 			break
 		}
-		p.out <- note{isRetry: true, retry: retryNote{function: fn.Name, atS: p.clock(t1), attempt: k, msg: rec.Error}}
+		p.retried(fn.Name, p.clock(t1), k, rec.Error)
 		if ctxsleep.Sleep(p.ctx, p.wall(Backoff(k))) != nil {
 			p.abandon(rec, context.Cause(p.ctx))
 			break
 		}
 	}
-	p.out <- n
 	p.inFlight.Add(-1)
+	p.record(n)
 }
 
 // fail marks a request failed at t.
@@ -614,49 +600,53 @@ func (p *phaseRun) abandon(rec *results.Request, cause error) {
 	rec.Error = msg
 }
 
-// collect receives every note of the phase and records them, until it has
-// one record per request. It returns the counts. After a recording error it
-// records nothing more, but still counts.
-func (p *phaseRun) collect() (ok, failed, abandoned int) {
-	var sinkErr error
-	p.lateness, p.overheads = tdigest.New(), tdigest.New()
-	for got := 0; got < p.plan.n; {
-		n := <-p.out
-		if n.isRetry {
-			if sinkErr == nil {
-				if sinkErr = p.Recorder.Retry(p.name, n.retry.function, n.retry.atS, n.retry.attempt, n.retry.msg); sinkErr != nil {
-					p.sinkErr <- sinkErr
-				}
-			}
-			continue
-		}
-		got++
-		if d := n.rec.SentS - n.rec.ScheduledS; d == d { // sent
-			p.lateness.Add(d/p.Speed, 1)
-		}
-		if n.overhead == n.overhead {
-			p.overheads.Add(n.overhead, 1)
-			p.nOverheads++
-		}
-		switch n.rec.Status {
-		case results.StatusOK:
-			ok++
-		case results.StatusFailed:
-			failed++
-			p.failed.Add(1)
-		default:
-			abandoned++
-			p.failed.Add(1)
-		}
-		p.completed.Add(1)
-		if sinkErr != nil {
-			continue
-		}
-		if sinkErr = p.Recorder.Request(&n.rec); sinkErr != nil {
-			p.sinkErr <- sinkErr
-		}
+// record records a request that ended, in the Recorder and in the
+// phase's counts; the last one closes collected. After a recording error
+// nothing more is written, but requests are still counted.
+func (p *phaseRun) record(n note) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if d := n.rec.SentS - n.rec.ScheduledS; d == d { // sent
+		p.lateness.Add(d/p.Speed, 1)
 	}
-	return ok, failed, abandoned
+	if n.overhead == n.overhead {
+		p.overheads.Add(n.overhead, 1)
+		p.nOverheads++
+	}
+	switch n.rec.Status {
+	case results.StatusOK:
+		p.ok++
+	case results.StatusFailed:
+		p.nFailed++
+		p.failed.Add(1)
+	default:
+		p.aband++
+		p.failed.Add(1)
+	}
+	p.completed.Add(1)
+	if p.sinkErr == nil {
+		p.sink(p.Recorder.Request(&n.rec))
+	}
+	if p.got++; p.got == p.plan.n {
+		close(p.collected)
+	}
+}
+
+// retried records an attempt that failed and is retried (for test.log).
+func (p *phaseRun) retried(function string, atS float64, attempt int, msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.sinkErr == nil {
+		p.sink(p.Recorder.Retry(p.name, function, atS, attempt, msg))
+	}
+}
+
+// sink keeps the Recorder's first error; p.mu is held.
+func (p *phaseRun) sink(err error) {
+	if err != nil && p.sinkErr == nil {
+		p.sinkErr = err
+		close(p.sinkFailed)
+	}
 }
 
 // reportProgress calls Progress every ProgressInterval until stop closes.

@@ -22,6 +22,14 @@ import (
 	"trenv-bench/workloads"
 )
 
+// retryNote is an attempt that failed and is retried, as the Recorder got it.
+type retryNote struct {
+	function string
+	atS      float64 // run clock
+	attempt  int     // 0-based
+	msg      string
+}
+
 // sink is the Recorder of the tests: it keeps what a Run hands out, and the
 // order of its phase and request events; safe for concurrent use.
 type sink struct {

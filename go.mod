@@ -11,6 +11,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/tsenart/vegeta/v12 v12.13.0
 	github.com/ulikunitz/xz v0.5.17
+	github.com/valyala/fastjson v1.6.10
 	golang.org/x/net v0.27.0
 	golang.org/x/sys v0.46.0
 	golang.org/x/term v0.44.0

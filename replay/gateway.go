@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v5"
+	"github.com/valyala/fastjson"
 
 	"trenv-bench/results"
 	"trenv-bench/workloads"
@@ -118,6 +119,7 @@ type Gateway struct {
 	own     *http.Client
 	invOnce sync.Once
 	inv     *invoker // nil when Client is set or the URL is not http://
+	answers fastjson.ParserPool
 }
 
 // Target is what Run replays a workload against: invocations and faasd's
@@ -456,7 +458,7 @@ func (g *Gateway) ResetMetrics(ctx context.Context) error {
 func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte) (Response, error) {
 	if inv := g.invoker(); inv != nil {
 		code, status, ans, err := inv.invoke(ctx, fn.Name, body)
-		return answered(code, status, ans, err)
+		return g.answered(code, status, ans, err)
 	}
 	var rd io.Reader = http.NoBody
 	if len(body) > 0 {
@@ -469,11 +471,11 @@ func (g *Gateway) Invoke(ctx context.Context, fn workloads.Function, body []byte
 	if len(body) > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	return answered(g.do(req))
+	return g.answered(g.do(req))
 }
 
 // answered makes an invocation's Response from the answer read whole.
-func answered(code int, status string, ans []byte, err error) (Response, error) {
+func (g *Gateway) answered(code int, status string, ans []byte, err error) (Response, error) {
 	resp := Response{Status: code, Body: ans}
 	if err != nil {
 		return resp, err
@@ -481,78 +483,6 @@ func answered(code int, status string, ans []byte, err error) (Response, error) 
 	if code != http.StatusOK {
 		return resp, statusError(code, status, ans)
 	}
-	err = parseAnswer(ans, &resp)
+	err = parseAnswer(&g.answers, ans, &resp)
 	return resp, err
-}
-
-// answer is the part of a function's JSON answer the replayer reads.
-type answer struct {
-	Latency      json.RawMessage `json:"latency"`
-	StartKind    json.RawMessage `json:"start_kind"`
-	ServedModelS json.RawMessage `json:"served_model_s"`
-	ServedWallS  json.RawMessage `json:"served_wall_s"`
-}
-
-// parseAnswer reads into resp the required numeric "latency" (seconds) of
-// a JSON object, and the optional string "start_kind" and the twin's
-// "served_model_s" and "served_wall_s" (both or neither, each a number of
-// seconds from 0 to 2 × MaxLatency; otherwise ignored).
-func parseAnswer(body []byte, resp *Response) error {
-	var a answer
-	if err := json.Unmarshal(body, &a); err != nil {
-		return fmt.Errorf("%w: %v", ErrNoLatency, err)
-	}
-	var err error
-	if resp.LatencyS, err = latencyOf(a.Latency); err != nil {
-		return err
-	}
-	if len(a.StartKind) > 0 && a.StartKind[0] == '"' {
-		_ = json.Unmarshal(a.StartKind, &resp.StartKind) // optional: ignore a bad one
-	}
-	model, okM := servedSeconds(a.ServedModelS)
-	wall, okW := servedSeconds(a.ServedWallS)
-	if okM && okW {
-		resp.Served, resp.ServedModelS, resp.ServedWallS = true, model, wall
-	}
-	return nil
-}
-
-// servedSeconds reads a served_* field: a number from 0 to 2 × MaxLatency.
-func servedSeconds(raw json.RawMessage) (float64, bool) {
-	if len(raw) == 0 || (raw[0] != '-' && (raw[0] < '0' || raw[0] > '9')) {
-		return 0, false
-	}
-	v, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || v < 0 || v > 2*MaxLatency {
-		return 0, false
-	}
-	return v, true
-}
-
-// latencyOf reads the required numeric "latency", in seconds.
-func latencyOf(raw json.RawMessage) (float64, error) {
-	lat := string(raw)
-	if lat == "" || lat == "null" {
-		return 0, fmt.Errorf("%w: the answer has none", ErrNoLatency)
-	}
-	if c := lat[0]; c != '-' && (c < '0' || c > '9') {
-		return 0, fmt.Errorf("%w: latency is %s", ErrNoLatency, truncate(lat, 64))
-	}
-	v, err := strconv.ParseFloat(lat, 64)
-	switch {
-	case errors.Is(err, strconv.ErrRange):
-		return 0, fmt.Errorf("%w: latency %s is out of range", ErrBadLatency, truncate(lat, 64))
-	case err != nil:
-		return 0, fmt.Errorf("%w: latency %s: %v", ErrNoLatency, truncate(lat, 64), err)
-	case v < 0 || v > MaxLatency:
-		return 0, fmt.Errorf("%w: latency %s s, want 0 to %g s", ErrBadLatency, truncate(lat, 64), MaxLatency)
-	}
-	return v, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -249,50 +249,6 @@ func TestGatewayInvoke(t *testing.T) {
 	}
 }
 
-// TestParseAnswer: a 200 needs a JSON object with a numeric latency;
-// anything else wraps ErrNoLatency (upstream fails it without retrying).
-func TestParseAnswer(t *testing.T) {
-	for _, tc := range []struct {
-		body    string
-		latency float64
-		kind    string
-		err     error // nil, ErrNoLatency or ErrBadLatency (which wraps it)
-	}{
-		{`{"latency": 0.05}`, 0.05, "", nil},
-		{`{"latency": 3, "start_kind": "cold", "startup_s": 0.4}`, 3, "cold", nil},
-		{`{"start_kind": "reuse", "latency": 6E1}`, 60, "reuse", nil},
-		{`{"latency": 0}`, 0, "", nil},
-		{``, 0, "", ErrNoLatency},
-		{`not json`, 0, "", ErrNoLatency},
-		{`[1, 2]`, 0, "", ErrNoLatency},
-		{`"latency"`, 0, "", ErrNoLatency},
-		{`{}`, 0, "", ErrNoLatency},
-		{`{"data": 1}`, 0, "", ErrNoLatency},
-		{`{"latency": null}`, 0, "", ErrNoLatency},
-		{`{"latency": "0.05"}`, 0, "", ErrNoLatency},
-		{`{"latency": true}`, 0, "", ErrNoLatency},
-		{`{"latency": {"s": 1}}`, 0, "", ErrNoLatency},
-		{`{"latency": 1} trailing`, 0, "", ErrNoLatency},
-		{`{"latency": -1e-3}`, 0, "", ErrBadLatency},
-		{`{"latency": 60.001}`, 0, "", ErrBadLatency},
-		{`{"latency": 1e17}`, 0, "", ErrBadLatency},
-		{`{"latency": 1e400}`, 0, "", ErrBadLatency},
-	} {
-		var res Response
-		err := parseAnswer([]byte(tc.body), &res)
-		lat, kind := res.LatencyS, res.StartKind
-		if tc.err != nil {
-			if !errors.Is(err, tc.err) || (tc.err == ErrNoLatency) == errors.Is(err, ErrBadLatency) {
-				t.Errorf("%q: error %v, want %v", tc.body, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || lat != tc.latency || kind != tc.kind {
-			t.Errorf("%q: %v %q %v, want %v %q", tc.body, lat, kind, err, tc.latency, tc.kind)
-		}
-	}
-}
-
 func TestGatewayHidesPassword(t *testing.T) {
 	g := &Gateway{URL: "http://user:urlpass@127.0.0.1:8081", Password: testPassword}
 	for _, f := range []string{"%v", "%+v", "%#v", "%s"} {

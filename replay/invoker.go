@@ -31,7 +31,8 @@ type invoker struct {
 	mu   sync.Mutex
 	idle []*h1.Conn
 
-	reqs sync.Map // function name → *prepared
+	reqMu sync.RWMutex
+	reqs  map[string]*prepared // by function name
 }
 
 // idleConnTimeout is how long an idle connection is kept (NewClient's
@@ -58,16 +59,17 @@ func newInvoker(base string) *invoker {
 		return nil
 	}
 	return &invoker{base: base, dialer: net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second},
-		slots: make(chan struct{}, MaxConcurrentDials), back: make(chan struct{})}
+		slots: make(chan struct{}, MaxConcurrentDials), back: make(chan struct{}), reqs: map[string]*prepared{}}
 }
 
 // prepare returns fn's request with body, made once per function (again if
 // the body changes).
 func (inv *invoker) prepare(fn string, body []byte) (*prepared, error) {
-	if v, ok := inv.reqs.Load(fn); ok {
-		if p := v.(*prepared); string(p.body) == string(body) {
-			return p, nil
-		}
+	inv.reqMu.RLock()
+	p := inv.reqs[fn]
+	inv.reqMu.RUnlock()
+	if p != nil && string(p.body) == string(body) {
+		return p, nil
 	}
 	raw := strings.TrimSuffix(inv.base, "/") + "/invoke/" + fn
 	u, err := url.Parse(raw)
@@ -85,9 +87,11 @@ func (inv *invoker) prepare(fn string, body []byte) (*prepared, error) {
 	if len(body) > 0 {
 		hs = append(hs, h1.Header{Name: "Content-Type", Value: "application/json"})
 	}
-	p := &prepared{body: append([]byte(nil), body...), addr: addr, url: u.Redacted(),
+	p = &prepared{body: append([]byte(nil), body...), addr: addr, url: u.Redacted(),
 		req: h1.Request("POST", u.Host, u.RequestURI(), hs, body)}
-	inv.reqs.Store(fn, p)
+	inv.reqMu.Lock()
+	inv.reqs[fn] = p
+	inv.reqMu.Unlock()
 	return p, nil
 }
 

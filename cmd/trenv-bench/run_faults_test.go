@@ -214,7 +214,7 @@ func TestRunAgainstFaultyGateway(t *testing.T) {
 	f.mu.Unlock()
 	for kind, trace := range map[string]string{"500": "[500 Internal Server Error] Failed to make ctr instance",
 		"reset": "connection reset by peer", "negative": "latency -0.5 s", "1e400": "latency 1e400 is out of range",
-		"string": `latency is "NaN"`, "huge": "latency 1e17 s", "garbage": "invalid character"} {
+		"string": `latency is "NaN"`, "huge": "latency 1e17 s", "garbage": "not valid JSON"} {
 		if served[kind] > 0 && !strings.Contains(string(log), trace) && !anyError(recs, trace) {
 			t.Errorf("the gateway served %d %q faults, but neither test.log nor requests.csv says %q", served[kind], kind, trace)
 		}

@@ -5,7 +5,7 @@
 // real time) in another process.
 //
 //	go run ./cmd/loadbench [-rate 20] [-seconds 30] [-runs 3] [-bin trenv-bench]
-//	    [-variant NAME=BIN[,ENV=VALUE...]]... [-cpuprofile DIR]
+//	    [-variant NAME=BIN[,ENV=VALUE...]]... [-cpuprofile DIR] [-keep DIR]
 //
 // Per run it reports, for the `run` process alone (its rusage as a child):
 // CPU seconds (user + system) per 1,000 requests, the share of it in the
@@ -23,7 +23,8 @@
 // -variant the one variant is -bin. The twin is served by the first
 // variant's binary throughout. -cpuprofile DIR passes run's hidden
 // --cpuprofile, writing DIR/<variant>-<round>.pprof (a binary that predates
-// the flag refuses it).
+// the flag refuses it). -keep DIR keeps the run directories there
+// (DIR/<variant>-<round>) instead of removing them.
 package main
 
 import (
@@ -64,10 +65,11 @@ func main() {
 	var vs variants
 	flag.Var(&vs, "variant", "NAME=BIN[,ENV=VALUE...]: a build to compare, run in turn with the others (repeat the flag)")
 	profDir := flag.String("cpuprofile", "", "directory for a CPU profile of each run (run's hidden --cpuprofile)")
+	keep := flag.String("keep", "", "directory to keep the run directories in (default: removed)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, *rate, *seconds, *runs, *bin, vs, *profDir); err != nil {
+	if err := run(ctx, *rate, *seconds, *runs, *bin, vs, *profDir, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(1)
 	}
@@ -113,7 +115,7 @@ type measurement struct {
 	p50, p99, wall              float64
 }
 
-func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, profDir string) error {
+func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, profDir, keep string) error {
 	if rate < 1 || seconds < 1 || runs < 1 {
 		return errors.New("-rate, -seconds and -runs must be positive")
 	}
@@ -130,6 +132,10 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 		return err
 	}
 	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "runs")
+	if keep != "" {
+		out = keep
+	}
 	if len(vs) == 0 && bin == "" {
 		bin = filepath.Join(dir, "trenv-bench")
 		b := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/trenv-bench")
@@ -186,7 +192,7 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 			if profDir != "" {
 				prof = filepath.Join(profDir, v.name+"-"+strconv.Itoa(i+1)+".pprof")
 			}
-			m, err := once(ctx, v, dir, wdir, "http://"+addr, pw, i, prof)
+			m, err := once(ctx, v, out, wdir, "http://"+addr, pw, i+1, prof)
 			if err != nil {
 				return err
 			}
@@ -222,8 +228,7 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 	return tw.Flush()
 }
 
-func once(ctx context.Context, v variant, dir, wdir, url, pw string, i int, prof string) (measurement, error) {
-	out := filepath.Join(dir, "runs")
+func once(ctx context.Context, v variant, out, wdir, url, pw string, i int, prof string) (measurement, error) {
 	name := v.name + "-" + strconv.Itoa(i)
 	args := []string{"run", "--method", "trenv", "--workload-dir", wdir, "--gateway", url,
 		"--password-file", pw, "--out", out, "--name", name, "--force"}

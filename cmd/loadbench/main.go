@@ -11,9 +11,11 @@
 // CPU seconds (user + system) per 1,000 requests, the share of it in the
 // kernel, context switches (voluntary + involuntary) per request, and from
 // its requests.csv the test phase's dispatch lateness (sent_s −
-// scheduled_s), p50 and p99. The process's whole life counts: start-up,
-// registration, warmup, test, and writing its run directory. Each column's
-// median over the runs is printed last.
+// scheduled_s), p50 and p99; and for the machine, the share of its CPU
+// time the hypervisor stole during the run (/proc/stat), which delays the
+// replayer however little it does. The process's whole life counts:
+// start-up, registration, warmup, test, and writing its run directory. Each
+// column's median over the runs is printed last.
 //
 // Builds are compared within one invocation, since the machine's neighbours
 // move every figure from one hour to the next: each -variant (a binary,
@@ -113,6 +115,33 @@ type measurement struct {
 	requests                    int
 	cpuPer1000, kernel, ctxPerR float64
 	p50, p99, wall              float64
+	steal                       float64 // of the machine's CPU time during the run, from /proc/stat
+}
+
+// cpuTimes reads the machine's total and stolen CPU time (clock ticks) from
+// /proc/stat's first line; steal is the time the hypervisor ran something
+// else on the virtual CPUs, which delays the replayer's threads however
+// little CPU it needs. Zero where the file is not there.
+func cpuTimes() (total, steal uint64) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, 0
+	}
+	for i, s := range f[1:] {
+		v, _ := strconv.ParseUint(s, 10, 64)
+		if i < 8 { // user nice system idle iowait irq softirq steal; guest time is in user
+			total += v
+		}
+		if i == 7 {
+			steal = v
+		}
+	}
+	return total, steal
 }
 
 func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, profDir, keep string) error {
@@ -184,7 +213,7 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 	fmt.Printf("loadbench: trenv-bench run --gateway against sim serve (trenv, real time) in another process; %d functions × %d req/s × %d s (%d requests in the test phase), %s\n",
 		len(w1Functions()), rate, seconds, w.Test.Requests(), time.Now().Format(time.DateOnly))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "variant\trun\trequests\tCPU-s / 1000 req\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\t")
+	fmt.Fprintln(tw, "variant\trun\trequests\tCPU-s / 1000 req\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\tsteal %\t")
 	ms := make([][]measurement, len(vs))
 	for i := 0; i < runs; i++ {
 		for j, v := range vs {
@@ -197,7 +226,7 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 				return err
 			}
 			ms[j] = append(ms[j], m)
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", v.name, i+1, m.requests, m.cpuPer1000, m.kernel, m.ctxPerR, m.p50, m.p99, m.wall)
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%.3f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t%.1f\t\n", v.name, i+1, m.requests, m.cpuPer1000, m.kernel, m.ctxPerR, m.p50, m.p99, m.wall, 100*m.steal)
 		}
 	}
 	if err := tw.Flush(); err != nil {
@@ -205,7 +234,7 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 	}
 	fmt.Println()
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "median of %d\trequests\tCPU-s / 1000 req\tCPU ÷ %s\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\t\n", runs, vs[0].name)
+	fmt.Fprintf(tw, "median of %d\trequests\tCPU-s / 1000 req\tCPU ÷ %s\tkernel share\tctx switches / req\tlateness p50 ms\tlateness p99 ms\twall s\tsteal %%\t\n", runs, vs[0].name)
 	var base float64
 	for j, v := range vs {
 		med := func(f func(measurement) float64) float64 {
@@ -220,10 +249,10 @@ func run(ctx context.Context, rate, seconds, runs int, bin string, vs variants, 
 		if j == 0 {
 			base = cpu
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.2f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t\n", v.name, ms[j][0].requests, cpu, cpu/base,
+		fmt.Fprintf(tw, "%s\t%d\t%.3f\t%.2f\t%.2f\t%.1f\t%.3f\t%.3f\t%.1f\t%.1f\t\n", v.name, ms[j][0].requests, cpu, cpu/base,
 			med(func(m measurement) float64 { return m.kernel }), med(func(m measurement) float64 { return m.ctxPerR }),
 			med(func(m measurement) float64 { return m.p50 }), med(func(m measurement) float64 { return m.p99 }),
-			med(func(m measurement) float64 { return m.wall }))
+			med(func(m measurement) float64 { return m.wall }), 100*med(func(m measurement) float64 { return m.steal }))
 	}
 	return tw.Flush()
 }
@@ -238,10 +267,16 @@ func once(ctx context.Context, v variant, out, wdir, url, pw string, i int, prof
 	cmd := exec.CommandContext(ctx, v.bin, args...)
 	cmd.Env = append(os.Environ(), v.env...)
 	start := time.Now()
+	total0, steal0 := cpuTimes()
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return measurement{}, fmt.Errorf("%v: %w\n%s", cmd.Args, err, b)
 	}
 	wall := time.Since(start).Seconds()
+	total1, steal1 := cpuTimes()
+	steal := 0.0
+	if total1 > total0 {
+		steal = float64(steal1-steal0) / float64(total1-total0)
+	}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	user := time.Duration(ru.Utime.Nano()).Seconds()
 	sys := time.Duration(ru.Stime.Nano()).Seconds()
@@ -266,7 +301,7 @@ func once(ctx context.Context, v variant, out, wdir, url, pw string, i int, prof
 	slices.Sort(late)
 	return measurement{requests: n, cpuPer1000: (user + sys) / float64(n) * 1000, kernel: sys / (user + sys),
 		ctxPerR: float64(ru.Nvcsw+ru.Nivcsw) / float64(n),
-		p50:     results.Percentile(late, 50), p99: results.Percentile(late, 99), wall: wall}, nil
+		p50:     results.Percentile(late, 50), p99: results.Percentile(late, 99), wall: wall, steal: steal}, nil
 }
 
 func waitHealthy(ctx context.Context, url string) error {

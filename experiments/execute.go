@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -191,11 +192,15 @@ func Execute(ctx context.Context, o *Spec) (results.Manifest, error) {
 	}
 	m.Workload.TestSHA256 = results.SHA256Hex(o.Workload.Test.AppendJSON(nil))
 	m.Workload.WarmupSHA256 = results.SHA256Hex(o.Workload.Warmup.AppendJSON(nil))
+	cpu0, cpuOK := results.ProcessCPU()
 	if err := rd.Begin(&m); err != nil {
 		rd.Close()
 		return m, err
 	}
 	runErr := eng.run(ctx, rd, &m)
+	if cpu1, ok := results.ProcessCPU(); ok && cpuOK {
+		m.Harness = &results.HarnessInfo{Procs: runtime.GOMAXPROCS(0), CPUSeconds: (cpu1 - cpu0).Seconds()}
+	}
 	switch {
 	case runErr == nil:
 		m.Status = results.RunComplete

@@ -211,10 +211,27 @@ type Manifest struct {
 	// phase (twin and gateway runs; absent on the simulator, which has
 	// no wall clock).
 	Clock *ClockInfo `json:"clock,omitempty"`
+	// Harness is what the trenv-bench process itself used while the run
+	// ran; nil where it could not be measured.
+	Harness *HarnessInfo `json:"harness,omitempty"`
 
 	// Files lists the run's files present in the directory when the
 	// manifest was written, sorted by name (manifest.json included).
 	Files []string `json:"files"`
+}
+
+// HarnessInfo is the trenv-bench process's own share of the machine
+// during a run: on a single-node testbed the load generator competes with
+// the system it measures, and this says by how much.
+type HarnessInfo struct {
+	// Procs is the processors the Go runtime ran on (GOMAXPROCS).
+	Procs int `json:"procs"`
+	// CPUSeconds is the process's CPU time (user + system) while the
+	// engine ran, from the manifest's first write to the end of the last
+	// phase: the replayer's alone on gateway and host runs (the
+	// harness's own sampling included), the platform model's as well on
+	// twin and sim runs.
+	CPUSeconds float64 `json:"cpu_s"`
 }
 
 // PlatformFlags are the platform flags of a run, named as test.sh and faasd

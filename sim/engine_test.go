@@ -211,7 +211,7 @@ func BenchmarkEngineW1(b *testing.B) {
 	cfg := EngineConfig{Platform: DefaultConfig(MethodTrEnv), Model: defaultModel(b), JitterSeed: 1,
 		Catalog: workloads.DefaultCatalog()}
 	n := w.Warmup.Requests() + w.Test.Requests()
-	cpu0, _ := processCPU()
+	cpu0, _ := results.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
@@ -227,7 +227,7 @@ func BenchmarkEngineW1(b *testing.B) {
 // CPU time counted from cpu0.
 func reportSpeed(b *testing.B, n int, cpu0 time.Duration) {
 	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "inv/s")
-	if cpu1, ok := processCPU(); ok && cpu1 > cpu0 {
+	if cpu1, ok := results.ProcessCPU(); ok && cpu1 > cpu0 {
 		b.ReportMetric(float64(n*b.N)/(cpu1-cpu0).Seconds(), "inv/cpu-s")
 	}
 }
@@ -248,7 +248,7 @@ func BenchmarkEngineW1Devices(b *testing.B) {
 				pc.Pool = c.pool
 			}
 			cfg := EngineConfig{Platform: pc, Model: defaultModel(b), JitterSeed: 1, Catalog: workloads.DefaultCatalog()}
-			cpu0, _ := processCPU()
+			cpu0, _ := results.ProcessCPU()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if _, err := Run(context.Background(), cfg, w, results.Discard{}); err != nil {
@@ -270,7 +270,7 @@ func BenchmarkEngineW1Metrics(b *testing.B) {
 	n := w.Warmup.Requests() + w.Test.Requests()
 	var got int
 	rec := metricsOnly{n: &got}
-	cpu0, _ := processCPU()
+	cpu0, _ := results.ProcessCPU()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if _, err := Run(context.Background(), cfg, w, rec); err != nil {

@@ -91,6 +91,22 @@ func (p Phase) Requests() int {
 	return n
 }
 
+// PeakRate is the most requests the phase holds in one second, all
+// functions together.
+func (p Phase) PeakRate() int {
+	peak := 0
+	for t := range p.Seconds() {
+		n := 0
+		for _, s := range p {
+			if t < len(s.Counts) { // equal lengths once validated
+				n += s.Counts[t]
+			}
+		}
+		peak = max(peak, n)
+	}
+	return peak
+}
+
 // Lookup returns the series of the named function, or nil.
 func (p Phase) Lookup(name string) *Series {
 	for i := range p {

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -45,6 +46,7 @@ type runOptions struct {
 	JitterSeed   uint64
 	ShardFlag    string // --shard I/N
 	StartAtFlag  string // --start-at T
+	ClientProcs  int    // --client-procs N; 0: chosen by clientProcs
 	// CPUProfile, when not empty, is where a CPU profile of the run is
 	// written (hidden flag --cpuprofile, for cmd/loadbench).
 	CPUProfile string
@@ -147,6 +149,7 @@ an experiment with a shard missing or failed.`,
 	f.Uint64Var(&opts.JitterSeed, "jitter-seed", 1, "seed of the send-time jitter U[0,1) (upstream's is unseeded)")
 	f.StringVar(&opts.ShardFlag, "shard", "", "with --gateway and --start-at: replay only the I-th of N disjoint slices of the workload (I/N); shard 1 registers the functions and takes faasd's metrics and the samples")
 	f.StringVar(&opts.StartAtFlag, "start-at", "", "twin or --gateway: start the warmup at T (RFC 3339, or Unix seconds); shards started at one T stay in step without talking to each other")
+	f.IntVar(&opts.ClientProcs, "client-procs", 0, fmt.Sprintf("processors this process runs on (GOMAXPROCS, 1-%d); default: 1 on gateway and host runs whose busiest second holds at most %d requests (the load generator shares the machine with what it measures), else all", maxClientProcs, oneProcPeakRate))
 	f.StringVar(&opts.CPUProfile, "cpuprofile", "", "write a CPU profile of the run to this file")
 	f.MarkHidden("cpuprofile")
 	cmd.RegisterFlagCompletionFunc("target", cobra.FixedCompletions([]string{"sim", "twin", "host"}, cobra.ShellCompDirectiveNoFileComp))
@@ -169,6 +172,9 @@ func (o *runOptions) check(cmd *cobra.Command) error {
 	}
 	if o.Dataset != "" && o.Workload != "azure" && o.Workload != "huawei" {
 		return flagErrorf("--dataset is only read by -w azure and -w huawei")
+	}
+	if cmd.Flags().Changed("client-procs") && (o.ClientProcs < 1 || o.ClientProcs > maxClientProcs) {
+		return flagErrorf("--client-procs %d: expected 1 to %d", o.ClientProcs, maxClientProcs)
 	}
 	if o.GenSeed < 0 || o.GenSeed > 1<<32-1 {
 		return flagErrorf("--seed %d: expected 0 to 4294967295", o.GenSeed)
@@ -291,6 +297,9 @@ func runRun(ctx context.Context, o *runOptions) error {
 	if err != nil {
 		return err
 	}
+	if n := o.clientProcs(w, os.Getenv("GOMAXPROCS")); n > 0 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(n))
+	}
 	if note := experiments.DatasetNote(info, "--dataset"); note != "" {
 		fmt.Fprintf(o.Streams.ErrOut, "run: %s\n", note)
 	}
@@ -327,6 +336,42 @@ func runRun(ctx context.Context, o *runOptions) error {
 			spec.Dir, m.Status, m.Requests.Scheduled, m.Requests.OK, m.Requests.Failed, m.Requests.Abandoned)
 	}
 	return err
+}
+
+// oneProcPeakRate is the busiest second (requests, all functions) up to
+// which a gateway or host run's replayer runs on one processor. Measured
+// (README, "The load generator's own cost"): against the twin at 20
+// requests/s per W1 function, one processor cut the replayer's CPU per
+// request by a quarter and its context switches by a third, and costs
+// about 0.24 ms of CPU per request there (hundreds in flight, each answer
+// a wake-up of its own); so 2,000 requests in a second keep it half busy.
+// cmd/replaybench with GOMAXPROCS=1 kept p99 dispatch lateness under 1 ms
+// up to 10,000 requests/s.
+const oneProcPeakRate = 2000
+
+// maxClientProcs bounds --client-procs.
+const maxClientProcs = 1024
+
+// clientProcs is how many processors the run's process should use, or 0 to
+// leave the Go runtime's choice (the GOMAXPROCS variable, given as env, or
+// every core): --client-procs when given; else 1 on a run whose engine is
+// another process on this machine (gateway, host) and whose phases are
+// light enough for one (oneProcPeakRate): fewer idle processors to wake
+// for every request, and the load generator never takes more than one core
+// from what it measures. The twin and the simulator run the model in this
+// process and keep every core.
+func (o *runOptions) clientProcs(w workloads.Workload, env string) int {
+	switch {
+	case o.ClientProcs > 0:
+		return o.ClientProcs
+	case env != "":
+		return 0
+	case o.Target != results.TargetGateway && o.Target != results.TargetHost:
+		return 0
+	case max(w.Test.PeakRate(), w.Warmup.PeakRate()) > oneProcPeakRate:
+		return 0
+	}
+	return 1
 }
 
 // startCPUProfile starts a CPU profile into path; stop ends it and closes

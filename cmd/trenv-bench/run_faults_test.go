@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -237,6 +238,7 @@ func anyError(recs []results.Request, sub string) bool {
 // twin run, with the twin's own configuration, never as a measurement; a
 // --speed that differs from the twin's is refused before anything runs.
 func TestRunGatewayAtTwin(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
 	s, _, errOut := testStreams()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -279,5 +281,13 @@ func TestRunGatewayAtTwin(t *testing.T) {
 	}
 	if m.Requests.OK == 0 || m.Requests.OK != m.Requests.Scheduled {
 		t.Errorf("requests %+v", m.Requests)
+	}
+	// The twin is another process: the replayer ran on one processor
+	// (unless GOMAXPROCS says otherwise), and the test's own afterwards.
+	if m.Harness == nil || m.Harness.CPUSeconds <= 0 || (os.Getenv("GOMAXPROCS") == "" && m.Harness.Procs != 1) {
+		t.Errorf("manifest harness %+v: want one processor and the CPU time it used", m.Harness)
+	}
+	if n := runtime.GOMAXPROCS(0); n != procs {
+		t.Errorf("GOMAXPROCS %d after the run, %d before", n, procs)
 	}
 }

@@ -57,6 +57,8 @@ func TestNewCmdRun(t *testing.T) {
 		{line: "--method trenv -w 1 --speed 10", wantErr: "--speed compresses the twin's real time"},
 		{line: "--method trenv -w 1 --name ../x", wantErr: "--name"},
 		{line: "--method trenv -w 1 --dataset d", wantErr: "--dataset is only read by"},
+		{line: "--method trenv -w 1 --client-procs 0", wantErr: "--client-procs 0: expected 1 to"},
+		{line: "--method trenv -w 1 --client-procs 2", check: func(o *runOptions) bool { return o.ClientProcs == 2 }},
 		{line: "--method cold -w 1 --gateway http://127.0.0.1:8081 --shard 2/3 --start-at 4102444800", check: func(o *runOptions) bool {
 			return o.shard.Index == 2 && o.shard.Count == 3 && o.startAt.Equal(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)) && o.runName() == "w1-cold-gateway-shard2of3"
 		}},
@@ -349,5 +351,41 @@ func TestRunSaysSample(t *testing.T) {
 	}
 	if !m.Workload.Synthetic || m.Workload.Dataset != results.DatasetBuiltInSample || m.CalibrationSHA256 == "" {
 		t.Errorf("manifest workload %+v, calibration %q", m.Workload, m.CalibrationSHA256)
+	}
+}
+
+// TestClientProcs: one processor for a light run against another process
+// on this machine, unless --client-procs or GOMAXPROCS says otherwise; the
+// twin and the simulator, whose model runs in this process, keep them all.
+func TestClientProcs(t *testing.T) {
+	phase := func(perSecond int) workloads.Phase {
+		return workloads.Phase{{Function: "a", Counts: []int{1, perSecond / 2}}, {Function: "b", Counts: []int{0, perSecond - perSecond/2}}}
+	}
+	light := workloads.Workload{Warmup: phase(10), Test: phase(oneProcPeakRate)}
+	heavy := workloads.Workload{Warmup: phase(10), Test: phase(oneProcPeakRate + 1)}
+	heavyWarmup := workloads.Workload{Warmup: phase(oneProcPeakRate + 1), Test: phase(10)}
+	for _, tc := range []struct {
+		target results.Target
+		flag   int
+		env    string
+		w      workloads.Workload
+		want   int
+	}{
+		{results.TargetGateway, 0, "", light, 1},
+		{results.TargetHost, 0, "", light, 1},
+		{results.TargetGateway, 0, "", heavy, 0},
+		{results.TargetGateway, 0, "", heavyWarmup, 0},
+		{results.TargetGateway, 0, "2", light, 0},
+		{results.TargetGateway, 3, "2", light, 3},
+		{results.TargetGateway, 2, "", heavy, 2},
+		{results.TargetTwin, 0, "", light, 0},
+		{results.TargetSim, 0, "", light, 0},
+		{results.TargetSim, 1, "", light, 1},
+	} {
+		o := &runOptions{Target: tc.target, ClientProcs: tc.flag}
+		if got := o.clientProcs(tc.w, tc.env); got != tc.want {
+			t.Errorf("target %s, --client-procs %d, GOMAXPROCS=%q, peak %d: %d processors, want %d",
+				tc.target, tc.flag, tc.env, tc.w.Test.PeakRate(), got, tc.want)
+		}
 	}
 }
